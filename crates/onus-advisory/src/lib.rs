@@ -1,0 +1,1 @@
+//! onus-advisory: see Cargo.toml description.

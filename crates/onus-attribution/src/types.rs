@@ -1,0 +1,81 @@
+//! Attribution result types.
+
+use serde::{Deserialize, Serialize};
+
+/// A layer of the model's pyramids (model.md §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Tier {
+    System,
+    Toolchain,
+    LangLib,
+    App,
+    Custom,
+}
+
+/// Who must act (model.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    Customer,
+    Vendor,
+    Upstream,
+}
+
+/// Tier, party, the rule that decided it and one line of evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub tier: Tier,
+    pub party: Party,
+    /// Rule id from model.md (`R-PAT-4`, `R-PAT-7`, `R-REL-4`, …).
+    pub rule: String,
+    /// One line of evidence: layer, owning package, advisory state.
+    pub reason: String,
+}
+
+/// Application or base image (model.md §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageKind {
+    Application,
+    Base,
+}
+
+/// The kind and why it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindDecision {
+    pub value: ImageKind,
+    pub reason: String,
+}
+
+/// How the base boundary was found, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaseSource {
+    BaseImage,
+    BaseSbom,
+    Annotation,
+    BaseLayersOption,
+    VendorSbom,
+    History,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Which layers came from the vendor's base image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseBoundary {
+    /// Number of bottom layers that belong to the base; `None` when unknown.
+    pub layers: Option<usize>,
+    pub source: BaseSource,
+    pub confidence: Confidence,
+    /// What the decision rests on (a digest, a label, an option).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}

@@ -1,0 +1,1 @@
+//! onus-catalog: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! onus-chp: see Cargo.toml description.

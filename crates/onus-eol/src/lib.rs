@@ -1,0 +1,1 @@
+//! onus-eol: see Cargo.toml description.

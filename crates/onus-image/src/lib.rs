@@ -1,0 +1,1 @@
+//! onus-image: see Cargo.toml description.

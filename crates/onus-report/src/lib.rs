@@ -1,0 +1,1 @@
+//! onus-report: see Cargo.toml description.

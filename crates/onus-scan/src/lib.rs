@@ -1,0 +1,1 @@
+//! onus-scan: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! onus-sla: see Cargo.toml description.

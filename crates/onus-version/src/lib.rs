@@ -1,0 +1,1 @@
+//! onus-version: see Cargo.toml description.

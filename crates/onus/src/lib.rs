@@ -1,0 +1,1 @@
+//! onus: see Cargo.toml description.

@@ -1,0 +1,2 @@
+//! The `onus` command-line tool.
+fn main() {}
