@@ -17,7 +17,9 @@ mod squash;
 pub use squash::{LayerListing, ListingEntry, SquashedView};
 
 /// The identity of one layer of the image being viewed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct LayerId {
     /// Position in the image, 0 = bottom layer.
     pub index: usize,
@@ -26,7 +28,9 @@ pub struct LayerId {
 }
 
 /// What kind of filesystem object an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileKind {
     Regular,
@@ -187,23 +191,6 @@ pub fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalizes_paths_without_escaping_root() {
-        assert_eq!(normalize_path("./a//b/").as_deref(), Some("/a/b"));
-        assert_eq!(normalize_path("../../etc/passwd").as_deref(), Some("/etc/passwd"));
-        assert_eq!(normalize_path("/a/./b/../c").as_deref(), Some("/a/c"));
-        assert_eq!(normalize_path("").as_deref(), Some("/"));
-        assert_eq!(normalize_path("a\0b"), None);
-        assert_eq!(parent("/a/b"), "/a");
-        assert_eq!(parent("/a"), "/");
-        assert_eq!(file_name("/a/b"), "b");
-    }
-}
-
 /// Progress of long work, reported by libraries and drawn by the binary (indicatif on stderr).
 ///
 /// Libraries never print; they call these methods. Every method has a no-op default.
@@ -222,3 +209,23 @@ pub trait Reporter: Send + Sync {
 pub struct NoReporter;
 
 impl Reporter for NoReporter {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths_without_escaping_root() {
+        assert_eq!(normalize_path("./a//b/").as_deref(), Some("/a/b"));
+        assert_eq!(
+            normalize_path("../../etc/passwd").as_deref(),
+            Some("/etc/passwd")
+        );
+        assert_eq!(normalize_path("/a/./b/../c").as_deref(), Some("/a/c"));
+        assert_eq!(normalize_path("").as_deref(), Some("/"));
+        assert_eq!(normalize_path("a\0b"), None);
+        assert_eq!(parent("/a/b"), "/a");
+        assert_eq!(parent("/a"), "/");
+        assert_eq!(file_name("/a/b"), "b");
+    }
+}

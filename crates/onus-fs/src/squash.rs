@@ -1,8 +1,20 @@
 //! Squashing layer listings into one view, with OCI whiteout semantics.
+//!
+//! Layers are applied the way container runtimes unpack them (containerd's `applyNaive`, moby's
+//! `UnpackLayer` inside a chroot): an entry's parent directory is resolved through symlinks that
+//! lower layers (or earlier entries of the same layer) created, but never above the image root;
+//! a non-directory replaces a directory together with its contents; whiteouts only hide what
+//! lower layers wrote.
+//!
+//! Invariant kept by every mutation: each stored path's proper ancestors are stored too, as
+//! directories. It makes the common case of `add` (parent already a directory) a single lookup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use crate::{normalize_path, parent, FileKind, FileMeta, FileVersion, FileView, LayerId, ResolveError};
+use crate::{
+    file_name, normalize_path, parent, FileKind, FileMeta, FileVersion, FileView, LayerId,
+    ResolveError,
+};
 
 /// Symlink hops allowed while resolving one path (Linux uses 40).
 const MAX_LINK_HOPS: usize = 40;
@@ -34,12 +46,38 @@ pub struct SquashedView {
 impl SquashedView {
     /// Apply `listings` (bottom first) on top of each other. `layers[i]` describes `listings[i]`.
     pub fn from_layers(layers: Vec<LayerId>, listings: Vec<LayerListing>) -> Self {
-        let mut view = SquashedView { layers, files: BTreeMap::new() };
-        view.files.insert("/".to_string(), vec![root_version(0)]);
+        let mut view = SquashedView::new(layers);
         for listing in listings {
-            view.apply(listing);
+            view.push_layer(listing);
         }
         view
+    }
+
+    /// An empty view (only `/`) for an image with these layers; fill it with [`Self::push_layer`].
+    pub fn new(layers: Vec<LayerId>) -> Self {
+        let mut files = BTreeMap::new();
+        files.insert("/".to_string(), vec![implicit_dir(0)]);
+        SquashedView { layers, files }
+    }
+
+    /// Apply the next layer's listing on top of what is already there (bottom layer first).
+    ///
+    /// Lets an image reader squash layers as they complete, without holding every listing.
+    pub fn push_layer(&mut self, listing: LayerListing) {
+        // Whiteouts hide lower layers only, so they go first, then the layer's own entries.
+        let mut files = Vec::with_capacity(listing.entries.len());
+        for entry in listing.entries {
+            match entry {
+                ListingEntry::Whiteout { path } => self.whiteout(&path),
+                ListingEntry::Opaque { dir } => self.opaque(&dir),
+                file @ ListingEntry::File { .. } => files.push(file),
+            }
+        }
+        for entry in files {
+            if let ListingEntry::File { path, version } = entry {
+                self.add(&path, version);
+            }
+        }
     }
 
     /// Number of visible paths.
@@ -52,134 +90,185 @@ impl SquashedView {
         self.files.len() <= 1
     }
 
-    fn apply(&mut self, listing: LayerListing) {
-        // Whiteouts hide lower layers only, so they go first, then the layer's own entries.
-        let (deletions, files): (Vec<_>, Vec<_>) =
-            listing.entries.into_iter().partition(|e| !matches!(e, ListingEntry::File { .. }));
-        for deletion in deletions {
-            match deletion {
-                ListingEntry::Whiteout { path } => {
-                    if path != "/" {
-                        self.remove_tree(&path, true);
+    fn current(&self, path: &str) -> Option<&FileVersion> {
+        self.files.get(path).and_then(|chain| chain.last())
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.current(path)
+            .is_some_and(|v| v.meta.kind == FileKind::Directory)
+    }
+
+    fn whiteout(&mut self, path: &str) {
+        let Some(path) = normalize_path(path) else {
+            return;
+        };
+        if path == "/" {
+            return;
+        }
+        if let Some(dir) = self.existing_dir(parent(&path)) {
+            self.remove_tree(&join(&dir, file_name(&path)), true);
+        }
+    }
+
+    fn opaque(&mut self, dir: &str) {
+        let Some(dir) = normalize_path(dir) else {
+            return;
+        };
+        if let Some(dir) = self.existing_dir(&dir) {
+            self.remove_tree(&dir, false);
+        }
+    }
+
+    /// The real path of directory `dir` (symlinks followed), if it exists.
+    fn existing_dir(&self, dir: &str) -> Option<String> {
+        if self.is_dir(dir) {
+            return Some(dir.to_string());
+        }
+        let real = self.resolve(dir).ok()?;
+        self.is_dir(&real).then_some(real)
+    }
+
+    fn add(&mut self, path: &str, mut version: FileVersion) {
+        let Some(path) = normalize_path(path) else {
+            return;
+        };
+        if path == "/" {
+            // The root is always a directory; a layer cannot replace it.
+            return;
+        }
+        let dir = parent(&path);
+        let dir = if self.is_dir(dir) {
+            dir.to_string()
+        } else {
+            self.make_dirs(dir, version.layer)
+        };
+        let path = join(&dir, file_name(&path));
+        let is_dir = version.meta.kind == FileKind::Directory;
+        if is_dir {
+            // Directories carry no content; drop anything a reader attached by mistake.
+            version.content = None;
+        }
+        match self.files.get_mut(&path) {
+            Some(chain)
+                if chain
+                    .last()
+                    .is_some_and(|v| v.meta.kind == version.meta.kind) =>
+            {
+                match chain.last_mut() {
+                    // The same layer wrote the path twice: the later entry wins.
+                    Some(last) if last.layer == version.layer => *last = version,
+                    _ => chain.push(version),
+                }
+            }
+            Some(chain) => {
+                // A different kind of object replaces the old one and, for a directory, its contents.
+                let was_dir = chain
+                    .last()
+                    .is_some_and(|v| v.meta.kind == FileKind::Directory);
+                *chain = vec![version];
+                if was_dir {
+                    self.remove_tree(&path, false);
+                }
+            }
+            None => {
+                self.files.insert(path, vec![version]);
+            }
+        }
+    }
+
+    /// Resolve directory `dir` for writing into it, the way the kernel walks a path inside a
+    /// chroot: symlinks are followed where they are met (`..` after a symlink climbs from its
+    /// target), never above `/`; a missing component, a file, or a dangling or looping link is
+    /// replaced by a directory, as the runtime's `mkdir -p` would after removing the obstacle.
+    /// Returns the real path.
+    fn make_dirs(&mut self, dir: &str, layer: usize) -> String {
+        let Some(normalized) = normalize_path(dir) else {
+            return "/".to_string();
+        };
+        let mut pending: VecDeque<String> = components(&normalized).map(str::to_string).collect();
+        let mut current = String::from("/");
+        let mut hops = 0usize;
+        while let Some(component) = pending.pop_front() {
+            if component == ".." {
+                current = parent(&current).to_string();
+                continue;
+            }
+            let candidate = join(&current, &component);
+            let found = self
+                .current(&candidate)
+                .map(|v| (v.meta.kind, v.meta.link_target.clone()));
+            match found {
+                Some((FileKind::Directory, _)) => current = candidate,
+                Some((FileKind::Symlink, Some(target)))
+                    if !target.is_empty() && hops < MAX_LINK_HOPS =>
+                {
+                    hops += 1;
+                    if target.starts_with('/') {
+                        current = String::from("/");
+                    }
+                    for part in components(&target).rev() {
+                        pending.push_front(part.to_string());
                     }
                 }
-                ListingEntry::Opaque { dir } => self.remove_tree(&dir, false),
-                ListingEntry::File { .. } => {}
+                _ => {
+                    self.files
+                        .insert(candidate.clone(), vec![implicit_dir(layer)]);
+                    current = candidate;
+                }
             }
         }
-        for entry in files {
-            if let ListingEntry::File { path, version } = entry {
-                self.add(path, version);
-            }
-        }
-    }
-
-    fn add(&mut self, path: String, version: FileVersion) {
-        let Some(path) = normalize_path(&path) else { return };
-        self.ensure_parent_dirs(&path, version.layer);
-        let is_dir = version.meta.kind == FileKind::Directory;
-        let replace = match self.files.get(&path).and_then(|chain| chain.last()) {
-            Some(current) => current.meta.kind != version.meta.kind,
-            None => true,
-        };
-        if replace {
-            // A different kind of object replaces the old one and, for a directory, its contents.
-            let was_dir = self
-                .files
-                .get(&path)
-                .and_then(|chain| chain.last())
-                .is_some_and(|v| v.meta.kind == FileKind::Directory);
-            if was_dir && !is_dir {
-                self.remove_tree(&path, true);
-            }
-            self.files.insert(path, vec![version]);
-        } else if let Some(chain) = self.files.get_mut(&path) {
-            chain.push(version);
-        }
-    }
-
-    /// Make sure every ancestor of `path` is a directory, replacing non-directories on the way
-    /// (a layer that writes `a/b` turns a lower-layer symlink `a` into a directory).
-    fn ensure_parent_dirs(&mut self, path: &str, layer: usize) {
-        let mut ancestors = Vec::new();
-        let mut current = parent(path);
-        while current != "/" {
-            ancestors.push(current.to_string());
-            current = parent(current);
-        }
-        for dir in ancestors.into_iter().rev() {
-            let is_dir = self
-                .files
-                .get(&dir)
-                .and_then(|chain| chain.last())
-                .is_some_and(|v| v.meta.kind == FileKind::Directory);
-            if !is_dir {
-                self.files.insert(dir, vec![implicit_dir(layer)]);
-            }
-        }
+        current
     }
 
     /// Remove the descendants of `path`, and `path` itself when `including_self`.
     fn remove_tree(&mut self, path: &str, including_self: bool) {
-        let Some(path) = normalize_path(path) else { return };
-        if including_self {
-            self.files.remove(&path);
+        if including_self && path != "/" {
+            self.files.remove(path);
         }
-        let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
-        let doomed: Vec<String> =
-            self.files.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+        let prefix = if path == "/" {
+            "/".to_string()
+        } else {
+            format!("{path}/")
+        };
+        let doomed: Vec<String> = self
+            .files
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.as_str() != "/")
+            .map(|(k, _)| k.clone())
+            .collect();
         for key in doomed {
-            if key != "/" {
-                self.files.remove(&key);
-            }
+            self.files.remove(&key);
         }
-    }
-
-    fn resolve_inner(&self, path: &str, hops: &mut usize) -> Result<String, ResolveError> {
-        let normalized = normalize_path(path).ok_or_else(|| ResolveError::NotFound(path.to_string()))?;
-        let components: Vec<&str> = normalized.split('/').filter(|c| !c.is_empty()).collect();
-        let mut resolved = String::from("/");
-        for (i, component) in components.iter().enumerate() {
-            let candidate = if resolved == "/" { format!("/{component}") } else { format!("{resolved}/{component}") };
-            let version = self.entry(&candidate).ok_or_else(|| ResolveError::NotFound(candidate.clone()))?;
-            let is_last = i + 1 == components.len();
-            match (&version.meta.kind, &version.meta.link_target) {
-                (FileKind::Symlink, Some(target)) => {
-                    *hops += 1;
-                    if *hops > MAX_LINK_HOPS {
-                        return Err(ResolveError::Loop(path.to_string()));
-                    }
-                    let joined = if target.starts_with('/') {
-                        target.clone()
-                    } else {
-                        format!("{}/{}", parent(&candidate), target)
-                    };
-                    let rest = components[i + 1..].join("/");
-                    let next = if rest.is_empty() { joined } else { format!("{joined}/{rest}") };
-                    return self.resolve_inner(&next, hops);
-                }
-                (FileKind::Hardlink, Some(target)) if is_last => {
-                    *hops += 1;
-                    if *hops > MAX_LINK_HOPS {
-                        return Err(ResolveError::Loop(path.to_string()));
-                    }
-                    return self.resolve_inner(target, hops);
-                }
-                _ => resolved = candidate,
-            }
-        }
-        Ok(resolved)
     }
 }
 
-fn root_version(layer: usize) -> FileVersion {
-    implicit_dir(layer)
+/// The non-empty, non-`.` components of a path; `..` is kept for the walk to apply in place.
+fn components(path: &str) -> impl DoubleEndedIterator<Item = &str> {
+    path.split('/').filter(|c| !c.is_empty() && *c != ".")
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 fn implicit_dir(layer: usize) -> FileVersion {
     FileVersion {
         layer,
-        meta: FileMeta { kind: FileKind::Directory, mode: 0o755, size: 0, link_target: None },
+        meta: FileMeta {
+            kind: FileKind::Directory,
+            mode: 0o755,
+            size: 0,
+            link_target: None,
+        },
         content: None,
     }
 }
@@ -194,7 +283,7 @@ impl FileView for SquashedView {
     }
 
     fn entry(&self, path: &str) -> Option<&FileVersion> {
-        self.files.get(path).and_then(|chain| chain.last())
+        self.current(path)
     }
 
     fn history(&self, path: &str) -> &[FileVersion] {
@@ -202,8 +291,65 @@ impl FileView for SquashedView {
     }
 
     fn resolve(&self, path: &str) -> Result<String, ResolveError> {
-        let mut hops = 0;
-        self.resolve_inner(path, &mut hops)
+        self.resolve_path(path)
+    }
+}
+
+impl SquashedView {
+    /// Follow symlinks in every component (and a hard link in the last one) inside the image,
+    /// walking as the kernel does (see [`Self::make_dirs`]) but failing on a missing component.
+    fn resolve_path(&self, path: &str) -> Result<String, ResolveError> {
+        let view = self;
+        let normalized =
+            normalize_path(path).ok_or_else(|| ResolveError::NotFound(path.to_string()))?;
+        let mut pending: VecDeque<String> = components(&normalized).map(str::to_string).collect();
+        let mut current = String::from("/");
+        let mut hops = 0usize;
+        while let Some(component) = pending.pop_front() {
+            if component == ".." {
+                current = parent(&current).to_string();
+                continue;
+            }
+            let candidate = join(&current, &component);
+            let is_last = pending.is_empty();
+            let Some(version) = view.current(&candidate) else {
+                return Err(ResolveError::NotFound(candidate));
+            };
+            match (version.meta.kind, version.meta.link_target.as_deref()) {
+                (FileKind::Directory, _) => current = candidate,
+                (FileKind::Symlink, Some(target)) if !target.is_empty() => {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Err(ResolveError::Loop(path.to_string()));
+                    }
+                    if target.starts_with('/') {
+                        current = String::from("/");
+                    }
+                    for part in components(target).rev() {
+                        pending.push_front(part.to_string());
+                    }
+                }
+                (FileKind::Hardlink, Some(target)) if is_last => {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Err(ResolveError::Loop(path.to_string()));
+                    }
+                    let target = normalize_path(target)
+                        .ok_or_else(|| ResolveError::NotFound(target.to_string()))?;
+                    current = String::from("/");
+                    pending = components(&target).map(str::to_string).collect();
+                }
+                _ if is_last => current = candidate,
+                // A regular file (or a broken link) used as a directory.
+                _ => {
+                    return Err(ResolveError::NotFound(join(
+                        &candidate,
+                        pending.front().map_or("", String::as_str),
+                    )))
+                }
+            }
+        }
+        Ok(current)
     }
 }
 
@@ -216,9 +362,21 @@ mod tests {
             path: path.to_string(),
             version: FileVersion {
                 layer,
-                meta: FileMeta { kind: FileKind::Regular, mode: 0o644, size: 1, link_target: None },
+                meta: FileMeta {
+                    kind: FileKind::Regular,
+                    mode: 0o644,
+                    size: 1,
+                    link_target: None,
+                },
                 content: None,
             },
+        }
+    }
+
+    fn dir(path: &str, layer: usize) -> ListingEntry {
+        ListingEntry::File {
+            path: path.to_string(),
+            version: implicit_dir(layer),
         }
     }
 
@@ -238,16 +396,59 @@ mod tests {
         }
     }
 
+    fn hardlink(path: &str, target: &str, layer: usize) -> ListingEntry {
+        ListingEntry::File {
+            path: path.to_string(),
+            version: FileVersion {
+                layer,
+                meta: FileMeta {
+                    kind: FileKind::Hardlink,
+                    mode: 0o644,
+                    size: 0,
+                    link_target: Some(target.to_string()),
+                },
+                content: None,
+            },
+        }
+    }
+
     fn layer_ids(n: usize) -> Vec<LayerId> {
-        (0..n).map(|index| LayerId { index, diff_id: format!("sha256:{index}") }).collect()
+        (0..n)
+            .map(|index| LayerId {
+                index,
+                diff_id: format!("sha256:{index}"),
+            })
+            .collect()
+    }
+
+    fn layers_of(view: &SquashedView, path: &str) -> Vec<usize> {
+        view.history(path).iter().map(|v| v.layer).collect()
+    }
+
+    /// Every stored path's ancestors are stored directories.
+    fn assert_invariant(view: &SquashedView) {
+        for path in view.paths() {
+            let mut current = path;
+            while current != "/" {
+                current = parent(current);
+                assert!(
+                    view.is_dir(current),
+                    "ancestor `{current}` of `{path}` is not a directory"
+                );
+            }
+        }
     }
 
     #[test]
     fn whiteouts_and_opaque_dirs_hide_lower_layers() {
-        let base = LayerListing { entries: vec![file("/a/x", 0), file("/a/y", 0), file("/b/z", 0)] };
+        let base = LayerListing {
+            entries: vec![file("/a/x", 0), file("/a/y", 0), file("/b/z", 0)],
+        };
         let top = LayerListing {
             entries: vec![
-                ListingEntry::Whiteout { path: "/a/x".into() },
+                ListingEntry::Whiteout {
+                    path: "/a/x".into(),
+                },
                 ListingEntry::Opaque { dir: "/b".into() },
                 file("/b/new", 1),
             ],
@@ -256,37 +457,266 @@ mod tests {
         assert!(view.entry("/a/x").is_none());
         assert!(view.entry("/a/y").is_some());
         assert!(view.entry("/b/z").is_none());
+        assert!(view.entry("/b").is_some());
         assert_eq!(view.entry("/b/new").map(|v| v.layer), Some(1));
+        assert_invariant(&view);
+    }
+
+    #[test]
+    fn whiteout_of_a_directory_removes_its_tree() {
+        let base = LayerListing {
+            entries: vec![file("/a/b/c", 0), file("/a/b/d", 0), file("/a/bc", 0)],
+        };
+        let top = LayerListing {
+            entries: vec![ListingEntry::Whiteout {
+                path: "/a/b".into(),
+            }],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(view.paths().collect::<Vec<_>>(), vec!["/", "/a", "/a/bc"]);
+    }
+
+    #[test]
+    fn whiteout_in_same_layer_does_not_hide_that_layers_file() {
+        let base = LayerListing {
+            entries: vec![file("/f", 0)],
+        };
+        let top = LayerListing {
+            entries: vec![file("/f", 1), ListingEntry::Whiteout { path: "/f".into() }],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(layers_of(&view, "/f"), vec![1]);
     }
 
     #[test]
     fn symlink_replacing_directory_drops_old_children() {
-        let base = LayerListing { entries: vec![file("/lib/apk/db/installed", 0), file("/usr/lib/apk/db/installed", 0)] };
-        let top = LayerListing { entries: vec![link("/lib/apk", "../usr/lib/apk", 1)] };
+        let base = LayerListing {
+            entries: vec![
+                file("/lib/apk/db/installed", 0),
+                file("/usr/lib/apk/db/installed", 0),
+            ],
+        };
+        let top = LayerListing {
+            entries: vec![link("/lib/apk", "../usr/lib/apk", 1)],
+        };
         let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
         assert!(view.entry("/lib/apk/db/installed").is_none());
-        assert_eq!(view.resolve("/lib/apk/db/installed").as_deref(), Ok("/usr/lib/apk/db/installed"));
+        assert_eq!(
+            view.resolve("/lib/apk/db/installed").as_deref(),
+            Ok("/usr/lib/apk/db/installed")
+        );
+        assert_invariant(&view);
+    }
+
+    #[test]
+    fn entries_written_through_a_symlinked_parent_land_in_its_target() {
+        // usr-merge: `/bin -> usr/bin`; a later layer writes `bin/tool` as a runtime would.
+        let base = LayerListing {
+            entries: vec![dir("/usr/bin", 0), link("/bin", "usr/bin", 0)],
+        };
+        let top = LayerListing {
+            entries: vec![file("/bin/tool", 1)],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(
+            view.entry("/bin").map(|v| v.meta.kind),
+            Some(FileKind::Symlink)
+        );
+        assert_eq!(view.entry("/usr/bin/tool").map(|v| v.layer), Some(1));
+        assert_eq!(view.resolve("/bin/tool").as_deref(), Ok("/usr/bin/tool"));
+        assert_invariant(&view);
+    }
+
+    #[test]
+    fn dangling_or_file_parents_become_directories() {
+        let base = LayerListing {
+            entries: vec![link("/d", "/nowhere", 0), file("/f", 0)],
+        };
+        let top = LayerListing {
+            entries: vec![file("/d/x", 1), file("/f/y", 1)],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        // `/d` follows to `/nowhere`, which is created; `/f` (a file) becomes a directory.
+        assert_eq!(view.entry("/nowhere/x").map(|v| v.layer), Some(1));
+        assert_eq!(
+            view.entry("/f").map(|v| v.meta.kind),
+            Some(FileKind::Directory)
+        );
+        assert!(view.entry("/f/y").is_some());
+        assert_invariant(&view);
+    }
+
+    #[test]
+    fn whiteout_through_symlinked_parent_deletes_in_target() {
+        let base = LayerListing {
+            entries: vec![file("/usr/lib/x", 0), link("/lib", "usr/lib", 0)],
+        };
+        let top = LayerListing {
+            entries: vec![ListingEntry::Whiteout {
+                path: "/lib/x".into(),
+            }],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert!(view.entry("/usr/lib/x").is_none());
+        assert!(view.entry("/lib").is_some());
     }
 
     #[test]
     fn symlink_loops_and_escapes_stay_inside() {
         let base = LayerListing {
-            entries: vec![link("/a", "/b", 0), link("/b", "/a", 0), link("/up", "../../../etc", 0), file("/etc/passwd", 0)],
+            entries: vec![
+                link("/a", "/b", 0),
+                link("/b", "/a", 0),
+                link("/self", "self", 0),
+                link("/up", "../../../etc", 0),
+                file("/etc/passwd", 0),
+            ],
         };
         let view = SquashedView::from_layers(layer_ids(1), vec![base]);
         assert!(matches!(view.resolve("/a"), Err(ResolveError::Loop(_))));
+        assert!(matches!(
+            view.resolve("/self/x"),
+            Err(ResolveError::Loop(_))
+        ));
         assert_eq!(view.resolve("/up/passwd").as_deref(), Ok("/etc/passwd"));
+        assert!(matches!(
+            view.resolve("/etc/passwd/x"),
+            Err(ResolveError::NotFound(_))
+        ));
+        // Writing through a looping link does not hang and keeps the tree consistent.
+        let top = LayerListing {
+            entries: vec![file("/a/x", 1)],
+        };
+        let mut view = view;
+        view.push_layer(top);
+        assert_invariant(&view);
+    }
+
+    #[test]
+    fn dot_dot_after_symlink_climbs_from_its_target() {
+        let base = LayerListing {
+            entries: vec![
+                dir("/x/y", 0),
+                file("/x/c", 0),
+                link("/a", "/x/y", 0),
+                link("/x/y/b", "../c", 0),
+            ],
+        };
+        let view = SquashedView::from_layers(layer_ids(1), vec![base]);
+        assert_eq!(view.resolve("/a/b").as_deref(), Ok("/x/c"));
+        // Query paths are normalised lexically first, as callers pass image paths.
+        assert_eq!(
+            view.resolve("/a/../c"),
+            Err(ResolveError::NotFound("/c".into()))
+        );
+    }
+
+    #[test]
+    fn hardlinks_resolve_to_their_target() {
+        let base = LayerListing {
+            entries: vec![
+                file("/bin/a", 0),
+                hardlink("/bin/b", "bin/a", 0),
+                hardlink("/bin/c", "bin/none", 0),
+            ],
+        };
+        let view = SquashedView::from_layers(layer_ids(1), vec![base]);
+        assert_eq!(view.resolve("/bin/b").as_deref(), Ok("/bin/a"));
+        assert!(matches!(
+            view.resolve("/bin/c"),
+            Err(ResolveError::NotFound(_))
+        ));
     }
 
     #[test]
     fn history_keeps_versions_until_deleted() {
-        let l0 = LayerListing { entries: vec![file("/f", 0)] };
-        let l1 = LayerListing { entries: vec![file("/f", 1)] };
-        let l2 = LayerListing { entries: vec![ListingEntry::Whiteout { path: "/f".into() }] };
-        let l3 = LayerListing { entries: vec![file("/f", 3)] };
+        let l0 = LayerListing {
+            entries: vec![file("/f", 0)],
+        };
+        let l1 = LayerListing {
+            entries: vec![file("/f", 1), file("/f", 1)],
+        };
+        let l2 = LayerListing {
+            entries: vec![ListingEntry::Whiteout { path: "/f".into() }],
+        };
+        let l3 = LayerListing {
+            entries: vec![file("/f", 3)],
+        };
         let view = SquashedView::from_layers(layer_ids(4), vec![l0.clone(), l1.clone()]);
-        assert_eq!(view.history("/f").iter().map(|v| v.layer).collect::<Vec<_>>(), vec![0, 1]);
-        let view = SquashedView::from_layers(layer_ids(4), vec![l0, l1, l2, l3]);
-        assert_eq!(view.history("/f").iter().map(|v| v.layer).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(layers_of(&view, "/f"), vec![0, 1]);
+        let view = SquashedView::from_layers(layer_ids(4), vec![l0.clone(), l1.clone(), l2, l3]);
+        assert_eq!(layers_of(&view, "/f"), vec![3]);
+        // A replacement by another kind starts a new chain too.
+        let l2 = LayerListing {
+            entries: vec![link("/f", "g", 2)],
+        };
+        let view = SquashedView::from_layers(layer_ids(3), vec![l0, l1, l2]);
+        assert_eq!(layers_of(&view, "/f"), vec![2]);
+    }
+
+    #[test]
+    fn root_cannot_be_replaced() {
+        let base = LayerListing {
+            entries: vec![link("/", "/etc", 0), file("/etc/x", 0)],
+        };
+        let view = SquashedView::from_layers(layer_ids(1), vec![base]);
+        assert!(view.is_dir("/"));
+        assert_eq!(view.resolve("/etc/x").as_deref(), Ok("/etc/x"));
+    }
+
+    #[test]
+    fn many_files_and_a_large_opaque_are_handled() {
+        let mut entries = Vec::new();
+        for i in 0..20_000 {
+            entries.push(file(&format!("/usr/share/d{}/f{i}", i % 100), 0));
+        }
+        let base = LayerListing { entries };
+        let top = LayerListing {
+            entries: vec![
+                ListingEntry::Opaque {
+                    dir: "/usr/share".into(),
+                },
+                file("/usr/share/x", 1),
+            ],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(
+            view.paths().collect::<Vec<_>>(),
+            vec!["/", "/usr", "/usr/share", "/usr/share/x"]
+        );
+    }
+
+    proptest::proptest! {
+        /// Arbitrary listings over a small name space never panic, keep the ancestor invariant and
+        /// resolve every path (or fail cleanly) within the hop bound.
+        #[test]
+        fn random_listings_keep_the_view_consistent(
+            layers in proptest::collection::vec(
+                proptest::collection::vec((0u8..6, "[abc./]{1,8}", "[abc./]{0,8}"), 0..24),
+                1..4,
+            )
+        ) {
+            let mut view = SquashedView::new(layer_ids(layers.len()));
+            for (index, entries) in layers.iter().enumerate() {
+                let entries = entries
+                    .iter()
+                    .map(|(kind, path, target)| match kind {
+                        0 => file(path, index),
+                        1 => dir(path, index),
+                        2 => link(path, target, index),
+                        3 => hardlink(path, target, index),
+                        4 => ListingEntry::Whiteout { path: path.clone() },
+                        _ => ListingEntry::Opaque { dir: path.clone() },
+                    })
+                    .collect();
+                view.push_layer(LayerListing { entries });
+                assert_invariant(&view);
+            }
+            let paths: Vec<String> = view.paths().map(str::to_string).collect();
+            for path in paths {
+                let _ = view.resolve(&path);
+                let _ = view.resolve(&format!("{path}/x/../y"));
+            }
+        }
     }
 }
