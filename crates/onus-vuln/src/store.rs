@@ -1,0 +1,613 @@
+//! The local vulnerability store: an SQLite file with one table per kind of feed data, indexed
+//! by (namespace or ecosystem, package) for the matcher, plus the provenance of every source.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::error::VulnError;
+use crate::versions::Range;
+
+/// The store schema identifier, kept in the `meta` table.
+pub const STORE_SCHEMA: &str = "onus.vulndb/v1";
+
+const SCHEMA_SQL: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+  name TEXT PRIMARY KEY, kind TEXT NOT NULL, provenance TEXT NOT NULL, checksum TEXT,
+  etag TEXT, records INTEGER NOT NULL, warnings INTEGER NOT NULL, built_at TEXT, data_time TEXT
+);
+CREATE TABLE vulnerabilities (
+  id TEXT PRIMARY KEY, source TEXT NOT NULL, aliases TEXT NOT NULL, summary TEXT,
+  severity TEXT, cvss_vector TEXT, cvss_score REAL, published TEXT, modified TEXT
+);
+CREATE TABLE affected (
+  vuln_id TEXT NOT NULL, source TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
+  ranges TEXT NOT NULL, versions TEXT NOT NULL, not_affected INTEGER NOT NULL
+);
+CREATE TABLE distro_advisories (
+  namespace TEXT NOT NULL, package TEXT NOT NULL, advisory_id TEXT NOT NULL, aliases TEXT NOT NULL,
+  current_event TEXT NOT NULL, current_time TEXT NOT NULL, fixed_version TEXT, note TEXT,
+  justification TEXT, first_detection TEXT, events TEXT NOT NULL, source TEXT NOT NULL
+);
+CREATE TABLE secdb (
+  namespace TEXT NOT NULL, package TEXT NOT NULL, fixed_version TEXT NOT NULL, vuln_id TEXT NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE TABLE debian (
+  release TEXT NOT NULL, package TEXT NOT NULL, vuln_id TEXT NOT NULL, status TEXT NOT NULL,
+  fixed_version TEXT, urgency TEXT, source TEXT NOT NULL
+);
+CREATE TABLE kev (cve TEXT PRIMARY KEY, date_added TEXT, source TEXT NOT NULL);
+CREATE TABLE cve_severity (
+  cve TEXT PRIMARY KEY, severity TEXT NOT NULL, vector TEXT, score REAL, origin TEXT NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE TABLE eol_products (source TEXT PRIMARY KEY, records INTEGER NOT NULL, raw BLOB NOT NULL);
+";
+
+const INDEX_SQL: &str = "
+CREATE INDEX affected_pkg ON affected (ecosystem, package);
+CREATE INDEX distro_advisories_pkg ON distro_advisories (namespace, package);
+CREATE INDEX secdb_pkg ON secdb (namespace, package);
+CREATE INDEX debian_pkg ON debian (release, package);
+";
+
+/// An opened store. Matching needs only [`Store::open_readonly`].
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    kev: HashSet<String>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// Provenance and size of one feed in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    pub name: String,
+    pub kind: String,
+    /// Input paths or URLs, `; `-separated.
+    pub provenance: String,
+    /// sha256 of the input bytes.
+    pub checksum: Option<String>,
+    pub etag: Option<String>,
+    pub records: u64,
+    pub warnings: u64,
+    /// When the store was built (injected clock), else the newest timestamp in the data.
+    pub built_at: Option<String>,
+    /// The newest timestamp found in the feed's own data.
+    pub data_time: Option<String>,
+}
+
+/// Default store location: `<user cache dir>/onus/vuln.db`.
+pub fn default_store_path() -> Result<PathBuf, VulnError> {
+    dirs::cache_dir().map(|d| d.join("onus").join("vuln.db")).ok_or(VulnError::NoCacheDir)
+}
+
+impl Store {
+    /// Open an existing store read-write (for tools that annotate it); it must have our schema.
+    pub fn open(path: &Path) -> Result<Store, VulnError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Self::open_with(path, flags)
+    }
+
+    /// Open an existing store read-only, as the matcher does.
+    pub fn open_readonly(path: &Path) -> Result<Store, VulnError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Self::open_with(path, flags)
+    }
+
+    fn open_with(path: &Path, flags: OpenFlags) -> Result<Store, VulnError> {
+        let open_err = |source| VulnError::Open { path: path.to_path_buf(), source };
+        if !path.is_file() {
+            return Err(open_err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some("no such file".to_string()),
+            )));
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        let found: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .optional()
+            .map_err(open_err)?;
+        if found.as_deref() != Some(STORE_SCHEMA) {
+            return Err(VulnError::Schema {
+                path: path.to_path_buf(),
+                found: found.unwrap_or_else(|| "none".to_string()),
+                expected: STORE_SCHEMA.to_string(),
+            });
+        }
+        let mut store = Store { conn, path: path.to_path_buf(), kev: HashSet::new() };
+        store.kev = store.load_kev()?;
+        Ok(store)
+    }
+
+    /// The file this store was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn query_err(&self) -> impl Fn(rusqlite::Error) -> VulnError + '_ {
+        move |source| VulnError::Query { path: self.path.clone(), source }
+    }
+
+    fn load_kev(&self) -> Result<HashSet<String>, VulnError> {
+        let mut stmt = self.conn.prepare("SELECT cve FROM kev").map_err(self.query_err())?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(self.query_err())?;
+        rows.collect::<Result<HashSet<_>, _>>().map_err(self.query_err())
+    }
+
+    /// A `meta` value (`schema`, `built_at`).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, VulnError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.query_err())
+    }
+
+    /// Every source, sorted by name.
+    pub fn sources(&self) -> Result<Vec<SourceRecord>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, kind, provenance, checksum, etag, records, warnings, built_at, data_time
+                 FROM sources ORDER BY name",
+            )
+            .map_err(self.query_err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SourceRecord {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    provenance: r.get(2)?,
+                    checksum: r.get(3)?,
+                    etag: r.get(4)?,
+                    records: r.get::<_, i64>(5)?.max(0) as u64,
+                    warnings: r.get::<_, i64>(6)?.max(0) as u64,
+                    built_at: r.get(7)?,
+                    data_time: r.get(8)?,
+                })
+            })
+            .map_err(self.query_err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+    }
+
+    /// The raw endoflife.date `products.json` bytes, if a build included them.
+    pub fn eol_products(&self) -> Result<Option<Vec<u8>>, VulnError> {
+        self.conn
+            .query_row("SELECT raw FROM eol_products ORDER BY source LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(self.query_err())
+    }
+
+    /// Whether a CVE is in CISA's Known Exploited Vulnerabilities catalog.
+    pub fn is_known_exploited(&self, cve: &str) -> bool {
+        self.kev.contains(cve)
+    }
+
+    pub(crate) fn affected_for(&self, ecosystem: &str, package: &str) -> Result<Vec<AffectedHit>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.vuln_id, a.source, a.ranges, a.versions, a.not_affected, v.aliases, v.severity,
+                        v.cvss_vector, v.cvss_score
+                 FROM affected a LEFT JOIN vulnerabilities v ON v.id = a.vuln_id
+                 WHERE a.ecosystem = ?1 AND a.package = ?2",
+            )
+            .map_err(self.query_err())?;
+        let rows = stmt
+            .query_map([ecosystem, package], |r| {
+                let ranges: String = r.get(2)?;
+                let versions: String = r.get(3)?;
+                let aliases: Option<String> = r.get(5)?;
+                Ok(AffectedHit {
+                    vuln_id: r.get(0)?,
+                    source: r.get(1)?,
+                    ranges: serde_json::from_str(&ranges).unwrap_or_default(),
+                    versions: serde_json::from_str(&versions).unwrap_or_default(),
+                    not_affected: r.get::<_, i64>(4)? != 0,
+                    aliases: aliases.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+                    severity: r.get(6)?,
+                    cvss_vector: r.get(7)?,
+                    cvss_score: r.get(8)?,
+                })
+            })
+            .map_err(self.query_err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+    }
+
+    pub(crate) fn advisories_for(&self, namespace: &str, package: &str) -> Result<Vec<AdvisoryRow>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT namespace, package, advisory_id, aliases, current_event, current_time, fixed_version,
+                        note, justification, first_detection, events, source
+                 FROM distro_advisories WHERE namespace = ?1 AND package = ?2",
+            )
+            .map_err(self.query_err())?;
+        let rows = stmt
+            .query_map([namespace, package], |r| {
+                let aliases: String = r.get(3)?;
+                Ok(AdvisoryRow {
+                    namespace: r.get(0)?,
+                    package: r.get(1)?,
+                    advisory_id: r.get(2)?,
+                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                    current_event: r.get(4)?,
+                    current_time: r.get(5)?,
+                    fixed_version: r.get(6)?,
+                    note: r.get(7)?,
+                    justification: r.get(8)?,
+                    first_detection: r.get(9)?,
+                    events: r.get(10)?,
+                    source: r.get(11)?,
+                })
+            })
+            .map_err(self.query_err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+    }
+
+    pub(crate) fn secdb_for(&self, namespace: &str, package: &str) -> Result<Vec<SecdbRow>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT namespace, package, fixed_version, vuln_id, source FROM secdb
+                 WHERE namespace = ?1 AND package = ?2",
+            )
+            .map_err(self.query_err())?;
+        let rows = stmt
+            .query_map([namespace, package], |r| {
+                Ok(SecdbRow {
+                    namespace: r.get(0)?,
+                    package: r.get(1)?,
+                    fixed_version: r.get(2)?,
+                    vuln_id: r.get(3)?,
+                    source: r.get(4)?,
+                })
+            })
+            .map_err(self.query_err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+    }
+
+    pub(crate) fn debian_for(&self, release: &str, package: &str) -> Result<Vec<DebianRow>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT release, package, vuln_id, status, fixed_version, urgency, source FROM debian
+                 WHERE release = ?1 AND package = ?2",
+            )
+            .map_err(self.query_err())?;
+        let rows = stmt
+            .query_map([release, package], |r| {
+                Ok(DebianRow {
+                    release: r.get(0)?,
+                    package: r.get(1)?,
+                    vuln_id: r.get(2)?,
+                    status: r.get(3)?,
+                    fixed_version: r.get(4)?,
+                    urgency: r.get(5)?,
+                    source: r.get(6)?,
+                })
+            })
+            .map_err(self.query_err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+    }
+
+    pub(crate) fn cve_severity(&self, cve: &str) -> Result<Option<CveSeverityRow>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT cve, severity, vector, score, origin, source FROM cve_severity WHERE cve = ?1")
+            .map_err(self.query_err())?;
+        stmt.query_row([cve], |r| {
+            Ok(CveSeverityRow {
+                cve: r.get(0)?,
+                severity: r.get(1)?,
+                vector: r.get(2)?,
+                score: r.get(3)?,
+                origin: r.get(4)?,
+                source: r.get(5)?,
+            })
+        })
+        .optional()
+        .map_err(self.query_err())
+    }
+
+    pub(crate) fn vulnerability(&self, id: &str) -> Result<Option<AffectedHit>, VulnError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, source, aliases, severity, cvss_vector, cvss_score FROM vulnerabilities WHERE id = ?1")
+            .map_err(self.query_err())?;
+        stmt.query_row([id], |r| {
+            let aliases: String = r.get(2)?;
+            Ok(AffectedHit {
+                vuln_id: r.get(0)?,
+                source: r.get(1)?,
+                ranges: Vec::new(),
+                versions: Vec::new(),
+                not_affected: false,
+                aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                severity: r.get(3)?,
+                cvss_vector: r.get(4)?,
+                cvss_score: r.get(5)?,
+            })
+        })
+        .optional()
+        .map_err(self.query_err())
+    }
+}
+
+/// One `affected` row joined with its vulnerability record.
+#[derive(Debug, Clone)]
+pub(crate) struct AffectedHit {
+    pub vuln_id: String,
+    pub source: String,
+    pub ranges: Vec<Range>,
+    pub versions: Vec<String>,
+    pub not_affected: bool,
+    pub aliases: Vec<String>,
+    pub severity: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cvss_score: Option<f64>,
+}
+
+/// A vulnerability record (OSV and the like).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct VulnRow {
+    pub id: String,
+    pub source: String,
+    pub aliases: Vec<String>,
+    pub summary: Option<String>,
+    pub severity: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cvss_score: Option<f64>,
+    pub published: Option<String>,
+    pub modified: Option<String>,
+}
+
+/// One affected package of a vulnerability record.
+#[derive(Debug, Clone)]
+pub(crate) struct AffectedRow {
+    pub vuln_id: String,
+    pub source: String,
+    pub ecosystem: String,
+    pub package: String,
+    pub ranges: Vec<Range>,
+    pub versions: Vec<String>,
+    pub not_affected: bool,
+}
+
+/// The current state of one distro advisory (Wolfi/Chainguard).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AdvisoryRow {
+    pub namespace: String,
+    pub package: String,
+    pub advisory_id: String,
+    pub aliases: Vec<String>,
+    pub current_event: String,
+    pub current_time: String,
+    pub fixed_version: Option<String>,
+    pub note: Option<String>,
+    pub justification: Option<String>,
+    pub first_detection: Option<String>,
+    /// The full event history, JSON.
+    pub events: String,
+    pub source: String,
+}
+
+/// One secdb `secfixes` entry: `fixed_version` `"0"` means not affected.
+#[derive(Debug, Clone)]
+pub(crate) struct SecdbRow {
+    pub namespace: String,
+    pub package: String,
+    pub fixed_version: String,
+    pub vuln_id: String,
+    pub source: String,
+}
+
+/// One Debian security tracker entry for a (release, source package, CVE).
+#[derive(Debug, Clone)]
+pub(crate) struct DebianRow {
+    pub release: String,
+    pub package: String,
+    pub vuln_id: String,
+    pub status: String,
+    pub fixed_version: Option<String>,
+    pub urgency: Option<String>,
+    pub source: String,
+}
+
+/// The preferred CVSS of a CVE from the severity table.
+#[derive(Debug, Clone)]
+pub(crate) struct CveSeverityRow {
+    pub cve: String,
+    pub severity: String,
+    pub vector: Option<String>,
+    pub score: Option<f64>,
+    /// Which container scored it (`cna-cvss40`, `adp-cvss31`, …).
+    pub origin: String,
+    pub source: String,
+}
+
+/// Writes a new store file inside one transaction.
+pub(crate) struct Writer {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Writer {
+    /// Create a fresh store at `path` (which must not exist) and begin the write transaction.
+    pub fn create(path: &Path) -> Result<Writer, VulnError> {
+        let write_err = |source| VulnError::Write { path: path.to_path_buf(), source };
+        let conn = Connection::open(path).map_err(write_err)?;
+        // A temp file that is renamed only when complete needs no journal.
+        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;")
+            .map_err(write_err)?;
+        conn.execute_batch(SCHEMA_SQL).map_err(write_err)?;
+        conn.execute_batch("BEGIN").map_err(write_err)?;
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [STORE_SCHEMA]).map_err(write_err)?;
+        Ok(Writer { conn, path: path.to_path_buf() })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> VulnError + '_ {
+        move |source| VulnError::Write { path: self.path.clone(), source }
+    }
+
+    pub fn meta(&self, key: &str, value: &str) -> Result<(), VulnError> {
+        self.conn
+            .execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", [key, value])
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn source(&self, s: &SourceRecord) -> Result<(), VulnError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO sources (name, kind, provenance, checksum, etag, records, warnings, built_at, data_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    s.name,
+                    s.kind,
+                    s.provenance,
+                    s.checksum,
+                    s.etag,
+                    s.records as i64,
+                    s.warnings as i64,
+                    s.built_at,
+                    s.data_time
+                ],
+            )
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn vulnerability(&self, v: &VulnRow) -> Result<(), VulnError> {
+        let aliases = serde_json::to_string(&v.aliases).unwrap_or_else(|_| "[]".to_string());
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO vulnerabilities (id, source, aliases, summary, severity, cvss_vector, cvss_score, published, modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    v.id,
+                    v.source,
+                    aliases,
+                    v.summary,
+                    v.severity,
+                    v.cvss_vector,
+                    v.cvss_score,
+                    v.published,
+                    v.modified
+                ])
+            })
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn affected(&self, a: &AffectedRow) -> Result<(), VulnError> {
+        let ranges = serde_json::to_string(&a.ranges).unwrap_or_else(|_| "[]".to_string());
+        let versions = serde_json::to_string(&a.versions).unwrap_or_else(|_| "[]".to_string());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO affected (vuln_id, source, ecosystem, package, ranges, versions, not_affected)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![a.vuln_id, a.source, a.ecosystem, a.package, ranges, versions, a.not_affected as i64])
+            })
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn advisory(&self, a: &AdvisoryRow) -> Result<(), VulnError> {
+        let aliases = serde_json::to_string(&a.aliases).unwrap_or_else(|_| "[]".to_string());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO distro_advisories (namespace, package, advisory_id, aliases, current_event, current_time,
+                   fixed_version, note, justification, first_detection, events, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    a.namespace,
+                    a.package,
+                    a.advisory_id,
+                    aliases,
+                    a.current_event,
+                    a.current_time,
+                    a.fixed_version,
+                    a.note,
+                    a.justification,
+                    a.first_detection,
+                    a.events,
+                    a.source
+                ])
+            })
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn secdb(&self, r: &SecdbRow) -> Result<(), VulnError> {
+        self.conn
+            .prepare_cached("INSERT INTO secdb (namespace, package, fixed_version, vuln_id, source) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .and_then(|mut s| s.execute(params![r.namespace, r.package, r.fixed_version, r.vuln_id, r.source]))
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn debian(&self, r: &DebianRow) -> Result<(), VulnError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO debian (release, package, vuln_id, status, fixed_version, urgency, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![r.release, r.package, r.vuln_id, r.status, r.fixed_version, r.urgency, r.source])
+            })
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn kev(&self, cve: &str, date_added: Option<&str>, source: &str) -> Result<(), VulnError> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO kev (cve, date_added, source) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![cve, date_added, source]))
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn cve_severity(&self, r: &CveSeverityRow) -> Result<(), VulnError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO cve_severity (cve, severity, vector, score, origin, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| s.execute(params![r.cve, r.severity, r.vector, r.score, r.origin, r.source]))
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    pub fn eol_products(&self, source: &str, records: u64, raw: &[u8]) -> Result<(), VulnError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO eol_products (source, records, raw) VALUES (?1, ?2, ?3)",
+                params![source, records as i64, raw],
+            )
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    /// Create the indexes, commit, and close the file so it can be renamed.
+    pub fn finish(self) -> Result<(), VulnError> {
+        let err = |source| VulnError::Write { path: self.path.clone(), source };
+        self.conn.execute_batch(INDEX_SQL).map_err(err)?;
+        self.conn.execute_batch("COMMIT; ANALYZE;").map_err(err)?;
+        self.conn.close().map_err(|(_, source)| VulnError::Write { path: self.path.clone(), source })
+    }
+}
