@@ -1,1 +1,30 @@
-//! onus-advisory: see Cargo.toml description.
+//! Wolfi/Chainguard security advisory documents (schema 2): parsing, current state, validation,
+//! and export to secdb, OSV and OpenVEX (model.md §4).
+//!
+//! ```no_run
+//! use onus_advisory::{read_documents, Advisory};
+//!
+//! for item in read_documents("wolfi-advisories.tar.zst") {
+//!     let Ok((_file, doc)) = item else { continue };
+//!     for adv in &doc.advisories {
+//!         let current = adv.current_event().map(|e| e.type_name());
+//!         let _ = (current, adv.resolved_at_version("1.2.3-r0", "apk"));
+//!     }
+//! }
+//! ```
+
+mod apk;
+mod error;
+mod model;
+mod parse;
+mod reader;
+
+pub use error::AdvisoryError;
+pub use model::{
+    Advisory, Detection, Document, Event, EventKind, FalsePositiveType, NvdApiDetection, Package,
+    ScanV1Detection, SCHEMA_VERSION,
+};
+pub use parse::parse_document;
+pub use reader::{
+    read_documents, read_files, Documents, RawFiles, DOCUMENT_SUFFIX, MAX_DOCUMENT_BYTES,
+};
