@@ -1,7 +1,221 @@
 //! The shared responsibility model applied to one image: base boundary, image kind, and the
 //! tier, party, rule and evidence of every component and finding (model.md §1–2).
 //!
-//! Architecture invariant: pure functions of the SBOM, findings and options; no I/O.
+//! Architecture invariant: pure functions of the SBOM, findings and options; no I/O. The only
+//! fallible step is [`load_rules`] (the rule table is data, `rules/tiers.yaml`).
+//!
+//! ```
+//! # fn demo(sbom: &onus_inventory::Sbom) -> Result<(), onus_attribution::AttributionError> {
+//! use onus_attribution::{attribute, load_rules, AttributionInput, BaseInput};
+//! let rules = load_rules(None)?;
+//! let base = BaseInput::None;
+//! let result = attribute(&AttributionInput {
+//!     sbom,
+//!     findings: &[],
+//!     base: &base,
+//!     base_layers: Some(1),
+//!     kind_override: None,
+//!     rules: &rules,
+//! });
+//! assert_eq!(result.components.len(), sbom.components.len());
+//! # Ok(()) }
+//! ```
 
+mod base;
+mod error;
+mod index;
+mod kind;
+mod party;
+mod rules;
+mod summary;
+mod tier;
 mod types;
+
+use std::collections::BTreeMap;
+
+use onus_inventory::Sbom;
+use onus_vuln::Finding;
+use serde::{Deserialize, Serialize};
+
+pub use base::BaseInput;
+pub use error::AttributionError;
+pub use kind::AppInfo;
+pub use rules::{
+    glob_match, load_rules, AppTreeRules, HistoryRules, KindRules, Rules, SystemRules, ToolchainRules,
+    BUILTIN_RULES,
+};
+pub use summary::{SeverityCounts, Summary};
 pub use types::{Attribution, BaseBoundary, BaseSource, Confidence, ImageKind, KindDecision, Party, Tier};
+
+use index::SbomIndex;
+use tier::{AppScope, Classified, TierContext};
+
+/// Everything attribution needs; all borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributionInput<'a> {
+    pub sbom: &'a Sbom,
+    pub findings: &'a [Finding],
+    /// What is known about the vendor base image (`--base`, `--base-sbom`).
+    pub base: &'a BaseInput,
+    /// `--base-layers N`.
+    pub base_layers: Option<usize>,
+    /// `--kind application|base`.
+    pub kind_override: Option<ImageKind>,
+    pub rules: &'a Rules,
+}
+
+/// The attribution of one component, aligned with `sbom.components` by `index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentAttribution {
+    /// Index into `sbom.components`.
+    pub index: usize,
+    pub purl: String,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+/// The result of [`attribute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributionResult {
+    pub kind: KindDecision,
+    /// The application package, for an Application image whose app was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppInfo>,
+    pub base: BaseBoundary,
+    /// One entry per SBOM component, in SBOM order.
+    pub components: Vec<ComponentAttribution>,
+    /// One entry per finding, in the order of the input findings.
+    pub findings: Vec<Attribution>,
+    pub summary: Summary,
+    /// Inputs that were ignored or disagreed (a base image that is not a prefix, a finding that
+    /// matches no component, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Attribute every component and finding of one image (model.md §2.3, §2.4).
+pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
+    let mut warnings = Vec::new();
+    let idx = SbomIndex::new(input.sbom);
+    let decision = base::decide(&idx, input.base, input.base_layers, input.rules, &mut warnings);
+    let boundary = decision.boundary;
+    let membership = decision.membership.as_ref();
+    let toolchain_hits = tier::toolchains(&idx, input.rules);
+    let toolchain: std::collections::BTreeSet<usize> = toolchain_hits.keys().copied().collect();
+
+    let customer = |i: usize| tier::customer_reason(&idx, &boundary, membership, i);
+    let vendor_layer = |layer: Option<usize>| match (layer, boundary.layers) {
+        (Some(l), Some(b)) => l < b,
+        _ => false,
+    };
+    let kind_ctx = kind::KindContext {
+        idx: &idx,
+        rules: input.rules,
+        toolchain: &toolchain,
+        customer: &customer,
+        vendor_layer: &vendor_layer,
+    };
+    let (kind, app) = kind::decide(&kind_ctx, input.kind_override);
+    let app_for_tiers = if kind.value == ImageKind::Application { app.as_ref() } else { None };
+    let scope = AppScope::new(&idx, input.rules, app_for_tiers, &customer);
+    let classified = tier::classify_all(&TierContext {
+        idx: &idx,
+        boundary: &boundary,
+        membership,
+        toolchain: &toolchain_hits,
+        app: app_for_tiers,
+        scope: &scope,
+    });
+
+    let components: Vec<ComponentAttribution> = input
+        .sbom
+        .components
+        .iter()
+        .zip(&classified)
+        .enumerate()
+        .map(|(index, (c, cl))| {
+            let (party, rule, _) = party::for_component(cl.tier);
+            ComponentAttribution {
+                index,
+                purl: c.purl.clone(),
+                attribution: Attribution {
+                    tier: cl.tier,
+                    party,
+                    rule: rule.to_string(),
+                    reason: cl.reason.clone(),
+                },
+            }
+        })
+        .collect();
+
+    let findings: Vec<Attribution> = input
+        .findings
+        .iter()
+        .map(|f| attribute_finding(&idx, &classified, f, &mut warnings))
+        .collect();
+    let summary = summary::build(components.iter().map(|c| &c.attribution), input.findings, &findings);
+    warnings.sort();
+    warnings.dedup();
+    AttributionResult { kind, app, base: boundary, components, findings, summary, warnings }
+}
+
+fn attribute_finding(
+    idx: &SbomIndex<'_>,
+    classified: &[Classified],
+    f: &Finding,
+    warnings: &mut Vec<String>,
+) -> Attribution {
+    let by_purl = idx.by_purl.get(f.purl.as_str()).cloned().unwrap_or_default();
+    let candidates: Vec<usize> = if by_purl.is_empty() {
+        idx.sbom
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.name == f.package && c.version == f.version)
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        by_purl
+    };
+    // Several copies (one module in two binaries): the most customer-facing tier decides, so
+    // nobody's share is hidden; the reason says how many copies there are.
+    let chosen = candidates
+        .iter()
+        .copied()
+        .filter_map(|i| classified.get(i).map(|c| (i, c)))
+        .max_by_key(|(i, c)| (c.tier, std::cmp::Reverse(*i)));
+    let Some((_, cl)) = chosen else {
+        warnings.push(format!("finding `{}` on `{}` matches no SBOM component", f.id, f.purl));
+        return Attribution {
+            tier: Tier::Custom,
+            party: Party::Customer,
+            rule: "R-PAT-7".to_string(),
+            reason: format!(
+                "purl `{}` matches no SBOM component: customer content assumed (model §2.3 rule 6b); {}",
+                f.purl,
+                party::advisory_text(f)
+            ),
+        };
+    };
+    let (party, rule, why) = party::for_finding(cl.tier, f);
+    let copies = if candidates.len() > 1 {
+        let tiers: BTreeMap<Tier, usize> = candidates.iter().filter_map(|&i| classified.get(i)).fold(
+            BTreeMap::new(),
+            |mut m, c| {
+                *m.entry(c.tier).or_default() += 1;
+                m
+            },
+        );
+        let list: Vec<String> = tiers.iter().map(|(t, n)| format!("{n} {}", tier::tier_text(*t))).collect();
+        format!("; {} copies ({})", candidates.len(), list.join(", "))
+    } else {
+        String::new()
+    };
+    let langlib = if cl.tier == Tier::LangLib { format!("; {why}") } else { String::new() };
+    Attribution {
+        tier: cl.tier,
+        party,
+        rule: rule.to_string(),
+        reason: format!("{}; {}{langlib}{copies}", cl.reason, party::advisory_text(f)),
+    }
+}
