@@ -1,0 +1,158 @@
+//! The capture policy: which file contents the image reader keeps for the catalogers, and the
+//! size caps on each. Package databases and metadata are kept whole (capped); Java archives and
+//! executables are streamed through sinks that keep only a small derived summary.
+
+use onus_fs::{Capture, CapturePolicy, EntryHeader, FileKind};
+
+use crate::golang::GoSink;
+use crate::java::{is_java_archive, JavaSink};
+use crate::{apk, dpkg, npm, os_release, python};
+
+/// Size caps, in bytes, for each kind of captured content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// apk `installed`, dpkg `status` and `status.d/*` files.
+    pub database: u64,
+    /// dpkg `info/*.list` and `*.md5sums`.
+    pub file_list: u64,
+    /// `os-release`.
+    pub os_release: u64,
+    /// Python `METADATA`/`PKG-INFO`, npm `package.json`.
+    pub metadata: u64,
+    /// Java archives are buffered up to this size to be unzipped; larger ones become unknowns.
+    pub java_archive: u64,
+    /// Executables are buffered from their start up to this size, so that a pre-1.18 Go build
+    /// info (pointers into the binary) can be resolved; past it only the inline format is read.
+    pub go_whole_binary: u64,
+    /// Bytes kept after an inline Go build-info header (the version and module strings).
+    pub go_build_info: u64,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            database: 64 << 20,
+            file_list: 16 << 20,
+            os_release: 64 << 10,
+            metadata: 4 << 20,
+            java_archive: 256 << 20,
+            go_whole_binary: 16 << 20,
+            go_build_info: 1 << 20,
+        }
+    }
+}
+
+/// The [`CapturePolicy`] for every cataloger of this crate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatalogCapture {
+    pub caps: Caps,
+}
+
+/// The capture policy to hand to the image reader, with the default caps.
+pub fn capture_policy() -> CatalogCapture {
+    CatalogCapture::default()
+}
+
+fn cap_usize(cap: u64) -> usize {
+    usize::try_from(cap).unwrap_or(usize::MAX)
+}
+
+impl CapturePolicy for CatalogCapture {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        if header.kind != FileKind::Regular {
+            return Capture::Skip;
+        }
+        let path = header.path;
+        let caps = &self.caps;
+        if apk::APK_DB_PATHS.contains(&path)
+            || path == dpkg::STATUS_PATH
+            || dpkg::is_status_d_file(path)
+        {
+            return Capture::Whole {
+                max_bytes: caps.database,
+            };
+        }
+        if dpkg::is_info_file_list(path) {
+            return Capture::Whole {
+                max_bytes: caps.file_list,
+            };
+        }
+        if os_release::OS_RELEASE_PATHS.contains(&path) {
+            return Capture::Whole {
+                max_bytes: caps.os_release,
+            };
+        }
+        if python::is_python_metadata(path) || npm::is_npm_package_json(path) {
+            return Capture::Whole {
+                max_bytes: caps.metadata,
+            };
+        }
+        if is_java_archive(path) {
+            return Capture::Sink(Box::new(JavaSink::new(
+                cap_usize(caps.java_archive),
+                header.size,
+            )));
+        }
+        if header.mode & 0o111 != 0 {
+            return Capture::Sink(Box::new(GoSink::new(
+                cap_usize(caps.go_whole_binary),
+                cap_usize(caps.go_build_info),
+            )));
+        }
+        Capture::Skip
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn kind_of(path: &str, mode: u32) -> &'static str {
+        let header = EntryHeader {
+            path,
+            kind: FileKind::Regular,
+            mode,
+            size: 10,
+        };
+        match capture_policy().capture(&header) {
+            Capture::Skip => "skip",
+            Capture::Whole { .. } => "whole",
+            Capture::Sink(_) => "sink",
+        }
+    }
+
+    #[test]
+    fn captures_what_catalogers_read() {
+        for path in [
+            "/lib/apk/db/installed",
+            "/usr/lib/apk/db/installed",
+            "/var/lib/dpkg/status",
+            "/var/lib/dpkg/status.d/libc6",
+            "/var/lib/dpkg/status.d/libc6.md5sums",
+            "/var/lib/dpkg/info/libc6:amd64.list",
+            "/var/lib/dpkg/info/libc6.md5sums",
+            "/etc/os-release",
+            "/usr/lib/os-release",
+            "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",
+            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info",
+            "/app/node_modules/@a/b/package.json",
+        ] {
+            assert_eq!(kind_of(path, 0o644), "whole", "{path}");
+        }
+        assert_eq!(kind_of("/app/app.jar", 0o644), "sink");
+        assert_eq!(kind_of("/usr/bin/app", 0o755), "sink");
+        assert_eq!(kind_of("/etc/passwd", 0o644), "skip");
+        assert_eq!(kind_of("/var/lib/dpkg/info/libc6.postinst", 0o755), "sink");
+        assert_eq!(kind_of("/var/lib/dpkg/info/libc6.conffiles", 0o644), "skip");
+        assert_eq!(kind_of("/app/package.json", 0o644), "skip");
+        let dir = EntryHeader {
+            path: "/var/lib/dpkg/status",
+            kind: FileKind::Directory,
+            mode: 0o755,
+            size: 0,
+        };
+        assert!(matches!(capture_policy().capture(&dir), Capture::Skip));
+    }
+}

@@ -1,0 +1,200 @@
+//! npm packages: `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`,
+//! at any depth (nested `node_modules`, global installs, pnpm's `.pnpm` store).
+
+use onus_inventory::{make_purl, Ecosystem};
+
+use crate::text::strip_bom;
+use crate::{Cataloger, Ctx, Parsed};
+
+/// The identity of one installed npm package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpmPackage {
+    /// Full name, `@scope/name` for scoped packages.
+    pub name: String,
+    pub version: String,
+    pub license: Option<String>,
+}
+
+impl NpmPackage {
+    /// (`@scope`, `name`) for scoped packages, (none, `name`) otherwise.
+    pub fn purl_parts(&self) -> (Option<&str>, &str) {
+        match self.name.split_once('/') {
+            Some((scope, name)) if scope.starts_with('@') => (Some(scope), name),
+            _ => (None, &self.name),
+        }
+    }
+}
+
+/// Parse a `package.json`. `Ok(None)` when it has no string `name` and `version` (a nested
+/// `{"type": "module"}` file, a private manifest); `Err` when it is not a JSON object.
+pub fn parse_package_json(bytes: &[u8]) -> Result<Option<NpmPackage>, String> {
+    let value: serde_json::Value = serde_json::from_slice(strip_bom(bytes))
+        .map_err(|e| format!("package.json is not valid JSON: {e}"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err("package.json is not a JSON object".to_string());
+    };
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let (Some(name), Some(version)) = (text("name"), text("version")) else {
+        return Ok(None);
+    };
+    Ok(Some(NpmPackage {
+        name: name.to_string(),
+        version: version.to_string(),
+        license: text("license").map(str::to_string),
+    }))
+}
+
+/// True for `…/node_modules/<name>/package.json` and `…/node_modules/@scope/<name>/package.json`.
+pub(crate) fn is_npm_package_json(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let n = parts.len();
+    if n < 4 || parts[n - 1] != "package.json" {
+        return false;
+    }
+    let package_dir = parts[n - 2];
+    if package_dir.starts_with('.') || package_dir.starts_with('@') {
+        return false;
+    }
+    if parts[n - 3] == "node_modules" {
+        return true;
+    }
+    n >= 5
+        && parts[n - 4] == "node_modules"
+        && parts[n - 3].starts_with('@')
+        && parts[n - 3].len() > 1
+}
+
+/// Catalogs installed npm packages.
+pub(crate) struct NpmCataloger;
+
+impl Cataloger for NpmCataloger {
+    fn name(&self) -> &'static str {
+        "npm-package"
+    }
+
+    fn matches(&self, path: &str, _entry: &onus_fs::FileVersion) -> bool {
+        is_npm_package_json(path)
+    }
+
+    fn parse(&self, _ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool) -> Parsed {
+        let mut parsed = Parsed::default();
+        match parse_package_json(bytes) {
+            Ok(Some(package)) => {
+                let (namespace, name) = package.purl_parts();
+                match make_purl("npm", namespace, name, &package.version, &[]) {
+                    Ok(purl) => {
+                        let mut c = crate::component(
+                            &package.name,
+                            &package.version,
+                            Ecosystem::Npm,
+                            purl,
+                            path,
+                        );
+                        if let Some(license) = package.license {
+                            c.metadata.insert("license".to_string(), license);
+                        }
+                        parsed.components.push(c);
+                    }
+                    Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
+                }
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                let reason = if complete {
+                    reason
+                } else {
+                    format!("{reason} (content truncated at the capture size cap)")
+                };
+                parsed.unknowns.push(crate::unknown(path, reason));
+            }
+        }
+        parsed
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::testutil::ViewBuilder;
+
+    #[test]
+    fn parses_package_json() {
+        let p = parse_package_json(br#"{"name":"@babel/core","version":"7.23.0","license":"MIT"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.purl_parts(), (Some("@babel"), "core"));
+        assert_eq!(parse_package_json(br#"{"type":"module"}"#), Ok(None));
+        assert_eq!(parse_package_json(br#"{"name":"x","version":3}"#), Ok(None));
+        assert!(parse_package_json(b"{\"name\":").is_err());
+        assert!(parse_package_json(b"[1,2]").is_err());
+        assert!(
+            parse_package_json(b"\xef\xbb\xbf{\"name\":\"a\",\"version\":\"1.0.0\"}")
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn matches_only_package_dirs_under_node_modules() {
+        assert!(is_npm_package_json(
+            "/app/node_modules/express/package.json"
+        ));
+        assert!(is_npm_package_json(
+            "/app/node_modules/@types/node/package.json"
+        ));
+        assert!(is_npm_package_json(
+            "/usr/lib/node_modules/npm/node_modules/semver/package.json"
+        ));
+        assert!(!is_npm_package_json("/app/package.json"));
+        assert!(!is_npm_package_json(
+            "/app/node_modules/express/lib/package.json"
+        ));
+        assert!(!is_npm_package_json("/app/node_modules/.bin/package.json"));
+        assert!(!is_npm_package_json(
+            "/app/node_modules/@scope/package.json"
+        ));
+        assert!(!is_npm_package_json("/node_modules/package.json"));
+    }
+
+    #[test]
+    fn catalogs_scoped_and_plain_packages() {
+        let view = ViewBuilder::new()
+            .layer()
+            .file(
+                "/app/package.json",
+                br#"{"name":"my-app","version":"1.0.0"}"#,
+            )
+            .file(
+                "/app/node_modules/@babel/core/package.json",
+                br#"{"name":"@babel/core","version":"7.23.0"}"#,
+            )
+            .file(
+                "/app/node_modules/left-pad/package.json",
+                br#"{"name":"left-pad","version":"1.3.0"}"#,
+            )
+            .file("/app/node_modules/bad/package.json", b"{oops")
+            .file(
+                "/app/node_modules/nover/package.json",
+                br#"{"name":"nover"}"#,
+            )
+            .build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        let purls: Vec<&str> = catalog.components.iter().map(|c| c.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            vec!["pkg:npm/%40babel/core@7.23.0", "pkg:npm/left-pad@1.3.0"]
+        );
+        assert_eq!(catalog.components[0].name, "@babel/core");
+        assert_eq!(catalog.unknowns.len(), 1);
+        assert_eq!(
+            catalog.unknowns[0].location,
+            "/app/node_modules/bad/package.json"
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Python packages: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO` and single-file `*.egg-info`,
+//! in any directory (site-packages, dist-packages, `pip install --target` dirs).
+
+use onus_inventory::{make_purl, Ecosystem};
+
+use crate::text::{clip, rfc822_headers, strip_bom};
+use crate::{Cataloger, Ctx, Parsed};
+
+/// The identifying headers of a Python distribution's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonMetadata {
+    pub name: String,
+    pub version: String,
+    pub license: Option<String>,
+}
+
+/// Parse `METADATA`/`PKG-INFO` headers. An error names what is missing.
+pub fn parse_python_metadata(bytes: &[u8]) -> Result<PythonMetadata, String> {
+    let text = String::from_utf8_lossy(strip_bom(bytes));
+    let headers = rfc822_headers(&text);
+    let get = |key: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let name = get("Name").ok_or("metadata has no `Name` header")?;
+    let version = get("Version")
+        .ok_or_else(|| format!("metadata of `{}` has no `Version` header", clip(&name)))?;
+    Ok(PythonMetadata {
+        name,
+        version,
+        license: get("License-Expression").or_else(|| get("License")),
+    })
+}
+
+/// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` become one `-`.
+pub fn normalize_python_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('-');
+            }
+            in_separator = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
+/// True for the metadata files this cataloger reads.
+pub(crate) fn is_python_metadata(path: &str) -> bool {
+    let name = onus_fs::file_name(path);
+    let dir = onus_fs::file_name(onus_fs::parent(path));
+    (name == "METADATA" && dir.ends_with(".dist-info"))
+        || (name == "PKG-INFO" && dir.ends_with(".egg-info"))
+        || (name.ends_with(".egg-info") && name.len() > ".egg-info".len())
+}
+
+/// Catalogs installed Python distributions.
+pub(crate) struct PythonCataloger;
+
+impl Cataloger for PythonCataloger {
+    fn name(&self) -> &'static str {
+        "python-package"
+    }
+
+    fn matches(&self, path: &str, _entry: &onus_fs::FileVersion) -> bool {
+        is_python_metadata(path)
+    }
+
+    fn parse(&self, _ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool) -> Parsed {
+        let mut parsed = Parsed::default();
+        match parse_python_metadata(bytes) {
+            Ok(meta) => match make_purl(
+                "pypi",
+                None,
+                &normalize_python_name(&meta.name),
+                &meta.version,
+                &[],
+            ) {
+                Ok(purl) => {
+                    let mut c =
+                        crate::component(&meta.name, &meta.version, Ecosystem::Pypi, purl, path);
+                    if let Some(license) = meta.license {
+                        c.metadata.insert("license".to_string(), license);
+                    }
+                    parsed.components.push(c);
+                }
+                Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
+            },
+            Err(reason) => {
+                let reason = if complete {
+                    reason
+                } else {
+                    format!("{reason} (content truncated at the capture size cap)")
+                };
+                parsed.unknowns.push(crate::unknown(path, reason));
+            }
+        }
+        parsed
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::testutil::ViewBuilder;
+
+    #[test]
+    fn parses_metadata_and_normalises_names() {
+        let meta = parse_python_metadata(b"Metadata-Version: 2.1\nName: Flask_SQLAlchemy\nVersion: 3.1.1\nLicense: BSD\n\nName: not-a-header\n").unwrap();
+        assert_eq!(meta.name, "Flask_SQLAlchemy");
+        assert_eq!(meta.version, "3.1.1");
+        assert_eq!(
+            normalize_python_name("Flask__SQL.-Alchemy"),
+            "flask-sql-alchemy"
+        );
+        assert_eq!(normalize_python_name("zope.interface"), "zope-interface");
+    }
+
+    #[test]
+    fn malformed_metadata_is_an_error() {
+        assert!(parse_python_metadata(b"").is_err());
+        assert!(parse_python_metadata(b"Name: x\n")
+            .unwrap_err()
+            .contains("Version"));
+        assert!(parse_python_metadata(b"\xff\xfe\x00garbage").is_err());
+        assert!(
+            parse_python_metadata(b"\nName: x\nVersion: 1\n").is_err(),
+            "headers end at the first blank line"
+        );
+    }
+
+    #[test]
+    fn matches_metadata_paths() {
+        assert!(is_python_metadata(
+            "/usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA"
+        ));
+        assert!(is_python_metadata(
+            "/app/deps/six-1.16.0.dist-info/METADATA"
+        ));
+        assert!(is_python_metadata(
+            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO"
+        ));
+        assert!(is_python_metadata(
+            "/usr/lib/python3/dist-packages/foo-1.0.egg-info"
+        ));
+        assert!(!is_python_metadata(
+            "/usr/lib/python3/dist-packages/foo-1.0.dist-info/RECORD"
+        ));
+        assert!(!is_python_metadata("/METADATA"));
+    }
+
+    #[test]
+    fn catalogs_dist_info_and_reports_bad_metadata() {
+        let view = ViewBuilder::new()
+            .layer()
+            .file(
+                "/opt/app/lib/Django-4.2.dist-info/METADATA",
+                b"Name: Django\nVersion: 4.2\n",
+            )
+            .file(
+                "/usr/lib/python3/dist-packages/broken.egg-info/PKG-INFO",
+                b"Version: 1\n",
+            )
+            .build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        assert_eq!(catalog.components.len(), 1);
+        assert_eq!(catalog.components[0].purl, "pkg:pypi/django@4.2");
+        assert_eq!(catalog.components[0].name, "Django");
+        assert_eq!(catalog.unknowns.len(), 1);
+        assert_eq!(
+            catalog.unknowns[0].location,
+            "/usr/lib/python3/dist-packages/broken.egg-info/PKG-INFO"
+        );
+    }
+}
