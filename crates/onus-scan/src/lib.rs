@@ -1,1 +1,79 @@
-//! onus-scan: see Cargo.toml description.
+//! Pipeline facade: an image source in, an inventory ([`Sbom`]) and the file view out.
+//!
+//! This is where image metadata (which knows nothing of packages) and the catalogers' output
+//! (which know nothing of images) meet and become `onus.sbom/v1`.
+
+use onus_fs::{Reporter, SquashedView};
+use onus_image::{Image, ImageError, OpenOptions};
+use onus_inventory::{ImageInfo, LayerInfo, Sbom, SourceInfo, Unknown, SBOM_SCHEMA};
+
+/// Why an image could not be inventoried.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("cannot read image `{source_name}`")]
+    Image {
+        source_name: String,
+        #[source]
+        source: ImageError,
+    },
+}
+
+/// An inventoried image: the SBOM and the squashed view it was made from (CHP reads the view).
+pub struct Scanned {
+    pub sbom: Sbom,
+    pub view: SquashedView,
+}
+
+/// Read `source` (`oci-dir:…`, `docker-archive:…`, …), catalog it and build the SBOM.
+pub fn inventory(source: &str, options: &OpenOptions, reporter: &dyn Reporter) -> Result<Scanned, ScanError> {
+    let capture = onus_catalog::capture_policy();
+    let image = onus_image::open(source, options, &capture, reporter)
+        .map_err(|error| ScanError::Image { source_name: source.to_string(), source: error })?;
+    let catalog = onus_catalog::catalog(&image.view, reporter);
+    let sbom = assemble(&image, catalog);
+    Ok(Scanned { sbom, view: image.view })
+}
+
+/// Combine image metadata and catalog output into a normalised SBOM.
+fn assemble(image: &Image, catalog: onus_catalog::Catalog) -> Sbom {
+    let meta = &image.meta;
+    let layers = meta
+        .layers
+        .iter()
+        .map(|layer| LayerInfo {
+            index: layer.index,
+            diff_id: layer.diff_id.clone(),
+            digest: layer.digest.clone(),
+            size: layer.size,
+            created_by: layer.created_by.clone(),
+        })
+        .collect();
+    let mut unknowns = catalog.unknowns;
+    unknowns.extend(
+        image.unknowns.iter().map(|(location, reason)| Unknown { location: location.clone(), reason: reason.clone() }),
+    );
+    let mut sbom = Sbom {
+        schema: SBOM_SCHEMA.to_string(),
+        source: SourceInfo {
+            scheme: image.scheme.clone(),
+            location: image.location.clone(),
+            platform: image.platform.clone(),
+        },
+        image: ImageInfo {
+            manifest_digest: meta.manifest_digest.clone(),
+            config_digest: meta.config_digest.clone(),
+            os: catalog.os,
+            layers,
+            labels: meta.labels.clone(),
+            annotations: meta.annotations.clone(),
+            entrypoint: meta.entrypoint.clone(),
+            cmd: meta.cmd.clone(),
+            user: meta.user.clone(),
+            created: meta.created.clone(),
+        },
+        components: catalog.components,
+        unknowns,
+    };
+    sbom.normalize();
+    sbom
+}

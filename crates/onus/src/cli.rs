@@ -1,0 +1,315 @@
+//! Command-line definitions (clap derive). Raw input only; commands validate and resolve it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Who must fix what in a container image: inventory, vulnerabilities, responsibility,
+/// hardening (CHP), end of life and SLA clocks.
+#[derive(Debug, Parser)]
+#[command(name = "onus", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Do not draw progress bars (also: ONUS_NO_PROGRESS=1).
+    #[arg(long, global = true, env = "ONUS_NO_PROGRESS")]
+    pub no_progress: bool,
+    /// Print nothing on stderr except errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inventory an image: every package, the layer that introduced it and its owner.
+    Sbom(SbomArgs),
+    /// Full scan: inventory, vulnerabilities, who must act, CHP level, EOL and SLA.
+    Scan(Box<ScanArgs>),
+    /// Match an SBOM (onus, CycloneDX or SPDX JSON) against the vulnerability store.
+    Match(MatchArgs),
+    /// Build, update and inspect the local vulnerability store.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Container Hardening Policy level (CHP 0-5) with the blockers to the next level.
+    Chp(ChpArgs),
+    /// End-of-life state of the distribution, runtimes and packages in an image.
+    Eol(EolArgs),
+    /// Validate or export vendor advisory documents.
+    #[command(subcommand)]
+    Advisory(AdvisoryCommand),
+    /// Remediation SLA clocks and time-to-fix over an advisory history.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+/// How to read the image.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// The image: `oci-dir:PATH`, `oci-archive:PATH`, `docker-archive:PATH`, `dir:PATH`, or a
+    /// path whose kind is detected.
+    pub source: String,
+    /// Platform to pick from a multi-platform index (default linux/amd64).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+}
+
+/// Where to write the output.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Which store to use.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// The vulnerability store (default: the user cache directory, `onus/vuln.db`).
+    #[arg(long, value_name = "PATH", env = "ONUS_DB")]
+    pub db: Option<PathBuf>,
+    /// Warn when the store is older than this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 5)]
+    pub max_db_age: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SbomFormat {
+    Json,
+    CyclonedxJson,
+    SpdxJson,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, short, value_enum, default_value_t = SbomFormat::Json)]
+    pub format: SbomFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+    Openvex,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum KindArg {
+    Application,
+    Base,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PartyArg {
+    Customer,
+    Vendor,
+    Upstream,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Options shared by the commands that match vulnerabilities.
+#[derive(Debug, Args, Clone)]
+pub struct MatchingArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// OpenVEX documents whose statements apply like vendor advisories.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Also list vulnerabilities that are fixed at the installed version.
+    #[arg(long)]
+    pub show_fixed: bool,
+    /// Fail (exit 1) when an open finding belongs to this party.
+    #[arg(long, value_enum)]
+    pub fail_on_party: Option<PartyArg>,
+    /// Fail (exit 1) when an open finding is at least this severe.
+    #[arg(long, value_enum)]
+    pub fail_on_severity: Option<SeverityArg>,
+    /// The date and time to evaluate EOL and SLA clocks at (RFC 3339 or YYYY-MM-DD; default: now).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The vendor's base image or SBOM this image was built on.
+    #[arg(long, value_name = "SOURCE")]
+    pub base: Option<String>,
+    /// The number of bottom layers that come from the vendor's base image.
+    #[arg(long, value_name = "N")]
+    pub base_layers: Option<usize>,
+    /// Override the image kind (default: decided from the entrypoint).
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Extra tier rules (YAML) added to the built-in table.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Kubernetes or Compose manifest that runs this image (for the read-only root check).
+    #[arg(long, value_name = "FILE")]
+    pub runtime: Option<PathBuf>,
+    #[command(flatten)]
+    pub matching: MatchingArgs,
+    #[arg(long, short, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MatchFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The SBOM file (onus JSON, CycloneDX JSON or SPDX JSON).
+    pub sbom: PathBuf,
+    #[command(flatten)]
+    pub matching: MatchingArgs,
+    #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
+    pub format: MatchFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Build the store from local feed files and directories.
+    Build {
+        /// Feed files or directories (advisories, secdb, OSV, Debian tracker, severities, KEV, EOL).
+        #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+        from: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Fetch the configured upstream feeds and swap the store atomically.
+    Update {
+        /// Feed list (JSON); default: the built-in list of upstream URLs.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Never fetch; only report what would be fetched.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show each source's provenance, record count and age.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
+        format: MatchFormat,
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChpArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Kubernetes or Compose manifest that runs this image.
+    #[arg(long, value_name = "FILE")]
+    pub runtime: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
+    pub format: MatchFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EolArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// endoflife.date products.json to use instead of the store's copy.
+    #[arg(long, value_name = "FILE")]
+    pub eol_data: Option<PathBuf>,
+    /// The date to evaluate at (YYYY-MM-DD or RFC 3339; default: today).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
+    pub format: MatchFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Secdb,
+    Osv,
+    Openvex,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoryCommand {
+    /// Check advisory documents (a file, a directory or a .tar.zst of them).
+    Validate {
+        path: PathBuf,
+        /// endoflife.date products.json, to flag fix-not-planned on supported packages.
+        #[arg(long, value_name = "FILE")]
+        eol_data: Option<PathBuf>,
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
+        format: MatchFormat,
+    },
+    /// Derive scanner feeds from advisory documents.
+    Export {
+        #[arg(long, value_enum)]
+        to: ExportFormat,
+        path: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SlaFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Time to fix, SLA shares and open advisories over a vendor's advisory history.
+    Report {
+        /// Advisory documents: a directory or a .tar.zst of `*.advisories.yaml`.
+        #[arg(long, value_name = "PATH")]
+        advisories: PathBuf,
+        /// A directory of onus SBOM or report JSON files (the vendor's fleet).
+        #[arg(long, value_name = "DIR")]
+        fleet: Option<PathBuf>,
+        /// SLA policy file (YAML); default: the documented built-in policy.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Severities come from this store when given.
+        #[arg(long, value_name = "PATH", env = "ONUS_DB")]
+        db: Option<PathBuf>,
+        #[arg(long, short, value_enum, default_value_t = SlaFormat::Table)]
+        format: SlaFormat,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
