@@ -1,0 +1,412 @@
+//! Walking one layer tar entry by entry into an `onus_fs::LayerListing`: path normalisation,
+//! whiteouts, links, and content capture as the policy asks; everything else is skipped.
+
+use std::cell::Cell;
+use std::io::{self, Read};
+
+use onus_fs::{
+    file_name, normalize_path, parent, Capture, CapturePolicy, Content, EntryHeader, FileKind,
+    FileMeta, FileVersion, LayerListing, ListingEntry,
+};
+
+use crate::layer::drain;
+use crate::Limits;
+
+/// Why a walk stopped.
+pub(crate) enum WalkError {
+    /// The stream could not be read or is not a valid tar.
+    Io(io::Error),
+    /// A limit of [`Limits`] was reached; the text says which.
+    Limit(String),
+}
+
+impl From<io::Error> for WalkError {
+    fn from(e: io::Error) -> Self {
+        WalkError::Io(e)
+    }
+}
+
+/// What a walk produced.
+#[derive(Default)]
+pub(crate) struct Walked {
+    pub listing: LayerListing,
+    pub unknowns: Vec<(String, String)>,
+    pub entries: u64,
+}
+
+impl Walked {
+    pub(crate) fn unknown(&mut self, path: &str, reason: String) {
+        self.unknowns.push((path.to_string(), reason));
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        path: String,
+        layer: usize,
+        meta: FileMeta,
+        content: Option<Content>,
+    ) {
+        self.listing.entries.push(ListingEntry::File {
+            path,
+            version: FileVersion {
+                layer,
+                meta,
+                content,
+            },
+        });
+    }
+}
+
+/// Counts what is read of one entry, to tell a complete entry from a stream that ended inside it.
+struct Counted<'e, R> {
+    inner: &'e mut R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Walk every entry of `archive`. Each entry is read to its end before the next header, so the
+/// header `budget` bounds exactly the extension records (PAX, GNU long names) of one entry.
+pub(crate) fn walk<R: Read>(
+    archive: &mut tar::Archive<R>,
+    layer: usize,
+    capture: &dyn CapturePolicy,
+    limits: &Limits,
+    budget: &Cell<Option<u64>>,
+) -> Result<Walked, WalkError> {
+    let mut out = Walked::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut entries = archive.entries()?;
+    loop {
+        // Header blocks, plus the padding left by the previous entry, plus extension records.
+        budget.set(Some(limits.max_tar_header_bytes.saturating_add(4 * 512)));
+        let next = entries.next();
+        budget.set(None);
+        let Some(entry) = next else { break };
+        let mut entry = entry?;
+        out.entries += 1;
+        if out.entries > limits.max_entries_per_layer {
+            return Err(WalkError::Limit(format!(
+                "more than {} tar entries (max_entries_per_layer)",
+                limits.max_entries_per_layer
+            )));
+        }
+        let size = entry.size();
+        let mut counted = Counted {
+            inner: &mut entry,
+            read: 0,
+        };
+        let path = visit(&mut counted, layer, capture, limits, &mut buf, &mut out)?;
+        drain(&mut counted, &mut buf)?;
+        if counted.read < size {
+            return Err(WalkError::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the stream ends inside `{path}` after {} of {size} bytes",
+                    counted.read
+                ),
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// True when a raw member path is absolute or climbs above the root with `..`.
+pub(crate) fn path_escapes(raw: &str) -> bool {
+    if raw.starts_with('/') {
+        return true;
+    }
+    climbs_above(raw, 0)
+}
+
+/// True when resolving `relative` lexically from a directory `depth` levels below the root
+/// climbs above the root.
+fn climbs_above(relative: &str, depth: usize) -> bool {
+    let mut depth = depth as i64;
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+fn depth_of(path: &str) -> usize {
+    path.split('/').filter(|c| !c.is_empty()).count()
+}
+
+fn lossy(bytes: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), false),
+        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
+    }
+}
+
+/// Record one entry (reading the content the policy wants); returns its path for messages.
+fn visit<R: Read>(
+    counted: &mut Counted<'_, tar::Entry<'_, R>>,
+    layer: usize,
+    capture: &dyn CapturePolicy,
+    limits: &Limits,
+    buf: &mut [u8],
+    out: &mut Walked,
+) -> Result<String, WalkError> {
+    let entry = &mut *counted.inner;
+    let (raw_path, not_utf8) = lossy(&entry.path_bytes());
+    let header = entry.header();
+    let kind = match header.entry_type() {
+        tar::EntryType::Regular if raw_path.ends_with('/') && entry.size() == 0 => {
+            FileKind::Directory
+        }
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+            FileKind::Regular
+        }
+        tar::EntryType::Directory => FileKind::Directory,
+        tar::EntryType::Symlink => FileKind::Symlink,
+        tar::EntryType::Link => FileKind::Hardlink,
+        tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => FileKind::Other,
+        // A PAX global header describes the archive, not a file.
+        tar::EntryType::XGlobalHeader => return Ok(raw_path),
+        other => {
+            let shown = normalize_path(&raw_path).unwrap_or_else(|| raw_path.clone());
+            out.unknown(
+                &shown,
+                format!(
+                    "unsupported tar entry type `{}`; skipped",
+                    char::from(other.as_byte()).escape_default()
+                ),
+            );
+            return Ok(raw_path);
+        }
+    };
+    let mode = match header.mode() {
+        Ok(mode) => mode & 0o7777,
+        Err(_) => {
+            out.unknown(
+                &raw_path,
+                "unreadable mode field; recorded as 0".to_string(),
+            );
+            0
+        }
+    };
+    let Some(path) = normalize_path(&raw_path) else {
+        out.unknown(
+            &raw_path.replace('\0', "\\0"),
+            "member path contains a NUL byte; skipped".to_string(),
+        );
+        return Ok(raw_path);
+    };
+    if not_utf8 {
+        out.unknown(
+            &path,
+            "member path is not valid UTF-8; recorded with replacement characters".to_string(),
+        );
+    }
+    if path_escapes(&raw_path) {
+        out.unknown(&path, format!("member path `{raw_path}` is absolute or climbs above the layer root; recorded inside the image"),
+        );
+    }
+    if path == "/" {
+        if kind != FileKind::Directory {
+            out.unknown(
+                &path,
+                "a non-directory entry for the root; skipped".to_string(),
+            );
+        }
+        return Ok(path);
+    }
+    if let Some(rest) = file_name(&path).strip_prefix(".wh.") {
+        let dir = parent(&path);
+        if rest == ".wh..opq" {
+            out.listing.entries.push(ListingEntry::Opaque {
+                dir: dir.to_string(),
+            });
+        } else if rest.starts_with(".wh.") {
+            // AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`), not part of the filesystem.
+        } else if rest.is_empty() || rest == "." || rest == ".." {
+            out.unknown(&path, "malformed whiteout name; skipped".to_string());
+        } else {
+            let target = if dir == "/" {
+                format!("/{rest}")
+            } else {
+                format!("{dir}/{rest}")
+            };
+            out.listing
+                .entries
+                .push(ListingEntry::Whiteout { path: target });
+        }
+        return Ok(path);
+    }
+    let link = entry.link_name_bytes().map(|b| lossy(&b).0);
+    match kind {
+        FileKind::Symlink => {
+            let Some(target) = link.filter(|t| !t.is_empty()) else {
+                out.unknown(&path, "symlink without a target; skipped".to_string());
+                return Ok(path);
+            };
+            if !target.starts_with('/') && climbs_above(&target, depth_of(parent(&path))) {
+                out.unknown(&path, format!("symlink target `{target}` climbs above the image root; it resolves inside the image"),
+                );
+            }
+            let meta = FileMeta {
+                kind,
+                mode,
+                size: 0,
+                link_target: Some(target),
+            };
+            out.push(path.clone(), layer, meta, None);
+        }
+        FileKind::Hardlink => {
+            let target = link.filter(|t| !t.is_empty());
+            let Some(normalized) = target
+                .as_deref()
+                .and_then(normalize_path)
+                .filter(|t| t != "/")
+            else {
+                out.unknown(
+                    &path,
+                    "hard link without a usable target; skipped".to_string(),
+                );
+                return Ok(path);
+            };
+            if target.as_deref().is_some_and(path_escapes) {
+                out.unknown(
+                    &path,
+                    format!(
+                        "hard link target `{}` is absolute or climbs above the layer root",
+                        target.unwrap_or_default()
+                    ),
+                );
+            }
+            if normalized == path {
+                out.unknown(&path, "hard link to itself; skipped".to_string());
+                return Ok(path);
+            }
+            let meta = FileMeta {
+                kind,
+                mode,
+                size: 0,
+                link_target: Some(normalized),
+            };
+            out.push(path.clone(), layer, meta, None);
+        }
+        FileKind::Regular => {
+            let size = entry.size();
+            let wanted = capture.capture(&EntryHeader {
+                path: &path,
+                kind,
+                mode,
+                size,
+            });
+            let content = read_content(counted, &path, size, wanted, limits, buf, out)?;
+            let meta = FileMeta {
+                kind,
+                mode,
+                size,
+                link_target: None,
+            };
+            out.push(path.clone(), layer, meta, content);
+        }
+        FileKind::Directory | FileKind::Other => {
+            let meta = FileMeta {
+                kind,
+                mode,
+                size: 0,
+                link_target: None,
+            };
+            out.push(path.clone(), layer, meta, None);
+        }
+    }
+    Ok(path)
+}
+
+fn truncated(path: &str, got: u64, size: u64) -> WalkError {
+    WalkError::Io(io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("the stream ends inside `{path}` after {got} of {size} bytes"),
+    ))
+}
+
+/// Read what `wanted` asks of an entry's `size` bytes; the caller drains the rest.
+pub(crate) fn read_content<R: Read>(
+    entry: &mut R,
+    path: &str,
+    size: u64,
+    wanted: Capture,
+    limits: &Limits,
+    buf: &mut [u8],
+    out: &mut Walked,
+) -> Result<Option<Content>, WalkError> {
+    match wanted {
+        Capture::Skip => Ok(None),
+        Capture::Whole { max_bytes } => {
+            let cap = max_bytes.min(limits.max_capture_bytes);
+            let want = size.min(cap);
+            // Grow as bytes arrive: the declared size is input, not a promise.
+            let mut data = Vec::with_capacity(usize::try_from(want.min(1 << 20)).unwrap_or(0));
+            let got = entry.by_ref().take(want).read_to_end(&mut data)? as u64;
+            if got < want {
+                return Err(truncated(path, got, size));
+            }
+            let complete = size <= cap;
+            if !complete && cap < max_bytes {
+                out.unknown(path, format!("content of {size} bytes is over max_capture_bytes; only the first {cap} bytes were kept"),
+                );
+            }
+            Ok(Some(Content {
+                bytes: data.into(),
+                complete,
+            }))
+        }
+        Capture::Sink(mut sink) => {
+            let mut remaining = size;
+            while remaining > 0 {
+                let len = buf
+                    .len()
+                    .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+                let Some(window) = buf.get_mut(..len) else {
+                    break;
+                };
+                let n = entry.read(window)?;
+                if n == 0 {
+                    return Err(truncated(path, size - remaining, size));
+                }
+                sink.write(window.get(..n).unwrap_or_default());
+                remaining -= n as u64;
+            }
+            Ok(sink.finish().map(|bytes| Content {
+                bytes: bytes.into(),
+                complete: true,
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_paths_are_detected() {
+        assert!(path_escapes("/etc/passwd"));
+        assert!(path_escapes("../x"));
+        assert!(path_escapes("a/../../x"));
+        assert!(!path_escapes("a/../x"));
+        assert!(!path_escapes("./a/b"));
+        assert!(climbs_above("../../x", 1));
+        assert!(!climbs_above("../x", 1));
+    }
+}
