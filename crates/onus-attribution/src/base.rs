@@ -38,9 +38,17 @@ pub(crate) struct Membership {
 
 impl Membership {
     fn from_sbom(sbom: &Sbom, source: BaseSource) -> Self {
-        let names = sbom.components.iter().map(|c| (c.ecosystem, c.name.clone())).collect();
+        let names = sbom
+            .components
+            .iter()
+            .map(|c| (c.ecosystem, c.name.clone()))
+            .collect();
         let ecosystems = sbom.components.iter().map(|c| c.ecosystem).collect();
-        Membership { names, ecosystems, source }
+        Membership {
+            names,
+            ecosystems,
+            source,
+        }
     }
 
     /// `Some(true)` listed, `Some(false)` not listed though its ecosystem is covered, `None`
@@ -185,12 +193,17 @@ pub(crate) fn decide(
                 layers: None,
                 source: BaseSource::Annotation,
                 confidence: Confidence::Low,
-                evidence: Some(format!("{what}; layer count unknown (no base marker in history)")),
+                evidence: Some(format!(
+                    "{what}; layer count unknown (no base marker in history)"
+                )),
             }),
         }
     }
     if let Some((n, marker)) = run {
-        let above = layers.get(n).and_then(|l| l.2).map(|c| format!("; layer {n} created by `{}`", clip(c)));
+        let above = layers
+            .get(n)
+            .and_then(|l| l.2)
+            .map(|c| format!("; layer {n} created by `{}`", clip(c)));
         candidates.push(Candidate {
             layers: n,
             source: BaseSource::History,
@@ -203,7 +216,10 @@ pub(crate) fn decide(
     }
 
     let boundary = choose(candidates, fallbacks, warnings);
-    BaseDecision { boundary, membership }
+    BaseDecision {
+        boundary,
+        membership,
+    }
 }
 
 fn choose(
@@ -224,16 +240,21 @@ fn choose(
         .iter()
         .enumerate()
         .max_by(|(_, a), (_, b)| {
-            a.confidence.cmp(&b.confidence).then(rank(b.source).cmp(&rank(a.source)))
+            a.confidence
+                .cmp(&b.confidence)
+                .then(rank(b.source).cmp(&rank(a.source)))
         })
         .map(|(i, _)| i);
     let Some(best) = best.and_then(|i| candidates.get(i)) else {
-        return fallbacks.into_iter().max_by_key(|b| b.confidence).unwrap_or(BaseBoundary {
-            layers: None,
-            source: BaseSource::Unknown,
-            confidence: Confidence::Low,
-            evidence: None,
-        });
+        return fallbacks
+            .into_iter()
+            .max_by_key(|b| b.confidence)
+            .unwrap_or(BaseBoundary {
+                layers: None,
+                source: BaseSource::Unknown,
+                confidence: Confidence::Low,
+                evidence: None,
+            });
     };
     for other in &candidates {
         // Weak history hints that disagree with stronger evidence are expected, not news.
@@ -306,23 +327,32 @@ enum SbomOutcome {
 
 fn from_membership(idx: &SbomIndex<'_>, m: &Membership, base_sbom: &Sbom) -> SbomOutcome {
     let comps = &idx.sbom.components;
-    let listed: Vec<_> =
-        comps.iter().filter(|c| m.lists(c.ecosystem, &c.name) == Some(true)).collect();
+    let listed: Vec<_> = comps
+        .iter()
+        .filter(|c| m.lists(c.ecosystem, &c.name) == Some(true))
+        .collect();
     if listed.is_empty() {
         return SbomOutcome::Unrelated(format!(
             "none of its {} component(s) is present in this image",
             base_sbom.components.len()
         ));
     }
-    let ours: BTreeSet<(Ecosystem, &str)> =
-        comps.iter().map(|c| (c.ecosystem, c.name.as_str())).collect();
+    let ours: BTreeSet<(Ecosystem, &str)> = comps
+        .iter()
+        .map(|c| (c.ecosystem, c.name.as_str()))
+        .collect();
     let missing = base_sbom
         .components
         .iter()
         .filter(|c| !ours.contains(&(c.ecosystem, c.name.as_str())))
         .count();
     let label = m.label();
-    let Some(top) = listed.iter().map(|c| c.layer).collect::<Option<Vec<_>>>().and_then(|l| l.into_iter().max()) else {
+    let Some(top) = listed
+        .iter()
+        .map(|c| c.layer)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|l| l.into_iter().max())
+    else {
         return SbomOutcome::NoCount(BaseBoundary {
             layers: None,
             source: m.source,
@@ -339,7 +369,11 @@ fn from_membership(idx: &SbomIndex<'_>, m: &Membership, base_sbom: &Sbom) -> Sbo
     let below: BTreeMap<usize, &str> = comps
         .iter()
         .filter(|c| m.lists(c.ecosystem, &c.name) == Some(false))
-        .filter_map(|c| c.layer.filter(|&l| l < boundary).map(|l| (l, c.name.as_str())))
+        .filter_map(|c| {
+            c.layer
+                .filter(|&l| l < boundary)
+                .map(|l| (l, c.name.as_str()))
+        })
         .collect();
     if let Some((layer, name)) = below.iter().next() {
         return SbomOutcome::NoCount(BaseBoundary {
@@ -352,9 +386,16 @@ fn from_membership(idx: &SbomIndex<'_>, m: &Membership, base_sbom: &Sbom) -> Sbo
             )),
         });
     }
-    let confidence = if missing == 0 { Confidence::High } else { Confidence::Medium };
-    let missing_text =
-        if missing == 0 { String::new() } else { format!(", {missing} listed package(s) absent here") };
+    let confidence = if missing == 0 {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let missing_text = if missing == 0 {
+        String::new()
+    } else {
+        format!(", {missing} listed package(s) absent here")
+    };
     SbomOutcome::Boundary(Candidate {
         layers: boundary,
         source: m.source,
@@ -368,7 +409,10 @@ fn from_membership(idx: &SbomIndex<'_>, m: &Membership, base_sbom: &Sbom) -> Sbo
 }
 
 /// The leading run of layers whose `created_by` matches a base-builder marker, with the marker.
-fn leading_base_run(layers: &[(usize, &str, Option<&str>)], rules: &Rules) -> Option<(usize, String)> {
+fn leading_base_run(
+    layers: &[(usize, &str, Option<&str>)],
+    rules: &Rules,
+) -> Option<(usize, String)> {
     let mut n = 0;
     let mut marker = None;
     for (_, _, created_by) in layers {

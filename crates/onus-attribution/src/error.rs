@@ -8,5 +8,8 @@ pub enum AttributionError {
     #[error("failed to parse the tier rules file given with `--rules`")]
     UserRules(#[source] serde_yaml::Error),
     #[error("empty pattern in the {which} tier rules, list `{field}`")]
-    EmptyPattern { which: &'static str, field: &'static str },
+    EmptyPattern {
+        which: &'static str,
+        field: &'static str,
+    },
 }

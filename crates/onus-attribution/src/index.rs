@@ -31,7 +31,12 @@ impl<'a> SbomIndex<'a> {
                 }
             }
         }
-        SbomIndex { sbom, files, by_purl, by_origin }
+        SbomIndex {
+            sbom,
+            files,
+            by_purl,
+            by_origin,
+        }
     }
 
     pub fn component(&self, i: usize) -> &'a Component {
@@ -41,7 +46,9 @@ impl<'a> SbomIndex<'a> {
     /// The distro component owning `path`, trying usr-merge aliases (`/bin` ↔ `/usr/bin`, …).
     pub fn owner_of_path(&self, path: &str) -> Option<usize> {
         let path = normalize(path)?;
-        usr_merge_aliases(&path).iter().find_map(|p| self.files.get(p).copied())
+        usr_merge_aliases(&path)
+            .iter()
+            .find_map(|p| self.files.get(p).copied())
     }
 
     /// The distro package owning a non-distro component: the SBOM's recorded owner first,
@@ -49,7 +56,9 @@ impl<'a> SbomIndex<'a> {
     pub fn owner_of_component(&self, c: &Component) -> Option<usize> {
         if let Some(owner) = &c.owner {
             let by_purl = self.by_purl.get(owner.purl.as_str()).and_then(|v| {
-                v.iter().copied().find(|&i| self.component(i).ecosystem.is_distro())
+                v.iter()
+                    .copied()
+                    .find(|&i| self.component(i).ecosystem.is_distro())
             });
             let by_name = || {
                 self.sbom.components.iter().position(|d| {
@@ -60,7 +69,9 @@ impl<'a> SbomIndex<'a> {
                 return Some(i);
             }
         }
-        c.locations.iter().find_map(|l| self.owner_of_path(evidence_path(l)))
+        c.locations
+            .iter()
+            .find_map(|l| self.owner_of_path(evidence_path(l)))
     }
 
     /// `sha256:` plus the first 12 hex digits of layer `index`'s diff_id.
@@ -128,8 +139,10 @@ pub(crate) fn basename(path: &str) -> &str {
 /// `path` and its usr-merge aliases, `path` first: `/bin/x` ↔ `/usr/bin/x`, `/sbin/x` ↔
 /// `/usr/sbin/x` (↔ `/usr/bin/x`, merged sbin), `/lib/x` ↔ `/usr/lib/x`.
 pub(crate) fn usr_merge_aliases(path: &str) -> Vec<String> {
-    const GROUPS: [&[&str]; 2] =
-        [&["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"], &["/lib/", "/usr/lib/"]];
+    const GROUPS: [&[&str]; 2] = [
+        &["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"],
+        &["/lib/", "/usr/lib/"],
+    ];
     let mut out = vec![path.to_string()];
     for group in GROUPS {
         if let Some(rest) = group.iter().find_map(|prefix| path.strip_prefix(prefix)) {
@@ -157,6 +170,9 @@ mod tests {
         assert_eq!(usr_merge_aliases("/opt/x"), vec!["/opt/x".to_string()]);
         assert_eq!(normalize("usr/bin/../bin/x").as_deref(), Some("/usr/bin/x"));
         assert_eq!(evidence_path("/a.jar!/b.jar"), "/a.jar");
-        assert_eq!(short_digest("sha256:0123456789abcdef"), "sha256:0123456789ab");
+        assert_eq!(
+            short_digest("sha256:0123456789abcdef"),
+            "sha256:0123456789ab"
+        );
     }
 }

@@ -10,8 +10,14 @@ use crate::rules::{first_match, Rules};
 use crate::types::{ImageKind, KindDecision};
 
 /// Directories searched for a bare command name, in `PATH` order of a typical image.
-const PATH_DIRS: [&str; 6] =
-    ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+const PATH_DIRS: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
 
 /// The application an Application image runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,12 +47,18 @@ pub(crate) struct KindContext<'a> {
 }
 
 /// Decide the kind and find the app.
-pub(crate) fn decide(ctx: &KindContext<'_>, kind_override: Option<ImageKind>) -> (KindDecision, Option<AppInfo>) {
+pub(crate) fn decide(
+    ctx: &KindContext<'_>,
+    kind_override: Option<ImageKind>,
+) -> (KindDecision, Option<AppInfo>) {
     let (decision, app) = from_image(ctx);
     match kind_override {
         None => (decision, app),
         Some(ImageKind::Base) => (
-            KindDecision { value: ImageKind::Base, reason: "set by the kind option".to_string() },
+            KindDecision {
+                value: ImageKind::Base,
+                reason: "set by the kind option".to_string(),
+            },
             None,
         ),
         Some(ImageKind::Application) => {
@@ -56,15 +68,30 @@ pub(crate) fn decide(ctx: &KindContext<'_>, kind_override: Option<ImageKind>) ->
                     a.package.as_deref().unwrap_or("(no package)"),
                     a.entrypoint
                 ),
-                None => format!("set by the kind option; no app package found ({})", decision.reason),
+                None => format!(
+                    "set by the kind option; no app package found ({})",
+                    decision.reason
+                ),
             };
-            (KindDecision { value: ImageKind::Application, reason }, app)
+            (
+                KindDecision {
+                    value: ImageKind::Application,
+                    reason,
+                },
+                app,
+            )
         }
     }
 }
 
 fn base(reason: String) -> (KindDecision, Option<AppInfo>) {
-    (KindDecision { value: ImageKind::Base, reason }, None)
+    (
+        KindDecision {
+            value: ImageKind::Base,
+            reason,
+        },
+        None,
+    )
 }
 
 fn from_image(ctx: &KindContext<'_>) -> (KindDecision, Option<AppInfo>) {
@@ -96,28 +123,50 @@ fn from_image(ctx: &KindContext<'_>) -> (KindDecision, Option<AppInfo>) {
 
 /// An interpreter or toolchain entrypoint: Application only when it runs a file owned by a
 /// vendor package that is not itself a toolchain (`java -jar /usr/share/app/app.jar`).
-fn interpreted(ctx: &KindContext<'_>, path: &str, owner: Option<usize>, args: &[String]) -> (KindDecision, Option<AppInfo>) {
+fn interpreted(
+    ctx: &KindContext<'_>,
+    path: &str,
+    owner: Option<usize>,
+    args: &[String],
+) -> (KindDecision, Option<AppInfo>) {
     let what = match owner.filter(|o| ctx.toolchain.contains(o)) {
         Some(o) => {
             let c = ctx.idx.component(o);
-            format!("the toolchain `{}` (origin `{}`)", c.name, c.advisory_name())
+            format!(
+                "the toolchain `{}` (origin `{}`)",
+                c.name,
+                c.advisory_name()
+            )
         }
         None => "an interpreter".to_string(),
     };
     for arg in script_args(args) {
         if let Some(o) = ctx.idx.owner_of_path(arg) {
             if !ctx.toolchain.contains(&o) && (ctx.customer)(o).is_none() {
-                return owned_app(ctx, arg, o, format!("entrypoint `{path}` ({what}) runs `{arg}`"));
+                return owned_app(
+                    ctx,
+                    arg,
+                    o,
+                    format!("entrypoint `{path}` ({what}) runs `{arg}`"),
+                );
             }
         }
     }
     base(format!("entrypoint `{path}` is {what}"))
 }
 
-fn owned_app(ctx: &KindContext<'_>, path: &str, owner: usize, what: String) -> (KindDecision, Option<AppInfo>) {
+fn owned_app(
+    ctx: &KindContext<'_>,
+    path: &str,
+    owner: usize,
+    what: String,
+) -> (KindDecision, Option<AppInfo>) {
     let c = ctx.idx.component(owner);
     if let Some(why) = (ctx.customer)(owner) {
-        return base(format!("{what} is owned by `{}`, customer content ({why})", c.name));
+        return base(format!(
+            "{what} is owned by `{}`, customer content ({why})",
+            c.name
+        ));
     }
     let app = AppInfo {
         entrypoint: path.to_string(),
@@ -125,8 +174,18 @@ fn owned_app(ctx: &KindContext<'_>, path: &str, owner: usize, what: String) -> (
         origin: Some(c.advisory_name().to_string()),
         component: Some(owner),
     };
-    let reason = format!("{what} is an app binary owned by `{}` (origin `{}`)", c.name, c.advisory_name());
-    (KindDecision { value: ImageKind::Application, reason }, Some(app))
+    let reason = format!(
+        "{what} is an app binary owned by `{}` (origin `{}`)",
+        c.name,
+        c.advisory_name()
+    );
+    (
+        KindDecision {
+            value: ImageKind::Application,
+            reason,
+        },
+        Some(app),
+    )
 }
 
 /// An entrypoint no distro package owns: an Application only when the file is known to sit in
@@ -135,7 +194,9 @@ fn unowned_app(ctx: &KindContext<'_>, path: &str) -> (KindDecision, Option<AppIn
     let aliases = usr_merge_aliases(path);
     let found = ctx.idx.sbom.components.iter().find(|c| {
         !c.ecosystem.is_distro()
-            && c.locations.iter().any(|l| normalize(evidence_path(l)).is_some_and(|p| aliases.contains(&p)))
+            && c.locations
+                .iter()
+                .any(|l| normalize(evidence_path(l)).is_some_and(|p| aliases.contains(&p)))
     });
     match found {
         Some(c) if (ctx.vendor_layer)(c.layer) => {
@@ -147,7 +208,7 @@ fn unowned_app(ctx: &KindContext<'_>, path: &str) -> (KindDecision, Option<AppIn
             (KindDecision { value: ImageKind::Application, reason }, Some(app))
         }
         Some(c) => base(format!(
-            "entrypoint `{path}` is not owned by a distro package and is not known to be vendor content ({}): customer content on a base image (model §2.3 rule 6b)",
+            "entrypoint `{path}` is not owned by a distro package and its {} is not known to be vendor content: customer content on a base image (model §2.3 rule 6b)",
             ctx.idx.layer_text(c.layer)
         )),
         None => base(format!(
@@ -233,18 +294,28 @@ fn dev_marker(ctx: &KindContext<'_>) -> Option<String> {
     if let Some((_, tag)) = stem.rsplit_once(':') {
         names.push((tag.to_string(), "tag"));
     }
-    for key in ["org.opencontainers.image.ref.name", "org.opencontainers.image.version"] {
+    for key in [
+        "org.opencontainers.image.ref.name",
+        "org.opencontainers.image.version",
+    ] {
         if let Some(v) = image.annotations.get(key).or_else(|| image.labels.get(key)) {
             names.push((v.clone(), key));
         }
     }
-    names.into_iter().filter(|(n, _)| !n.is_empty()).find_map(|(n, what)| {
-        first_match(&ctx.rules.kind.dev_markers, &n).map(|m| format!("{what} `{n}` matches `{m}`"))
-    })
+    names
+        .into_iter()
+        .filter(|(n, _)| !n.is_empty())
+        .find_map(|(n, what)| {
+            first_match(&ctx.rules.kind.dev_markers, &n)
+                .map(|m| format!("{what} `{n}` matches `{m}`"))
+        })
 }
 
 fn strip_archive_ext(name: &str) -> &str {
-    [".tar.gz", ".tgz", ".tar.zst", ".tar"].iter().find_map(|e| name.strip_suffix(e)).unwrap_or(name)
+    [".tar.gz", ".tgz", ".tar.zst", ".tar"]
+        .iter()
+        .find_map(|e| name.strip_suffix(e))
+        .unwrap_or(name)
 }
 
 #[cfg(test)]
@@ -258,7 +329,10 @@ mod tests {
     #[test]
     fn wrappers_are_skipped() {
         let w = s(&["tini", "dumb-init", "env"]);
-        assert_eq!(command(&s(&["/sbin/tini", "--", "/usr/bin/app", "-x"]), &[], &w), s(&["/usr/bin/app", "-x"]));
+        assert_eq!(
+            command(&s(&["/sbin/tini", "--", "/usr/bin/app", "-x"]), &[], &w),
+            s(&["/usr/bin/app", "-x"])
+        );
         assert_eq!(command(&s(&["env", "A=b", "app"]), &[], &w), s(&["app"]));
         assert_eq!(command(&[], &s(&["nginx", "-g"]), &w), s(&["nginx", "-g"]));
         assert!(command(&s(&["tini"]), &[], &w).is_empty());

@@ -31,6 +31,9 @@ mod summary;
 mod tier;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 
 use onus_inventory::Sbom;
@@ -41,11 +44,13 @@ pub use base::BaseInput;
 pub use error::AttributionError;
 pub use kind::AppInfo;
 pub use rules::{
-    glob_match, load_rules, AppTreeRules, HistoryRules, KindRules, Rules, SystemRules, ToolchainRules,
-    BUILTIN_RULES,
+    glob_match, glob_match_path, load_rules, AppTreeRules, HistoryRules, KindRules, Rules,
+    SystemRules, ToolchainRules, BUILTIN_RULES,
 };
 pub use summary::{SeverityCounts, Summary};
-pub use types::{Attribution, BaseBoundary, BaseSource, Confidence, ImageKind, KindDecision, Party, Tier};
+pub use types::{
+    Attribution, BaseBoundary, BaseSource, Confidence, ImageKind, KindDecision, Party, Tier,
+};
 
 use index::SbomIndex;
 use tier::{AppScope, Classified, TierContext};
@@ -97,7 +102,13 @@ pub struct AttributionResult {
 pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
     let mut warnings = Vec::new();
     let idx = SbomIndex::new(input.sbom);
-    let decision = base::decide(&idx, input.base, input.base_layers, input.rules, &mut warnings);
+    let decision = base::decide(
+        &idx,
+        input.base,
+        input.base_layers,
+        input.rules,
+        &mut warnings,
+    );
     let boundary = decision.boundary;
     let membership = decision.membership.as_ref();
     let toolchain_hits = tier::toolchains(&idx, input.rules);
@@ -116,7 +127,11 @@ pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
         vendor_layer: &vendor_layer,
     };
     let (kind, app) = kind::decide(&kind_ctx, input.kind_override);
-    let app_for_tiers = if kind.value == ImageKind::Application { app.as_ref() } else { None };
+    let app_for_tiers = if kind.value == ImageKind::Application {
+        app.as_ref()
+    } else {
+        None
+    };
     let scope = AppScope::new(&idx, input.rules, app_for_tiers, &customer);
     let classified = tier::classify_all(&TierContext {
         idx: &idx,
@@ -153,10 +168,22 @@ pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
         .iter()
         .map(|f| attribute_finding(&idx, &classified, f, &mut warnings))
         .collect();
-    let summary = summary::build(components.iter().map(|c| &c.attribution), input.findings, &findings);
+    let summary = summary::build(
+        components.iter().map(|c| &c.attribution),
+        input.findings,
+        &findings,
+    );
     warnings.sort();
     warnings.dedup();
-    AttributionResult { kind, app, base: boundary, components, findings, summary, warnings }
+    AttributionResult {
+        kind,
+        app,
+        base: boundary,
+        components,
+        findings,
+        summary,
+        warnings,
+    }
 }
 
 fn attribute_finding(
@@ -165,7 +192,11 @@ fn attribute_finding(
     f: &Finding,
     warnings: &mut Vec<String>,
 ) -> Attribution {
-    let by_purl = idx.by_purl.get(f.purl.as_str()).cloned().unwrap_or_default();
+    let by_purl = idx
+        .by_purl
+        .get(f.purl.as_str())
+        .cloned()
+        .unwrap_or_default();
     let candidates: Vec<usize> = if by_purl.is_empty() {
         idx.sbom
             .components
@@ -185,7 +216,10 @@ fn attribute_finding(
         .filter_map(|i| classified.get(i).map(|c| (i, c)))
         .max_by_key(|(i, c)| (c.tier, std::cmp::Reverse(*i)));
     let Some((_, cl)) = chosen else {
-        warnings.push(format!("finding `{}` on `{}` matches no SBOM component", f.id, f.purl));
+        warnings.push(format!(
+            "finding `{}` on `{}` matches no SBOM component",
+            f.id, f.purl
+        ));
         return Attribution {
             tier: Tier::Custom,
             party: Party::Customer,
@@ -199,23 +233,34 @@ fn attribute_finding(
     };
     let (party, rule, why) = party::for_finding(cl.tier, f);
     let copies = if candidates.len() > 1 {
-        let tiers: BTreeMap<Tier, usize> = candidates.iter().filter_map(|&i| classified.get(i)).fold(
-            BTreeMap::new(),
-            |mut m, c| {
+        let tiers: BTreeMap<Tier, usize> = candidates
+            .iter()
+            .filter_map(|&i| classified.get(i))
+            .fold(BTreeMap::new(), |mut m, c| {
                 *m.entry(c.tier).or_default() += 1;
                 m
-            },
-        );
-        let list: Vec<String> = tiers.iter().map(|(t, n)| format!("{n} {}", tier::tier_text(*t))).collect();
+            });
+        let list: Vec<String> = tiers
+            .iter()
+            .map(|(t, n)| format!("{n} {}", tier::tier_text(*t)))
+            .collect();
         format!("; {} copies ({})", candidates.len(), list.join(", "))
     } else {
         String::new()
     };
-    let langlib = if cl.tier == Tier::LangLib { format!("; {why}") } else { String::new() };
+    let langlib = if cl.tier == Tier::LangLib {
+        format!("; {why}")
+    } else {
+        String::new()
+    };
     Attribution {
         tier: cl.tier,
         party,
         rule: rule.to_string(),
-        reason: format!("{}; {}{langlib}{copies}", cl.reason, party::advisory_text(f)),
+        reason: format!(
+            "{}; {}{langlib}{copies}",
+            cl.reason,
+            party::advisory_text(f)
+        ),
     }
 }

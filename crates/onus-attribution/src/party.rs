@@ -9,9 +9,21 @@ use crate::types::{Party, Tier};
 pub(crate) fn for_component(tier: Tier) -> (Party, &'static str, &'static str) {
     match tier {
         Tier::Custom => (Party::Customer, "R-PAT-7", "customer patches what it adds"),
-        Tier::System | Tier::Toolchain => (Party::Vendor, "R-PAT-4", "vendor owns toolchain and system CVEs"),
-        Tier::App => (Party::Upstream, "R-PAT-2", "upstream patches the app; vendor ships its release"),
-        Tier::LangLib => (Party::Vendor, "R-PAT-4", "vendor bumps app libraries where non-breaking"),
+        Tier::System | Tier::Toolchain => (
+            Party::Vendor,
+            "R-PAT-4",
+            "vendor owns toolchain and system CVEs",
+        ),
+        Tier::App => (
+            Party::Upstream,
+            "R-PAT-2",
+            "upstream patches the app; vendor ships its release",
+        ),
+        Tier::LangLib => (
+            Party::Vendor,
+            "R-PAT-4",
+            "vendor bumps app libraries where non-breaking",
+        ),
     }
 }
 
@@ -23,7 +35,11 @@ pub(crate) fn for_finding(tier: Tier, finding: &Finding) -> (Party, &'static str
             "R-PAT-5",
             "bump breaks the app: pending upstream fix, no SLA clock",
         ),
-        (Tier::LangLib, _) => (Party::Vendor, "R-PAT-4", "non-breaking library bump by the vendor"),
+        (Tier::LangLib, _) => (
+            Party::Vendor,
+            "R-PAT-4",
+            "non-breaking library bump by the vendor",
+        ),
         _ => for_component(tier),
     }
 }
@@ -53,5 +69,9 @@ pub(crate) fn status_text(s: AdvisoryStatus) -> &'static str {
 
 /// True for a finding that still needs someone to act (not fixed, not suppressed).
 pub(crate) fn is_open(f: &Finding) -> bool {
-    f.suppressed.is_none() && !matches!(f.status, AdvisoryStatus::Fixed | AdvisoryStatus::NotAffected)
+    f.suppressed.is_none()
+        && !matches!(
+            f.status,
+            AdvisoryStatus::Fixed | AdvisoryStatus::NotAffected
+        )
 }

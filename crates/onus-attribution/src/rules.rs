@@ -73,7 +73,10 @@ impl Rules {
         extend(&mut self.system.names, other.system.names);
         extend(&mut self.kind.shells, other.kind.shells);
         extend(&mut self.kind.interpreters, other.kind.interpreters);
-        extend(&mut self.kind.toolchain_commands, other.kind.toolchain_commands);
+        extend(
+            &mut self.kind.toolchain_commands,
+            other.kind.toolchain_commands,
+        );
         extend(&mut self.kind.wrappers, other.kind.wrappers);
         extend(&mut self.kind.dev_markers, other.kind.dev_markers);
         extend(&mut self.history.base, other.history.base);
@@ -160,9 +163,20 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// Match a path against a path glob segment by segment: `*` never crosses a `/`, so
+/// `/usr/share/*` matches `/usr/share/java` but not `/usr/share/java/app`.
+pub fn glob_match_path(pattern: &str, path: &str) -> bool {
+    let p: Vec<&str> = pattern.split('/').collect();
+    let t: Vec<&str> = path.split('/').collect();
+    p.len() == t.len() && p.iter().zip(&t).all(|(p, t)| glob_match(p, t))
+}
+
 /// The first pattern of `patterns` matching `text`.
 pub fn first_match<'a>(patterns: &'a [String], text: &str) -> Option<&'a str> {
-    patterns.iter().map(String::as_str).find(|p| glob_match(p, text))
+    patterns
+        .iter()
+        .map(String::as_str)
+        .find(|p| glob_match(p, text))
 }
 
 #[cfg(test)]
@@ -178,11 +192,21 @@ mod tests {
         assert!(!glob_match("python3.*", "python3-requests"));
         assert!(glob_match("go", "go"));
         assert!(!glob_match("go", "gob"));
-        assert!(glob_match("*ADD file:* in /", "/bin/sh -c #(nop) ADD file:abc in /"));
+        assert!(glob_match(
+            "*ADD file:* in /",
+            "/bin/sh -c #(nop) ADD file:abc in /"
+        ));
         assert!(glob_match("py?", "py3"));
         assert!(glob_match("*", ""));
         assert!(!glob_match("a*b*c", "aXbXd"));
         assert!(glob_match("a*b*c", "aXbXc"));
+        assert!(glob_match_path("/usr/share/*", "/usr/share/java"));
+        assert!(!glob_match_path("/usr/share/*", "/usr/share/java/app"));
+        assert!(glob_match_path("/", "/"));
+        assert!(glob_match_path(
+            "/usr/lib/python*/site-packages",
+            "/usr/lib/python3.12/site-packages"
+        ));
     }
 
     #[test]
@@ -204,7 +228,15 @@ mod tests {
     fn user_rules_append() {
         let rules = load_rules(Some("toolchain:\n  origins: [zig, go]\n")).unwrap();
         assert!(rules.toolchain.origins.iter().any(|o| o == "zig"));
-        assert_eq!(rules.toolchain.origins.iter().filter(|o| *o == "go").count(), 1);
+        assert_eq!(
+            rules
+                .toolchain
+                .origins
+                .iter()
+                .filter(|o| *o == "go")
+                .count(),
+            1
+        );
         assert!(load_rules(Some("# nothing\n")).is_ok());
     }
 

@@ -62,7 +62,12 @@ pub(crate) fn build<'a>(
         }
         s.by_party.entry(a.party).or_default().add(f.severity);
         s.by_tier.entry(a.tier).or_default().add(f.severity);
-        s.matrix.entry(a.tier).or_default().entry(a.party).or_default().add(f.severity);
+        s.matrix
+            .entry(a.tier)
+            .or_default()
+            .entry(a.party)
+            .or_default()
+            .add(f.severity);
     }
     s
 }

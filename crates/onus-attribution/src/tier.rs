@@ -9,7 +9,7 @@ use onus_inventory::{Component, Ecosystem};
 use crate::base::{confidence_text, source_text, Membership};
 use crate::index::{evidence_path, normalize, parent, SbomIndex};
 use crate::kind::AppInfo;
-use crate::rules::{first_match, glob_match, Rules};
+use crate::rules::{first_match, glob_match_path, Rules};
 use crate::types::{BaseBoundary, Tier};
 
 /// A component's tier and one line of evidence.
@@ -22,13 +22,24 @@ pub(crate) struct Classified {
 /// Distro components that are toolchains, with the rule that matched.
 pub(crate) fn toolchains(idx: &SbomIndex<'_>, rules: &Rules) -> BTreeMap<usize, String> {
     let mut out = BTreeMap::new();
-    let distro = || idx.sbom.components.iter().enumerate().filter(|(_, c)| c.ecosystem.is_distro());
+    let distro = || {
+        idx.sbom
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.ecosystem.is_distro())
+    };
     for (i, c) in distro() {
         if first_match(&rules.system.names, &c.name).is_some() {
             continue;
         }
         let hit = first_match(&rules.toolchain.origins, c.advisory_name())
-            .map(|p| format!("origin `{}` matches toolchain rule `{p}`", c.advisory_name()))
+            .map(|p| {
+                format!(
+                    "origin `{}` matches toolchain rule `{p}`",
+                    c.advisory_name()
+                )
+            })
             .or_else(|| {
                 first_match(&rules.toolchain.origins, &c.name)
                     .or_else(|| first_match(&rules.toolchain.names, &c.name))
@@ -44,7 +55,13 @@ pub(crate) fn toolchains(idx: &SbomIndex<'_>, rules: &Rules) -> BTreeMap<usize, 
                 continue;
             }
             if let Some(p) = first_match(&rules.toolchain.companions, c.advisory_name()) {
-                out.insert(i, format!("origin `{}` is build tool `{p}` next to a toolchain", c.advisory_name()));
+                out.insert(
+                    i,
+                    format!(
+                        "origin `{}` is build tool `{p}` next to a toolchain",
+                        c.advisory_name()
+                    ),
+                );
             }
         }
     }
@@ -91,20 +108,33 @@ pub(crate) struct AppScope {
 }
 
 impl AppScope {
-    pub fn new(idx: &SbomIndex<'_>, rules: &Rules, app: Option<&AppInfo>, customer: &dyn Fn(usize) -> Option<String>) -> Self {
-        let mut scope = AppScope { packages: BTreeSet::new(), files: BTreeSet::new(), dirs: BTreeSet::new() };
+    pub fn new(
+        idx: &SbomIndex<'_>,
+        rules: &Rules,
+        app: Option<&AppInfo>,
+        customer: &dyn Fn(usize) -> Option<String>,
+    ) -> Self {
+        let mut scope = AppScope {
+            packages: BTreeSet::new(),
+            files: BTreeSet::new(),
+            dirs: BTreeSet::new(),
+        };
         let Some(app) = app else { return scope };
         if let Some(origin) = &app.origin {
             if let Some(members) = idx.by_origin.get(origin.as_str()) {
                 // Siblings added by the customer stay Custom.
-                scope.packages.extend(members.iter().copied().filter(|&i| customer(i).is_none()));
+                scope
+                    .packages
+                    .extend(members.iter().copied().filter(|&i| customer(i).is_none()));
             }
         }
         if let Some(i) = app.component {
             scope.packages.insert(i);
         }
         for &i in &scope.packages {
-            scope.files.extend(idx.component(i).files.iter().filter_map(|f| normalize(f)));
+            scope
+                .files
+                .extend(idx.component(i).files.iter().filter_map(|f| normalize(f)));
         }
         if app.component.is_none() {
             // An unowned app binary: the binary itself and its own directory.
@@ -115,7 +145,7 @@ impl AppScope {
             .files
             .iter()
             .map(|f| parent(f).to_string())
-            .filter(|d| !shared.iter().any(|p| glob_match(p, d)))
+            .filter(|d| !shared.iter().any(|p| glob_match_path(p, d)))
             .collect();
         scope
     }
@@ -126,7 +156,9 @@ impl AppScope {
             return false;
         }
         c.locations.iter().all(|l| {
-            let Some(p) = normalize(evidence_path(l)) else { return false };
+            let Some(p) = normalize(evidence_path(l)) else {
+                return false;
+            };
             if self.files.contains(&p) {
                 return true;
             }
@@ -170,7 +202,12 @@ pub(crate) fn classify_all(ctx: &TierContext<'_>) -> Vec<Classified> {
         }
     }
     out.into_iter()
-        .map(|c| c.unwrap_or(Classified { tier: Tier::Custom, reason: "unclassified".to_string() }))
+        .map(|c| {
+            c.unwrap_or(Classified {
+                tier: Tier::Custom,
+                reason: "unclassified".to_string(),
+            })
+        })
         .collect()
 }
 
@@ -178,24 +215,42 @@ fn classify_distro(ctx: &TierContext<'_>, i: usize) -> Classified {
     let idx = ctx.idx;
     let c = idx.component(i);
     if let Some(reason) = customer_reason(idx, ctx.boundary, ctx.membership, i) {
-        return Classified { tier: Tier::Custom, reason };
+        return Classified {
+            tier: Tier::Custom,
+            reason,
+        };
     }
     let layer = idx.layer_text(c.layer);
     if ctx.scope.packages.contains(&i) {
         let app = ctx.app.map(|a| a.entrypoint.as_str()).unwrap_or("?");
         let reason = if ctx.app.and_then(|a| a.component) == Some(i) {
-            format!("owns the entrypoint `{app}` (origin `{}`); {layer}", c.advisory_name())
+            format!(
+                "owns the entrypoint `{app}` (origin `{}`); {layer}",
+                c.advisory_name()
+            )
         } else {
-            format!("origin `{}` of the app owning `{app}`; {layer}", c.advisory_name())
+            format!(
+                "origin `{}` of the app owning `{app}`; {layer}",
+                c.advisory_name()
+            )
         };
-        return Classified { tier: Tier::App, reason };
+        return Classified {
+            tier: Tier::App,
+            reason,
+        };
     }
     if let Some(hit) = ctx.toolchain.get(&i) {
-        return Classified { tier: Tier::Toolchain, reason: format!("{hit}; {layer}") };
+        return Classified {
+            tier: Tier::Toolchain,
+            reason: format!("{hit}; {layer}"),
+        };
     }
     Classified {
         tier: Tier::System,
-        reason: format!("vendor {} package, not a toolchain or app package; {layer}", c.ecosystem.purl_type()),
+        reason: format!(
+            "vendor {} package, not a toolchain or app package; {layer}",
+            c.ecosystem.purl_type()
+        ),
     }
 }
 
@@ -203,14 +258,25 @@ fn classify_other(ctx: &TierContext<'_>, i: usize, done: &[Option<Classified>]) 
     let idx = ctx.idx;
     let c = idx.component(i);
     if let Some(reason) = customer_reason(idx, ctx.boundary, ctx.membership, i) {
-        return Classified { tier: Tier::Custom, reason };
+        return Classified {
+            tier: Tier::Custom,
+            reason,
+        };
     }
     let layer = idx.layer_text(c.layer);
-    let at = c.locations.first().map(|l| format!(" `{l}`")).unwrap_or_default();
+    let at = c
+        .locations
+        .first()
+        .map(|l| format!(" `{l}`"))
+        .unwrap_or_default();
     let stdlib = is_go_stdlib(c);
     if let Some(o) = idx.owner_of_component(c) {
         let owner = idx.component(o);
-        let owner_tier = done.get(o).and_then(|x| x.as_ref()).map(|x| x.tier).unwrap_or(Tier::System);
+        let owner_tier = done
+            .get(o)
+            .and_then(|x| x.as_ref())
+            .map(|x| x.tier)
+            .unwrap_or(Tier::System);
         let owned = format!("inside{at} owned by `{}`", owner.name);
         return match owner_tier {
             Tier::Custom => Classified { tier: Tier::Custom, reason: format!("{owned}, a customer package; {layer}") },
@@ -243,15 +309,24 @@ fn classify_other(ctx: &TierContext<'_>, i: usize, done: &[Option<Classified>]) 
         let app = ctx.app.map(|a| a.entrypoint.as_str()).unwrap_or("?");
         return Classified {
             tier,
-            reason: format!("unowned{at} inside the tree of the app `{app}` (model §2.3 rule 2); {layer}"),
+            reason: format!(
+                "unowned{at} inside the tree of the app `{app}` (model §2.3 rule 2); {layer}"
+            ),
         };
     }
-    let stdlib_or_system = if stdlib { Tier::Toolchain } else { Tier::System };
+    let stdlib_or_system = if stdlib {
+        Tier::Toolchain
+    } else {
+        Tier::System
+    };
     if let Some(m) = ctx.membership {
         if m.lists(c.ecosystem, &c.name) == Some(true) {
             return Classified {
                 tier: stdlib_or_system,
-                reason: format!("listed in the {}, not owned by a distro package; {layer}", m.label()),
+                reason: format!(
+                    "listed in the {}, not owned by a distro package; {layer}",
+                    m.label()
+                ),
             };
         }
     }
