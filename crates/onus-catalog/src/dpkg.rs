@@ -163,7 +163,8 @@ fn records_to_components(ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool
             }
         };
         let mut c = crate::component(&record.package, &record.version, Ecosystem::Deb, purl, path);
-        c.origin = record.source;
+        // Debian's rule: without a `Source` field the source package has the binary's name.
+        c.origin = record.source.or_else(|| Some(record.package.clone()));
         c.origin_version = record.source_version;
         c.arch = record.architecture;
         parsed.components.push(c);

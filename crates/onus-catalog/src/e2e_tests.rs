@@ -198,3 +198,96 @@ fn tar_layers_through_the_capture_sinks() {
     assert_eq!(layer_of("express"), Some(1));
     assert_eq!(catalog.unknowns.len(), 1, "{:?}", catalog.unknowns);
 }
+
+/// Sanity check against the real Debian-based images built by `scripts/build-test-images.sh`
+/// (not part of the default run: the images are built on demand, outside this crate).
+#[test]
+#[ignore = "needs target/test-images from scripts/build-test-images.sh"]
+fn real_test_images_match_their_expected_packages() {
+    let root = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/test-images"
+    ));
+    let mut problems = Vec::new();
+    for image in ["distroless", "minbase", "multilayer"] {
+        let dir = root.join(image);
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+        let view = view_from_tars(
+            &oci_layers(&dir.join("oci"), "amd64"),
+            &crate::capture_policy(),
+        );
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        let os = catalog.os.clone().unwrap();
+        assert_eq!(
+            (os.id.as_str(), os.version_id.as_deref()),
+            ("debian", Some("12"))
+        );
+        let mut matched = BTreeSet::new();
+        for want in expected["packages"].as_array().unwrap() {
+            let s = |k: &str| want[k].as_str().unwrap_or_default().to_string();
+            let name = if s("ecosystem") == "maven" {
+                s("artifact")
+            } else {
+                s("name")
+            };
+            let hit = catalog.components.iter().enumerate().find(|(_, c)| {
+                c.name == name
+                    && c.version == s("version")
+                    && c.locations.contains(&s("path"))
+                    && c.purl.starts_with(&format!("pkg:{}", s("ecosystem")))
+            });
+            match hit {
+                None => problems.push(format!("{image}: missing {want}")),
+                Some((i, c)) => {
+                    matched.insert(i);
+                    if c.layer != want["layer"].as_u64().map(|l| l as usize) {
+                        problems.push(format!(
+                            "{image}: {name}@{} layer {:?}, want {}",
+                            c.version, c.layer, want["layer"]
+                        ));
+                    }
+                    if want.get("source").is_some() && c.origin.as_deref() != Some(&s("source")) {
+                        problems.push(format!(
+                            "{image}: {name} origin {:?}, want {}",
+                            c.origin,
+                            s("source")
+                        ));
+                    }
+                    if c.ecosystem.is_distro() && c.files.is_empty() {
+                        problems.push(format!("{image}: {name} has no files"));
+                    }
+                }
+            }
+        }
+        for (i, c) in catalog.components.iter().enumerate() {
+            if !matched.contains(&i) {
+                problems.push(format!(
+                    "{image}: extra {} {} {} at {:?} layer {:?}",
+                    c.purl, c.version, c.found_by, c.locations, c.layer
+                ));
+            }
+        }
+        for u in &catalog.unknowns {
+            problems.push(format!("{image}: unknown {} {}", u.location, u.reason));
+        }
+        let owned: Vec<String> = catalog
+            .components
+            .iter()
+            .filter_map(|c| {
+                c.owner
+                    .as_ref()
+                    .map(|o| format!("{} <- {}", c.name, o.name))
+            })
+            .collect();
+        problems.push(format!(
+            "{image}: info: {} components, owned: {owned:?}",
+            catalog.components.len()
+        ));
+    }
+    let real: Vec<&String> = problems
+        .iter()
+        .filter(|p| !p.contains(": info: "))
+        .collect();
+    assert!(real.is_empty(), "{}", problems.join("\n"));
+}

@@ -577,10 +577,17 @@ fn components(info: &GoBuildInfo, path: &str, parsed: &mut Parsed) {
             extra,
         );
     }
+    // Like Syft: the component keeps Go's spelling (`go1.22.1`), the purl the bare version.
     if let Some(version) = stdlib_version(&info.go_version) {
+        let spelled = info
+            .go_version
+            .split_whitespace()
+            .next()
+            .unwrap_or(&version)
+            .to_string();
         push(
             "stdlib",
-            &version,
+            &spelled,
             make_purl("golang", None, "stdlib", &version, &[]),
             BTreeMap::new(),
         );
@@ -844,6 +851,7 @@ pub(crate) mod tests {
                 "pkg:golang/stdlib@1.22.1",
             ]
         );
+        assert_eq!(catalog.components[4].version, "go1.22.1");
         let main = &catalog.components[0];
         assert_eq!(main.version, "(devel)");
         assert_eq!(
