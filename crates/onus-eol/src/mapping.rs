@@ -37,6 +37,9 @@ pub struct MatchRule {
     pub origins: Vec<String>,
     #[serde(default)]
     pub purls: Vec<String>,
+    /// Evidence paths (component `locations`), e.g. an interpreter `/usr/local/bin/python3.*`.
+    #[serde(default)]
+    pub paths: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
     /// `version` (default) or `metadata:<key>`.
@@ -233,6 +236,12 @@ impl MatchRule {
                 c.version.clone(),
                 format!("{eco}:{}", purl_base(&c.purl).trim_start_matches("pkg:")),
             )
+        } else if let Some(path) = c
+            .locations
+            .iter()
+            .find(|l| self.paths.iter().any(|p| glob(p, l)))
+        {
+            (c.version.clone(), format!("path:{path}"))
         } else {
             return None;
         };

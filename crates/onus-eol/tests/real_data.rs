@@ -257,3 +257,39 @@ fn rolling_distributions_report_nothing() {
     );
     assert!(entries.is_empty(), "{entries:#?}");
 }
+
+#[test]
+fn interpreter_path_grace_and_eol_soon() {
+    let Some(data) = real_data() else { return };
+    let mapping = load_mapping(None).unwrap();
+    let mut python = component(Ecosystem::Binary, "python-binary", "3.10.12", 0);
+    python.locations = vec!["/usr/local/bin/python3.10".to_string()];
+    let mut spring = component(Ecosystem::Maven, "spring-boot", "4.0.1", 1);
+    spring.purl = "pkg:maven/org.springframework.boot/spring-boot@4.0.1".to_string();
+    let entries = evaluate(
+        &sbom(None, vec![python, spring]),
+        &data,
+        &mapping,
+        None,
+        now(),
+    );
+    let py = find(&entries, "python");
+    assert_eq!(py.detected_by, "path:/usr/local/bin/python3.10");
+    assert_eq!(
+        (py.cycle.as_deref(), py.eol_date.as_deref()),
+        (Some("3.10"), Some("2026-10-31"))
+    );
+    assert_eq!(
+        (py.state, py.days, py.grace_end.as_deref()),
+        (EolState::InGrace, Some(-29), Some("2027-05-01"))
+    );
+    let sb = find(&entries, "spring-boot");
+    assert_eq!(
+        (sb.cycle.as_deref(), sb.state, sb.days),
+        (Some("4.0"), EolState::EolSoon, Some(32))
+    );
+    assert_eq!(
+        sb.detected_by,
+        "maven:maven/org.springframework.boot/spring-boot"
+    );
+}
