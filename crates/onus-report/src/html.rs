@@ -1,0 +1,771 @@
+//! A single self-contained HTML page: inline CSS and SVG, no script, no external asset. Shows the
+//! model's two pyramids (model.md §2.1–2.2) shaded by open findings per tier, the summary matrix,
+//! the findings ("your move" first), CHP, EOL and the components. Every text from the input is
+//! escaped, so content from a hostile image cannot inject markup.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use onus_attribution::{ImageKind, Party, Tier};
+use onus_vuln::Severity;
+
+use crate::extra;
+use crate::report::{Report, ReportFinding, SeverityCounts};
+use crate::util::{self, html_escape as e};
+
+/// Render a report as one HTML page.
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(page(report).as_bytes())
+}
+
+const CSS: &str = r#"
+*{box-sizing:border-box}
+body{margin:0;background:#f3f5f8;color:#1f2933;font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue","DejaVu Sans",Arial,sans-serif}
+main{max-width:1200px;margin:0 auto;padding:28px 32px 48px}
+header.top{display:flex;justify-content:space-between;align-items:flex-start;gap:24px;margin-bottom:20px}
+.brand{font-weight:700;letter-spacing:.08em;text-transform:uppercase;font-size:12px;color:#52606d}
+h1{font-size:24px;margin:4px 0 6px;word-break:break-all}
+h2{font-size:17px;margin:0 0 12px}
+h3{font-size:14px;margin:18px 0 8px;color:#323f4b}
+.meta{color:#52606d;font-size:13px}
+.meta code{font-size:12px}
+code{font-family:"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:12.5px}
+.card{background:#fff;border:1px solid #dde3ea;border-radius:10px;padding:18px 20px;margin-bottom:18px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin-bottom:18px}
+.kpi{background:#fff;border:1px solid #dde3ea;border-radius:10px;padding:12px 16px}
+.kpi .n{font-size:26px;font-weight:700;line-height:1.2}
+.kpi .l{color:#52606d;font-size:12px;text-transform:uppercase;letter-spacing:.05em}
+.kpi.you{border-color:#1d4ed8;box-shadow:inset 4px 0 0 #1d4ed8}
+.badge{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12px;font-weight:600;white-space:nowrap}
+.kind{background:#1d4ed8;color:#fff}
+.kind.none{background:#cbd2d9;color:#1f2933}
+table{border-collapse:collapse;width:100%}
+table.findings{table-layout:fixed}
+table.findings td{overflow-wrap:anywhere}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e7eb;vertical-align:top}
+th{font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:#52606d;background:#f8fafc}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.zero{color:#b8c2cc}
+tr.total td{font-weight:700;border-top:2px solid #cbd2d9}
+.sev{display:inline-block;white-space:nowrap;min-width:78px;text-align:center;padding:1px 6px;border-radius:4px;color:#fff;font-size:11.5px;font-weight:600;text-transform:uppercase}
+.sev-critical{background:#991b1b}.sev-high{background:#dc4a0c}.sev-medium{background:#b7791f}
+.sev-low{background:#2563eb}.sev-negligible{background:#64748b}.sev-unknown{background:#94a3b8}
+.party{font-weight:600}
+.p-customer{color:#1d4ed8}.p-vendor{color:#6d28d9}.p-upstream{color:#0f766e}
+.kev{background:#111827;color:#fff;font-size:10.5px;padding:1px 5px;border-radius:3px;margin-left:4px}
+.reason{color:#52606d;font-size:12.5px}
+.yours{border-left:4px solid #1d4ed8}
+.muted{color:#7b8794}
+.split{display:grid;grid-template-columns:1fr 1fr;gap:18px}
+details summary{cursor:pointer;font-weight:600}
+ul.plain{margin:6px 0 0;padding-left:18px}
+footer{color:#7b8794;font-size:12px;margin-top:24px}
+svg text{font-family:-apple-system,"Segoe UI",Roboto,"Helvetica Neue","DejaVu Sans",Arial,sans-serif}
+"#;
+
+fn party_class(party: Party) -> &'static str {
+    match party {
+        Party::Customer => "p-customer",
+        Party::Vendor => "p-vendor",
+        Party::Upstream => "p-upstream",
+    }
+}
+
+fn sev_chip(severity: Severity) -> String {
+    let label = util::severity_label(severity);
+    format!(r#"<span class="sev sev-{label}">{label}</span>"#)
+}
+
+/// Fill colour and text colour for a tier with `count` open findings out of `max` in any tier.
+fn shade(count: usize, max: usize) -> (&'static str, &'static str) {
+    const RAMP: [&str; 6] = [
+        "#fde7c7", "#fbc990", "#f59e5b", "#e8673a", "#cc3a2b", "#9b1c1c",
+    ];
+    if count == 0 || max == 0 {
+        return ("#e7f3ec", "#1f2933");
+    }
+    // Logarithmic: one finding is already visible, hundreds do not wash out the rest.
+    let t = ((count as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0);
+    let i = ((t * (RAMP.len() - 1) as f64).round() as usize).min(RAMP.len() - 1);
+    (RAMP[i], if i >= 3 { "#ffffff" } else { "#1f2933" })
+}
+
+/// The model's label for who acts in a tier (model.md §2.2).
+fn tier_party_text(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Custom => "Customer",
+        Tier::App => "Upstream fixes · Vendor ships",
+        Tier::LangLib => "Vendor (non-breaking) · Upstream (breaking)",
+        Tier::Toolchain | Tier::System => "Vendor",
+    }
+}
+
+fn open_by_party(report: &Report, tier: Tier) -> String {
+    let Some(parties) = report.summary.matrix.get(&tier) else {
+        return String::new();
+    };
+    util::PARTIES
+        .iter()
+        .filter_map(|p| {
+            parties
+                .get(p)
+                .map(|c| format!("{} {}", util::party_label(*p), c.total))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+struct Band {
+    tier: Tier,
+    title: &'static str,
+}
+
+/// One pyramid: where it goes, its bands (top first) and how it is drawn.
+struct Pyramid<'a> {
+    x0: f64,
+    title: &'a str,
+    bands: &'a [Band],
+    /// Draw the dashed customer-added band above the apex (Application pyramid).
+    customer_band: bool,
+    /// Show counts (the image's kind, or both when the kind is unknown); faded otherwise.
+    active: bool,
+    /// Outline as "this image".
+    highlighted: bool,
+}
+
+/// One pyramid as an SVG group at `x0`; `active` draws counts, otherwise it is faded.
+fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
+    let Pyramid {
+        x0,
+        title,
+        bands,
+        customer_band,
+        active,
+        highlighted,
+    } = *p;
+    let width = 520.0;
+    let cx = x0 + width / 2.0;
+    let top_y = 92.0;
+    let band_h = 66.0;
+    let gap = 5.0;
+    let (w_top, w_bottom) = (250.0, 500.0);
+    let n = bands.len() as f64;
+    let total_h = n * band_h + (n - 1.0) * gap;
+    let opacity = if active { "1" } else { "0.55" };
+    let _ = write!(svg, r#"<g opacity="{opacity}">"#);
+    if highlighted {
+        let _ = write!(
+            svg,
+            r##"<rect x="{}" y="6" width="{}" height="{}" rx="14" fill="#eef4ff" stroke="#1d4ed8" stroke-width="2"/>"##,
+            x0 - 10.0,
+            width + 20.0,
+            top_y + total_h + 14.0
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{cx}" y="30" text-anchor="middle" font-size="16" font-weight="700" fill="#1f2933">{}</text>"##,
+        e(title)
+    );
+    let subtitle = if highlighted {
+        "this image"
+    } else if active {
+        "kind undetermined: counts shown on both"
+    } else {
+        "not this image"
+    };
+    let color = if highlighted { "#1d4ed8" } else { "#7b8794" };
+    let _ = write!(
+        svg,
+        r##"<text x="{cx}" y="48" text-anchor="middle" font-size="12" font-weight="600" fill="{color}">{subtitle}</text>"##
+    );
+    if customer_band {
+        let count = report
+            .summary
+            .by_tier
+            .get(&Tier::Custom)
+            .map_or(0, |c| c.total);
+        let (fill, ink) = if active {
+            shade(count, max)
+        } else {
+            ("#e4e7eb", "#52606d")
+        };
+        let (bx, bw) = (cx - w_top / 2.0 - 30.0, w_top + 60.0);
+        let _ = write!(
+            svg,
+            r##"<rect x="{bx}" y="58" width="{bw}" height="28" rx="6" fill="{fill}" stroke="#1d4ed8" stroke-dasharray="5 3" stroke-width="1.5"/>"##
+        );
+        let label = if active {
+            format!("Customer-added · Customer · {count} open")
+        } else {
+            "Customer-added · Customer".to_string()
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{cx}" y="76.5" text-anchor="middle" font-size="12" font-weight="600" fill="{ink}">{}</text>"##,
+            e(&label)
+        );
+    }
+    for (i, band) in bands.iter().enumerate() {
+        let y0 = top_y + i as f64 * (band_h + gap);
+        let y1 = y0 + band_h;
+        let w0 = w_top + (w_bottom - w_top) * (y0 - top_y) / total_h;
+        let w1 = w_top + (w_bottom - w_top) * (y1 - top_y) / total_h;
+        let counts = report
+            .summary
+            .by_tier
+            .get(&band.tier)
+            .copied()
+            .unwrap_or_default();
+        let (fill, ink) = if active {
+            shade(counts.total, max)
+        } else {
+            ("#e4e7eb", "#52606d")
+        };
+        let _ = write!(
+            svg,
+            r##"<polygon points="{:.1},{y0} {:.1},{y0} {:.1},{y1} {:.1},{y1}" fill="{fill}" stroke="#ffffff" stroke-width="1"/>"##,
+            cx - w0 / 2.0,
+            cx + w0 / 2.0,
+            cx + w1 / 2.0,
+            cx - w1 / 2.0
+        );
+        let heading = if active {
+            format!("{} — {} open", band.title, counts.total)
+        } else {
+            band.title.to_string()
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{cx}" y="{:.1}" text-anchor="middle" font-size="14" font-weight="700" fill="{ink}">{}</text>"##,
+            y0 + 22.0,
+            e(&heading)
+        );
+        let _ = write!(
+            svg,
+            r##"<text x="{cx}" y="{:.1}" text-anchor="middle" font-size="12" fill="{ink}">{}</text>"##,
+            y0 + 39.0,
+            e(tier_party_text(band.tier))
+        );
+        let detail = if active {
+            severity_brief(&counts, &open_by_party(report, band.tier))
+        } else {
+            String::new()
+        };
+        if !detail.is_empty() {
+            let _ = write!(
+                svg,
+                r##"<text x="{cx}" y="{:.1}" text-anchor="middle" font-size="11" fill="{ink}" opacity="0.9">{}</text>"##,
+                y0 + 56.0,
+                e(&detail)
+            );
+        }
+    }
+    svg.push_str("</g>");
+}
+
+/// `1 critical, 2 high (vendor 3)`.
+fn severity_brief(counts: &SeverityCounts, parties: &str) -> String {
+    let parts: Vec<String> = util::SEVERITIES_DESC
+        .iter()
+        .filter(|s| counts.get(**s) > 0)
+        .map(|s| format!("{} {}", counts.get(*s), util::severity_label(*s)))
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    if parties.is_empty() {
+        parts.join(", ")
+    } else {
+        format!("{} ({parties})", parts.join(", "))
+    }
+}
+
+fn pyramids(report: &Report) -> String {
+    let kind = report.image.kind.as_ref().map(|k| k.value);
+    let max = report
+        .summary
+        .by_tier
+        .values()
+        .map(|c| c.total)
+        .max()
+        .unwrap_or(0);
+    let mut svg = String::from(
+        r#"<svg viewBox="0 0 1120 400" width="100%" role="img" aria-label="Shared responsibility pyramids with open findings per tier" xmlns="http://www.w3.org/2000/svg">"#,
+    );
+    let app = [
+        Band {
+            tier: Tier::App,
+            title: "Apps",
+        },
+        Band {
+            tier: Tier::LangLib,
+            title: "LangLibs",
+        },
+        Band {
+            tier: Tier::Toolchain,
+            title: "Toolchains",
+        },
+        Band {
+            tier: Tier::System,
+            title: "System",
+        },
+    ];
+    let base = [
+        Band {
+            tier: Tier::Custom,
+            title: "Custom code",
+        },
+        Band {
+            tier: Tier::Toolchain,
+            title: "Toolchains",
+        },
+        Band {
+            tier: Tier::System,
+            title: "System",
+        },
+    ];
+    let app = Pyramid {
+        x0: 20.0,
+        title: "Application image",
+        bands: &app,
+        customer_band: true,
+        active: kind != Some(ImageKind::Base),
+        highlighted: kind == Some(ImageKind::Application),
+    };
+    let base = Pyramid {
+        x0: 580.0,
+        title: "Base image",
+        bands: &base,
+        customer_band: false,
+        active: kind != Some(ImageKind::Application),
+        highlighted: kind == Some(ImageKind::Base),
+    };
+    pyramid(&mut svg, report, &app, max);
+    pyramid(&mut svg, report, &base, max);
+    svg.push_str("</svg>");
+    svg
+}
+
+fn matrix(report: &Report) -> String {
+    let s = &report.summary;
+    let mut html = String::from("<table><thead><tr><th>Tier</th><th>Party</th>");
+    for severity in util::SEVERITIES_DESC {
+        let _ = write!(
+            html,
+            r#"<th class="num">{}</th>"#,
+            util::severity_label(severity)
+        );
+    }
+    html.push_str(r#"<th class="num">Total</th></tr></thead><tbody>"#);
+    let cell = |html: &mut String, n: usize| {
+        if n == 0 {
+            html.push_str(r#"<td class="num zero">0</td>"#);
+        } else {
+            let _ = write!(html, r#"<td class="num">{n}</td>"#);
+        }
+    };
+    for tier in util::TIERS_TOP_DOWN {
+        let Some(parties) = s.matrix.get(&tier) else {
+            continue;
+        };
+        for party in util::PARTIES {
+            let Some(counts) = parties.get(&party) else {
+                continue;
+            };
+            let _ = write!(
+                html,
+                r#"<tr><td>{}</td><td class="party {}">{}</td>"#,
+                util::tier_title(tier),
+                party_class(party),
+                util::party_label(party)
+            );
+            for severity in util::SEVERITIES_DESC {
+                cell(&mut html, counts.get(severity));
+            }
+            cell(&mut html, counts.total);
+            html.push_str("</tr>");
+        }
+    }
+    html.push_str(r#"<tr class="total"><td>All tiers</td><td></td>"#);
+    for severity in util::SEVERITIES_DESC {
+        cell(&mut html, s.by_severity.get(severity));
+    }
+    cell(&mut html, s.by_severity.total);
+    html.push_str("</tr></tbody></table>");
+    html
+}
+
+/// Which attribution columns a findings table shows (a section heading may already say them).
+#[derive(Clone, Copy)]
+struct Columns {
+    tier: bool,
+    party: bool,
+}
+
+fn findings_table(findings: &[&ReportFinding], columns: Columns) -> String {
+    let mut html = String::from(
+        r#"<table class="findings"><colgroup><col style="width:104px"><col style="width:150px"><col style="width:23%"><col style="width:150px"><col style="width:112px">"#,
+    );
+    if columns.tier {
+        html.push_str(r#"<col style="width:118px">"#);
+    }
+    if columns.party {
+        html.push_str(r#"<col style="width:86px">"#);
+    }
+    html.push_str("<col></colgroup><thead><tr><th>Severity</th><th>ID</th><th>Package</th><th>Status</th><th>Fixed in</th>");
+    if columns.tier {
+        html.push_str("<th>Tier</th>");
+    }
+    if columns.party {
+        html.push_str("<th>Party</th>");
+    }
+    html.push_str("<th>Rule · reason</th></tr></thead><tbody>");
+    for f in findings {
+        let g = &f.finding;
+        let a = &f.attribution;
+        let kev = if g.known_exploited {
+            r#" <span class="kev" title="CISA known exploited">KEV</span>"#
+        } else {
+            ""
+        };
+        let aliases = if g.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(r#"<div class="reason">{}</div>"#, e(&g.aliases.join(", ")))
+        };
+        let mut reason = format!("<code>{}</code> {}", e(&a.rule), e(&a.reason));
+        if let Some(sla) = &f.sla {
+            let _ = write!(reason, "<br>SLA: {}", e(&extra::sla_line(sla)));
+        }
+        if let Some(why) = &g.suppressed {
+            let _ = write!(reason, "<br>suppressed: {}", e(why));
+        }
+        if let Some(note) = &g.justification {
+            let _ = write!(reason, "<br>note: {}", e(note));
+        }
+        let _ = write!(
+            html,
+            r#"<tr><td>{}</td><td><code>{}</code>{kev}{aliases}</td><td><code>{}@{}</code></td><td>{}</td><td><code>{}</code></td>"#,
+            sev_chip(g.severity),
+            e(&g.id),
+            e(&g.package),
+            e(&g.version),
+            util::status_label(g.status),
+            e(g.fixed_version.as_deref().unwrap_or("—")),
+        );
+        if columns.tier {
+            let _ = write!(html, "<td>{}</td>", util::tier_title(a.tier));
+        }
+        if columns.party {
+            let _ = write!(
+                html,
+                r#"<td class="party {}">{}</td>"#,
+                party_class(a.party),
+                util::party_label(a.party)
+            );
+        }
+        let _ = write!(html, r#"<td class="reason">{reason}</td></tr>"#);
+    }
+    html.push_str("</tbody></table>");
+    html
+}
+
+fn header(report: &Report) -> String {
+    let info = &report.image.info;
+    let mut html =
+        String::from(r#"<header class="top"><div><div class="brand">onus · scan report</div>"#);
+    let name = if report.source.location.is_empty() {
+        "image"
+    } else {
+        report.source.location.as_str()
+    };
+    let _ = write!(html, "<h1>{}</h1>", e(name));
+    let mut meta = Vec::new();
+    if !report.source.scheme.is_empty() {
+        meta.push(e(&report.source.scheme));
+    }
+    if let Some(d) = &info.manifest_digest {
+        meta.push(format!(
+            "manifest <code title=\"{}\">{}</code>",
+            e(d),
+            e(&util::short_digest(d))
+        ));
+    }
+    if let Some(os) = &info.os {
+        let name = os
+            .pretty_name
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", os.id, os.version_id.clone().unwrap_or_default()));
+        meta.push(e(name.trim()));
+    }
+    if let Some(created) = util::normalize_time(info.created.as_deref()) {
+        meta.push(format!("created {created}"));
+    }
+    meta.push(format!("{} layers", info.layers.len()));
+    meta.push(format!("{} components", report.components.len()));
+    let _ = write!(html, r#"<div class="meta">{}</div>"#, meta.join(" · "));
+    if let Some(base) = &report.image.base {
+        let layers = base.layers.map_or_else(
+            || "unknown".to_string(),
+            |n| format!("{n} of {}", info.layers.len()),
+        );
+        let source = serde_json::to_value(base.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let confidence = serde_json::to_value(base.confidence)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let evidence = base
+            .evidence
+            .as_deref()
+            .map(|ev| format!(": {}", e(ev)))
+            .unwrap_or_default();
+        let _ = write!(
+            html,
+            r#"<div class="meta">Vendor base: {layers} layers ({}, {} confidence){evidence}</div>"#,
+            e(&source),
+            e(&confidence)
+        );
+    }
+    html.push_str("</div><div>");
+    match &report.image.kind {
+        Some(kind) => {
+            let label = match kind.value {
+                ImageKind::Application => "Application image",
+                ImageKind::Base => "Base image",
+            };
+            let _ = write!(
+                html,
+                r#"<span class="badge kind" title="{}">{label}</span>"#,
+                e(&kind.reason)
+            );
+            let _ = write!(
+                html,
+                r#"<div class="meta" style="margin-top:6px;max-width:320px">{}</div>"#,
+                e(&kind.reason)
+            );
+        }
+        None => html.push_str(r#"<span class="badge kind none">Kind undetermined</span>"#),
+    }
+    html.push_str("</div></header>");
+    html
+}
+
+fn kpis(report: &Report) -> String {
+    let s = &report.summary;
+    let party = |p: Party| s.by_party.get(&p).map_or(0, |c| c.total);
+    let mut html = String::from(r#"<div class="kpis">"#);
+    let mut kpi = |class: &str, n: String, label: &str| {
+        let _ = write!(
+            html,
+            r#"<div class="kpi {class}"><div class="n">{n}</div><div class="l">{label}</div></div>"#
+        );
+    };
+    kpi("", s.open.to_string(), "open findings");
+    kpi(
+        "you",
+        party(Party::Customer).to_string(),
+        "your move (customer)",
+    );
+    kpi("", party(Party::Vendor).to_string(), "vendor");
+    kpi("", party(Party::Upstream).to_string(), "upstream");
+    kpi("", s.by_severity.critical.to_string(), "critical");
+    if let Some(level) = report.chp.as_ref().and_then(extra::chp_level) {
+        kpi("", format!("CHP {}", e(&level)), "hardening level");
+    }
+    if !report.eol.is_empty() {
+        kpi("", report.eol.len().to_string(), "EOL entries");
+    }
+    html.push_str("</div>");
+    html
+}
+
+fn page(report: &Report) -> String {
+    let title = if report.source.location.is_empty() {
+        "image"
+    } else {
+        report.source.location.as_str()
+    };
+    let mut html = String::with_capacity(64 * 1024);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    // No script, no external asset: a policy that also blocks anything injected.
+    html.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
+    );
+    let _ = write!(
+        html,
+        "<title>onus · {}</title><style>{CSS}</style></head><body><main>",
+        e(title)
+    );
+    html.push_str(&header(report));
+    html.push_str(&kpis(report));
+
+    html.push_str(
+        r#"<section class="card"><h2>Who must act: the shared responsibility model</h2>"#,
+    );
+    html.push_str(&pyramids(report));
+    html.push_str(r#"<div class="meta">Tiers are shaded by open findings (darker = more). Labels give the party the model assigns to each tier (model.md §2.2).</div></section>"#);
+
+    html.push_str(r#"<section class="card"><h2>Open findings by tier and party</h2>"#);
+    if report.summary.open == 0 {
+        html.push_str(r#"<p class="muted">No open findings.</p>"#);
+    } else {
+        html.push_str(&matrix(report));
+    }
+    html.push_str("</section>");
+
+    let open: Vec<&ReportFinding> = report.open_findings().collect();
+    let yours: Vec<&ReportFinding> = open
+        .iter()
+        .copied()
+        .filter(|f| f.attribution.party == Party::Customer)
+        .collect();
+    let _ = write!(
+        html,
+        r#"<section class="card yours"><h2>Your move <span class="muted">· {} open for the customer</span></h2>"#,
+        yours.len()
+    );
+    if yours.is_empty() {
+        html.push_str(r#"<p class="muted">Nothing open for the customer.</p>"#);
+    } else {
+        html.push_str(&findings_table(
+            &yours,
+            Columns {
+                tier: true,
+                party: false,
+            },
+        ));
+    }
+    html.push_str("</section>");
+
+    let others: Vec<&ReportFinding> = open
+        .iter()
+        .copied()
+        .filter(|f| f.attribution.party != Party::Customer)
+        .collect();
+    if !others.is_empty() {
+        html.push_str(r#"<section class="card"><h2>Everyone else's move</h2>"#);
+        for party in [Party::Vendor, Party::Upstream] {
+            for tier in util::TIERS_TOP_DOWN {
+                let group: Vec<&ReportFinding> = others
+                    .iter()
+                    .copied()
+                    .filter(|f| f.attribution.party == party && f.attribution.tier == tier)
+                    .collect();
+                if group.is_empty() {
+                    continue;
+                }
+                let _ = write!(
+                    html,
+                    r#"<h3><span class="party {}">{}</span> · {} <span class="muted">({} open)</span></h3>"#,
+                    party_class(party),
+                    util::party_label(party),
+                    util::tier_title(tier),
+                    group.len()
+                );
+                html.push_str(&findings_table(
+                    &group,
+                    Columns {
+                        tier: false,
+                        party: false,
+                    },
+                ));
+            }
+        }
+        html.push_str("</section>");
+    }
+
+    let closed: Vec<&ReportFinding> = report.findings.iter().filter(|f| !f.is_open()).collect();
+    if !closed.is_empty() {
+        let _ = write!(
+            html,
+            r#"<section class="card"><details><summary>Closed findings ({}): fixed, not affected or suppressed</summary>"#,
+            closed.len()
+        );
+        html.push_str(&findings_table(
+            &closed,
+            Columns {
+                tier: true,
+                party: true,
+            },
+        ));
+        html.push_str("</details></section>");
+    }
+
+    if report.chp.is_some() || !report.eol.is_empty() {
+        html.push_str(r#"<div class="split">"#);
+        if let Some(chp) = &report.chp {
+            html.push_str(r#"<section class="card"><h2>Container Hardening Policy</h2>"#);
+            let _ = write!(html, "<p>{}</p>", e(&extra::chp_line(chp)));
+            let blockers = extra::chp_blockers(chp);
+            if !blockers.is_empty() {
+                html.push_str(
+                    r#"<div class="meta">Blockers to the next level:</div><ul class="plain">"#,
+                );
+                for blocker in blockers {
+                    let _ = write!(html, "<li>{}</li>", e(&blocker));
+                }
+                html.push_str("</ul>");
+            }
+            html.push_str("</section>");
+        }
+        if !report.eol.is_empty() {
+            html.push_str(r#"<section class="card"><h2>End of life</h2><table><thead><tr><th>Subject</th><th>State</th><th>Details</th></tr></thead><tbody>"#);
+            for eol in &report.eol {
+                let _ = write!(
+                    html,
+                    "<tr><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
+                    e(&extra::eol_subject(eol)),
+                    e(&extra::eol_state(eol).unwrap_or_default()),
+                    e(&extra::eol_details(eol))
+                );
+            }
+            html.push_str("</tbody></table></section>");
+        }
+        html.push_str("</div>");
+    }
+
+    let _ = write!(
+        html,
+        r#"<section class="card"><details><summary>Components ({})</summary><table><thead><tr><th>Name</th><th>Version</th><th>Type</th><th class="num">Layer</th><th>Tier</th><th>Party</th><th>Evidence</th></tr></thead><tbody>"#,
+        report.components.len()
+    );
+    for c in &report.components {
+        let comp = &c.component;
+        let (tier, party) = match &c.attribution {
+            Some(a) => (
+                util::tier_title(a.tier).to_string(),
+                format!(
+                    r#"<span class="party {}">{}</span>"#,
+                    party_class(a.party),
+                    util::party_label(a.party)
+                ),
+            ),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        let _ = write!(
+            html,
+            r#"<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td class="num">{}</td><td>{tier}</td><td>{party}</td><td class="reason">{}</td></tr>"#,
+            e(&comp.name),
+            e(&comp.version),
+            comp.ecosystem.purl_type(),
+            comp.layer
+                .map_or_else(|| "—".to_string(), |l| l.to_string()),
+            e(&comp.locations.join(", "))
+        );
+    }
+    html.push_str("</tbody></table></details></section>");
+    let _ = write!(
+        html,
+        "<footer>Generated by {} {} · schema {} · rule ids refer to the shared responsibility model (model.md)</footer>",
+        util::TOOL_NAME,
+        util::TOOL_VERSION,
+        e(&report.schema)
+    );
+    html.push_str("</main></body></html>\n");
+    html
+}

@@ -1,0 +1,264 @@
+//! Small shared helpers: content hashes and UUIDs, time normalisation, escaping and labels.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use onus_attribution::{Party, Tier};
+use onus_vuln::{AdvisoryStatus, Severity};
+use sha2::{Digest, Sha256};
+
+/// The time written when the input has no usable creation time (formats that require one).
+pub const EPOCH: &str = "1970-01-01T00:00:00Z";
+
+/// The tool name and version written into generated documents.
+pub const TOOL_NAME: &str = "onus";
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A UUID derived from content (RFC 9562 version 8, name-based with SHA-256): the same content
+/// always gives the same UUID, so documents stay byte-identical across runs.
+pub fn content_uuid(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80; // version 8
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// An RFC 3339 time from the input, normalised to UTC with second precision
+/// (`2024-05-01T10:00:00Z`); `None` when absent or unparsable.
+pub fn normalize_time(value: Option<&str>) -> Option<String> {
+    let parsed = DateTime::parse_from_rfc3339(value?.trim()).ok()?;
+    Some(
+        parsed
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+/// The image's creation time, normalised, or [`EPOCH`].
+pub fn time_or_epoch(value: Option<&str>) -> String {
+    normalize_time(value).unwrap_or_else(|| EPOCH.to_string())
+}
+
+/// True for characters that must not reach a terminal or a text report verbatim: control
+/// characters (escape sequences, carriage returns) and bidirectional overrides.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text from the input made safe for a terminal: unsafe characters become `\u{..}` escapes.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(is_unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Text escaped for HTML element content and double- or single-quoted attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if is_unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encode a path for use as a URI reference: only unreserved characters and `/` stay.
+pub fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// Shorten `text` to at most `max` characters, marking the cut with `…`.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// A digest shortened for display: `sha256:` plus the first 12 hex characters.
+pub fn short_digest(digest: &str) -> String {
+    match digest.split_once(':') {
+        Some((alg, hex)) => format!("{alg}:{}", truncate_plain(hex, 12)),
+        None => truncate_plain(digest, 19),
+    }
+}
+
+fn truncate_plain(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// The hex part of a `sha256:<64 hex>` digest, when it is one.
+pub fn sha256_of_digest(digest: &str) -> Option<&str> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hex)
+}
+
+pub fn party_label(party: Party) -> &'static str {
+    match party {
+        Party::Customer => "customer",
+        Party::Vendor => "vendor",
+        Party::Upstream => "upstream",
+    }
+}
+
+/// Short tier name (as serialised).
+pub fn tier_label(tier: Tier) -> &'static str {
+    match tier {
+        Tier::System => "System",
+        Tier::Toolchain => "Toolchain",
+        Tier::LangLib => "LangLib",
+        Tier::App => "App",
+        Tier::Custom => "Custom",
+    }
+}
+
+/// The tier's name in the model's pyramids (model.md §2.1).
+pub fn tier_title(tier: Tier) -> &'static str {
+    match tier {
+        Tier::System => "System",
+        Tier::Toolchain => "Toolchains",
+        Tier::LangLib => "LangLibs",
+        Tier::App => "Apps",
+        Tier::Custom => "Custom code",
+    }
+}
+
+/// Tiers from the top of the pyramid down (customer content first).
+pub const TIERS_TOP_DOWN: [Tier; 5] = [
+    Tier::Custom,
+    Tier::App,
+    Tier::LangLib,
+    Tier::Toolchain,
+    Tier::System,
+];
+
+/// Parties in the order a reader acts on them: the reader (customer) first.
+pub const PARTIES: [Party; 3] = [Party::Customer, Party::Vendor, Party::Upstream];
+
+/// Severities from most to least severe.
+pub const SEVERITIES_DESC: [Severity; 6] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Negligible,
+    Severity::Unknown,
+];
+
+pub fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Unknown => "unknown",
+        Severity::Negligible => "negligible",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+/// Status as serialised (kebab-case).
+pub fn status_label(status: AdvisoryStatus) -> &'static str {
+    match status {
+        AdvisoryStatus::Affected => "affected",
+        AdvisoryStatus::Fixed => "fixed",
+        AdvisoryStatus::NotAffected => "not-affected",
+        AdvisoryStatus::PendingUpstreamFix => "pending-upstream-fix",
+        AdvisoryStatus::FixNotPlanned => "fix-not-planned",
+        AdvisoryStatus::UnderInvestigation => "under-investigation",
+        AdvisoryStatus::AnalysisNotPlanned => "analysis-not-planned",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_is_deterministic_and_well_formed() {
+        let a = content_uuid(b"abc");
+        assert_eq!(a, content_uuid(b"abc"));
+        assert_ne!(a, content_uuid(b"abd"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'8');
+        assert!(matches!(a.as_bytes()[19], b'8' | b'9' | b'a' | b'b'));
+    }
+
+    #[test]
+    fn times_are_normalised_to_utc_seconds() {
+        assert_eq!(
+            normalize_time(Some("2024-05-01T12:00:00.123456789+02:00")).as_deref(),
+            Some("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(normalize_time(Some("yesterday")), None);
+        assert_eq!(time_or_epoch(None), EPOCH);
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            html_escape("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(clean("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\u{a}");
+        assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(
+            percent_encode_path("/usr/lib/a b/<x>:é"),
+            "/usr/lib/a%20b/%3Cx%3E%3A%C3%A9"
+        );
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(
+            short_digest(&format!("sha256:{}", "a".repeat(64))),
+            "sha256:aaaaaaaaaaaa"
+        );
+        assert!(sha256_of_digest(&format!("sha256:{}", "a".repeat(64))).is_some());
+        assert!(sha256_of_digest("sha256:xyz").is_none());
+    }
+}
