@@ -33,7 +33,10 @@ pub(crate) fn detect(view: &dyn FileView, owners: &OwnerIndex, det: &Detectors) 
         .iter()
         .filter_map(|d| normalize_path(d))
         .filter_map(|d| view.resolve(&d).ok())
-        .filter(|d| view.entry(d).is_some_and(|e| e.meta.kind == FileKind::Directory))
+        .filter(|d| {
+            view.entry(d)
+                .is_some_and(|e| e.meta.kind == FileKind::Directory)
+        })
         .collect();
     let mut multicall_present = false;
     for path in view.paths() {
@@ -50,7 +53,9 @@ pub(crate) fn detect(view: &dyn FileView, owners: &OwnerIndex, det: &Detectors) 
         if !(shell || sys || client || pm || is_multicall) {
             continue;
         }
-        let Ok(target) = executable(view, path, det) else { continue };
+        let Ok(target) = executable(view, path, det) else {
+            continue;
+        };
         let via = if target.real == path {
             String::new()
         } else if target.multicall {
@@ -81,10 +86,14 @@ pub(crate) fn detect(view: &dyn FileView, owners: &OwnerIndex, det: &Detectors) 
     }
     if multicall_present {
         for path in view.paths() {
-            if dirs.contains(parent(path)) && any_match(&det.multicall.net_helpers, file_name(path)) {
+            if dirs.contains(parent(path)) && any_match(&det.multicall.net_helpers, file_name(path))
+            {
                 if let Ok(target) = executable(view, path, det) {
-                    let detail = "network helper of a multi-call binary (e.g. busybox wget over TLS)".to_string();
-                    hits.net.insert(evidence(view, owners, path, &target.real, detail));
+                    let detail =
+                        "network helper of a multi-call binary (e.g. busybox wget over TLS)"
+                            .to_string();
+                    hits.net
+                        .insert(evidence(view, owners, path, &target.real, detail));
                 }
             }
         }
@@ -95,7 +104,9 @@ pub(crate) fn detect(view: &dyn FileView, owners: &OwnerIndex, det: &Detectors) 
 
 /// Listed login shells that exist as executables count as SHELL, whatever their name.
 fn shells_file(view: &dyn FileView, owners: &OwnerIndex, det: &Detectors, hits: &mut Hits) {
-    let Some(file) = det.shell.shells_file.as_deref().and_then(normalize_path) else { return };
+    let Some(file) = det.shell.shells_file.as_deref().and_then(normalize_path) else {
+        return;
+    };
     let Some(content) = view.content(&file) else {
         if view.resolve(&file).is_ok() {
             hits.shells_note = Some(format!(
@@ -114,8 +125,18 @@ fn shells_file(view: &dyn FileView, owners: &OwnerIndex, det: &Detectors, hits: 
     let known: BTreeSet<String> = hits.shell.iter().filter_map(|e| e.path.clone()).collect();
     for path in listed.iter().filter(|p| !known.contains(*p)) {
         if let Ok(target) = executable(view, path, det) {
-            let via = if &target.real == path { String::new() } else { format!(" → {}", target.real) };
-            hits.shell.insert(evidence(view, owners, path, &target.real, format!("listed in `{file}`{via}")));
+            let via = if &target.real == path {
+                String::new()
+            } else {
+                format!(" → {}", target.real)
+            };
+            hits.shell.insert(evidence(
+                view,
+                owners,
+                path,
+                &target.real,
+                format!("listed in `{file}`{via}"),
+            ));
         }
     }
 }
@@ -133,11 +154,20 @@ fn executable(view: &dyn FileView, path: &str, det: &Detectors) -> Result<Target
     }
 }
 
-fn evidence(view: &dyn FileView, owners: &OwnerIndex, path: &str, real: &str, detail: String) -> Evidence {
+fn evidence(
+    view: &dyn FileView,
+    owners: &OwnerIndex,
+    path: &str,
+    real: &str,
+    detail: String,
+) -> Evidence {
     Evidence {
         path: Some(path.to_string()),
         layer: view.entry(path).map(|e| e.layer),
-        package: owners.owner(path).or_else(|| owners.owner(real)).map(str::to_string),
+        package: owners
+            .owner(path)
+            .or_else(|| owners.owner(real))
+            .map(str::to_string),
         detail,
     }
 }

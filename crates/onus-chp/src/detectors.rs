@@ -182,7 +182,8 @@ mod tests {
 
     #[test]
     fn user_detectors_extend_and_override() {
-        let d = load_detectors(Some("sys:\n  names: [htop]\ncves:\n  max_unexplained: 3\n")).unwrap();
+        let d =
+            load_detectors(Some("sys:\n  names: [htop]\ncves:\n  max_unexplained: 3\n")).unwrap();
         assert!(d.sys.names.iter().any(|n| n == "htop"));
         assert!(d.sys.names.iter().any(|n| n == "ls"));
         assert_eq!(d.cves.max_unexplained, 3);

@@ -17,11 +17,14 @@ mod owners;
 mod render;
 mod runtime;
 
+#[cfg(test)]
+mod tests;
+
 use onus_fs::FileView;
 
 pub use detectors::{
-    load_detectors, CvePolicy, Detectors, MulticallDetector, NetDetector, ShellDetector, SysDetector,
-    BUILTIN_DETECTORS,
+    load_detectors, CvePolicy, Detectors, MulticallDetector, NetDetector, ShellDetector,
+    SysDetector, BUILTIN_DETECTORS,
 };
 pub use error::ChpError;
 pub use model::{Blocker, Chp, CveInput, Dimension, DimensionName, Dimensions, Evidence};
@@ -66,7 +69,12 @@ pub fn evaluate(
     };
     let level_if_read_only = (level == 4).then_some(5);
     let blockers = blockers(&dimensions, runtime);
-    Chp { level, level_if_read_only, dimensions, blockers }
+    Chp {
+        level,
+        level_if_read_only,
+        dimensions,
+        blockers,
+    }
 }
 
 fn rw_dimension(runtime: Option<&RuntimeConfig>) -> Dimension {
@@ -87,11 +95,24 @@ fn rw_dimension(runtime: Option<&RuntimeConfig>) -> Dimension {
             path: Some(format!("{}/{}", c.workload, c.name)),
             layer: None,
             package: None,
-            detail: format!("{} `{}` ({}): {}", c.role, c.name, c.image.as_deref().unwrap_or("no image"), c.setting),
+            detail: format!(
+                "{} `{}` ({}): {}",
+                c.role,
+                c.name,
+                c.image.as_deref().unwrap_or("no image"),
+                c.setting
+            ),
         })
         .collect();
-    let note = rc.containers.is_empty().then(|| "the runtime configuration lists no container".to_string());
-    Dimension { ok: rc.read_only(), evidence, note }
+    let note = rc
+        .containers
+        .is_empty()
+        .then(|| "the runtime configuration lists no container".to_string());
+    Dimension {
+        ok: rc.read_only(),
+        evidence,
+        note,
+    }
 }
 
 fn cve_dimension(cves: &CveInput, detectors: &Detectors) -> Dimension {
@@ -99,9 +120,15 @@ fn cve_dimension(cves: &CveInput, detectors: &Detectors) -> Dimension {
         CveInput::NotAssessed => Dimension {
             ok: None,
             evidence: Vec::new(),
-            note: Some("not assessed (no vulnerability store): treated as low for the level".to_string()),
+            note: Some(
+                "not assessed (no vulnerability store): treated as low for the level".to_string(),
+            ),
         },
-        CveInput::Assessed { unexplained, past_sla, eol_or_stale } => {
+        CveInput::Assessed {
+            unexplained,
+            past_sla,
+            eol_or_stale,
+        } => {
             let policy = detectors.cves;
             let mut evidence = Vec::new();
             let mut push = |items: &Vec<String>, what: &str| {
@@ -130,7 +157,11 @@ fn cve_dimension(cves: &CveInput, detectors: &Detectors) -> Dimension {
                 eol_or_stale.len(),
                 policy.max_eol_or_stale
             ));
-            Dimension { ok: Some(ok), evidence, note }
+            Dimension {
+                ok: Some(ok),
+                evidence,
+                note,
+            }
         }
     }
 }
@@ -138,10 +169,18 @@ fn cve_dimension(cves: &CveInput, detectors: &Detectors) -> Dimension {
 fn blockers(d: &Dimensions, runtime: Option<&RuntimeConfig>) -> Vec<Blocker> {
     let mut out = Vec::new();
     let paths = |dim: &Dimension| -> Vec<String> {
-        dim.evidence.iter().map(|e| e.path.clone().unwrap_or_else(|| e.detail.clone())).collect()
+        dim.evidence
+            .iter()
+            .map(|e| e.path.clone().unwrap_or_else(|| e.detail.clone()))
+            .collect()
     };
     let mut add = |name: DimensionName, action: String, evidence: Vec<String>| {
-        out.push(Blocker { dimension: name, level: name.needed_for(), action, evidence });
+        out.push(Blocker {
+            dimension: name,
+            level: name.needed_for(),
+            action,
+            evidence,
+        });
     };
     if d.cves.ok == Some(false) {
         add(
@@ -159,10 +198,18 @@ fn blockers(d: &Dimensions, runtime: Option<&RuntimeConfig>) -> Vec<Blocker> {
         );
     }
     if d.sys.ok == Some(false) {
-        add(DimensionName::Sys, "remove the system utilities (coreutils, busybox, findutils, …)".to_string(), paths(&d.sys));
+        add(
+            DimensionName::Sys,
+            "remove the system utilities (coreutils, busybox, findutils, …)".to_string(),
+            paths(&d.sys),
+        );
     }
     if d.shell.ok == Some(false) {
-        add(DimensionName::Shell, "remove every shell (and busybox/toybox)".to_string(), paths(&d.shell));
+        add(
+            DimensionName::Shell,
+            "remove every shell (and busybox/toybox)".to_string(),
+            paths(&d.shell),
+        );
     }
     match (d.rw.ok, runtime) {
         (Some(true), _) => {}

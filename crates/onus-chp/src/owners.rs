@@ -34,16 +34,27 @@ impl OwnerIndex {
 
     /// The package owning `path`, trying usr-merge aliases (`/bin/sh` ↔ `/usr/bin/sh`).
     pub fn owner(&self, path: &str) -> Option<&str> {
-        aliases(path).iter().find_map(|p| self.files.get(p)).map(String::as_str)
+        aliases(path)
+            .iter()
+            .find_map(|p| self.files.get(p))
+            .map(String::as_str)
     }
 }
 
 fn aliases(path: &str) -> Vec<String> {
-    const GROUPS: [&[&str]; 2] = [&["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"], &["/lib/", "/usr/lib/"]];
+    const GROUPS: [&[&str]; 2] = [
+        &["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"],
+        &["/lib/", "/usr/lib/"],
+    ];
     let mut out = vec![path.to_string()];
     for group in GROUPS {
         if let Some(rest) = group.iter().find_map(|prefix| path.strip_prefix(prefix)) {
-            out.extend(group.iter().map(|prefix| format!("{prefix}{rest}")).filter(|a| a != path));
+            out.extend(
+                group
+                    .iter()
+                    .map(|prefix| format!("{prefix}{rest}"))
+                    .filter(|a| a != path),
+            );
         }
     }
     out

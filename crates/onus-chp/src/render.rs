@@ -13,14 +13,26 @@ pub fn render_table(chp: &Chp, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{:<10} {:<8} EVIDENCE", "DIMENSION", "LOCKED")?;
     let d = &chp.dimensions;
-    for (name, dim) in [("rw", &d.rw), ("shell", &d.shell), ("sys", &d.sys), ("net", &d.net), ("cves", &d.cves)] {
+    for (name, dim) in [
+        ("rw", &d.rw),
+        ("shell", &d.shell),
+        ("sys", &d.sys),
+        ("net", &d.net),
+        ("cves", &d.cves),
+    ] {
         row(out, name, dim)?;
     }
     if !chp.blockers.is_empty() {
         writeln!(out)?;
         writeln!(out, "Blockers:")?;
         for b in &chp.blockers {
-            writeln!(out, "  {} (needed for level {}): {}", b.dimension.as_str(), b.level, b.action)?;
+            writeln!(
+                out,
+                "  {} (needed for level {}): {}",
+                b.dimension.as_str(),
+                b.level,
+                b.action
+            )?;
             for e in &b.evidence {
                 writeln!(out, "    - {e}")?;
             }

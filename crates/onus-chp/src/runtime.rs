@@ -49,8 +49,10 @@ pub fn parse_runtime(text: &str, image_ref: Option<&str>) -> Result<RuntimeConfi
     let mut kinds = Vec::new();
     let mut documents = 0;
     for (document, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(de)
-            .map_err(|source| ChpError::ManifestYaml { document: document + 1, source })?;
+        let value = Value::deserialize(de).map_err(|source| ChpError::ManifestYaml {
+            document: document + 1,
+            source,
+        })?;
         if value.is_null() {
             continue;
         }
@@ -60,7 +62,11 @@ pub fn parse_runtime(text: &str, image_ref: Option<&str>) -> Result<RuntimeConfi
     if containers.is_empty() {
         kinds.sort();
         kinds.dedup();
-        let kinds = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
+        let kinds = if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        };
         return Err(ChpError::NoContainers { documents, kinds });
     }
     if let Some(wanted) = image_ref {
@@ -69,8 +75,15 @@ pub fn parse_runtime(text: &str, image_ref: Option<&str>) -> Result<RuntimeConfi
         if containers.is_empty() {
             found.sort();
             found.dedup();
-            let found = if found.is_empty() { "none".to_string() } else { found.join(", ") };
-            return Err(ChpError::ImageNotFound { image: wanted.to_string(), found });
+            let found = if found.is_empty() {
+                "none".to_string()
+            } else {
+                found.join(", ")
+            };
+            return Err(ChpError::ImageNotFound {
+                image: wanted.to_string(),
+                found,
+            });
         }
     }
     containers.sort();
@@ -93,14 +106,24 @@ fn collect(doc: &Value, out: &mut Vec<ContainerRuntime>, kinds: &mut Vec<String>
             }
             return;
         }
-        let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("?");
+        let name = doc
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("?");
         let spec = doc.get("spec");
         let pod_spec = match kind {
             "Pod" => spec,
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
-                template_spec(spec)
-            }
-            "CronJob" => template_spec(spec.and_then(|s| s.get("jobTemplate")).and_then(|j| j.get("spec"))),
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController" => template_spec(spec),
+            "CronJob" => template_spec(
+                spec.and_then(|s| s.get("jobTemplate"))
+                    .and_then(|j| j.get("spec")),
+            ),
             "PodTemplate" => doc.get("template").and_then(|t| t.get("spec")),
             _ => None,
         };
@@ -112,7 +135,10 @@ fn collect(doc: &Value, out: &mut Vec<ContainerRuntime>, kinds: &mut Vec<String>
     if let Some(services) = doc.get("services").and_then(Value::as_mapping) {
         kinds.push("compose".to_string());
         for (key, svc) in services {
-            let name = key.as_str().map(str::to_string).unwrap_or_else(|| "?".to_string());
+            let name = key
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| "?".to_string());
             let setting = svc.get("read_only");
             out.push(ContainerRuntime {
                 workload: "compose".to_string(),
@@ -131,16 +157,26 @@ fn template_spec(v: Option<&Value>) -> Option<&Value> {
 }
 
 fn pod_containers(pod: &Value, workload: &str, out: &mut Vec<ContainerRuntime>) {
-    for (field, role) in
-        [("containers", "container"), ("initContainers", "initContainer"), ("ephemeralContainers", "ephemeralContainer")]
-    {
-        let Some(list) = pod.get(field).and_then(Value::as_sequence) else { continue };
+    for (field, role) in [
+        ("containers", "container"),
+        ("initContainers", "initContainer"),
+        ("ephemeralContainers", "ephemeralContainer"),
+    ] {
+        let Some(list) = pod.get(field).and_then(Value::as_sequence) else {
+            continue;
+        };
         for (i, c) in list.iter().enumerate() {
-            let setting = c.get("securityContext").and_then(|s| s.get("readOnlyRootFilesystem"));
+            let setting = c
+                .get("securityContext")
+                .and_then(|s| s.get("readOnlyRootFilesystem"));
             out.push(ContainerRuntime {
                 workload: workload.to_string(),
                 role: role.to_string(),
-                name: c.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("#{i}")),
+                name: c
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("#{i}")),
                 image: c.get("image").and_then(Value::as_str).map(str::to_string),
                 read_only: setting.is_some_and(truthy),
                 setting: format!("securityContext.readOnlyRootFilesystem: {}", shown(setting)),
@@ -184,19 +220,32 @@ fn parse_ref(raw: &str) -> ImageRef {
     };
     let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
     let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+        Some(i) => (
+            &rest[..last_slash + i],
+            Some(rest[last_slash + i + 1..].to_string()),
+        ),
         None => (rest, None),
     };
-    ImageRef { name: canonical_name(name), tag, digest }
+    ImageRef {
+        name: canonical_name(name),
+        tag,
+        digest,
+    }
 }
 
 /// `nginx` → `docker.io/library/nginx`; `index.docker.io/x/y` → `docker.io/x/y`.
 fn canonical_name(name: &str) -> String {
     let (host, path) = match name.split_once('/') {
-        Some((h, p)) if h.contains('.') || h.contains(':') || h == "localhost" => (h, p.to_string()),
+        Some((h, p)) if h.contains('.') || h.contains(':') || h == "localhost" => {
+            (h, p.to_string())
+        }
         _ => ("docker.io", name.to_string()),
     };
-    let host = if host == "index.docker.io" || host == "registry-1.docker.io" { "docker.io" } else { host };
+    let host = if host == "index.docker.io" || host == "registry-1.docker.io" {
+        "docker.io"
+    } else {
+        host
+    };
     if host == "docker.io" && !path.contains('/') {
         format!("docker.io/library/{path}")
     } else {
@@ -225,7 +274,11 @@ pub(crate) fn image_matches(wanted: &str, image: &str) -> bool {
         return true;
     }
     // A bare name hint (`nginx`, `nginx:1.25`) matches that repository on any registry.
-    let bare = !wanted.split(['@', ':']).next().unwrap_or(wanted).contains('/');
+    let bare = !wanted
+        .split(['@', ':'])
+        .next()
+        .unwrap_or(wanted)
+        .contains('/');
     bare && i.name.rsplit('/').next() == w.name.rsplit('/').next()
 }
 
@@ -239,11 +292,23 @@ mod tests {
         assert!(image_matches("nginx", "cgr.dev/chainguard/nginx:latest"));
         assert!(image_matches("nginx:1.25", "nginx:1.25"));
         assert!(!image_matches("nginx:1.25", "nginx:1.24"));
-        assert!(image_matches("cgr.dev/chainguard/nginx", "cgr.dev/chainguard/nginx@sha256:ab"));
-        assert!(!image_matches("cgr.dev/chainguard/nginx", "docker.io/library/nginx"));
+        assert!(image_matches(
+            "cgr.dev/chainguard/nginx",
+            "cgr.dev/chainguard/nginx@sha256:ab"
+        ));
+        assert!(!image_matches(
+            "cgr.dev/chainguard/nginx",
+            "docker.io/library/nginx"
+        ));
         assert!(image_matches("x@sha256:ab", "reg.io/y/z@sha256:ab"));
-        assert!(!image_matches("reg.io/a/x@sha256:ab", "reg.io/a/x@sha256:cd"));
-        assert!(image_matches("localhost:5000/app:v1", "localhost:5000/app:v1"));
+        assert!(!image_matches(
+            "reg.io/a/x@sha256:ab",
+            "reg.io/a/x@sha256:cd"
+        ));
+        assert!(image_matches(
+            "localhost:5000/app:v1",
+            "localhost:5000/app:v1"
+        ));
         assert!(!image_matches("redis", "nginx"));
     }
 }
