@@ -12,7 +12,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Do not draw progress bars (also: ONUS_NO_PROGRESS=1).
-    #[arg(long, global = true, env = "ONUS_NO_PROGRESS")]
+    #[arg(long, global = true, env = "ONUS_NO_PROGRESS", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_progress: bool,
     /// Print nothing on stderr except errors.
     #[arg(long, short, global = true)]

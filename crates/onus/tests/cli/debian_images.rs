@@ -1,0 +1,94 @@
+//! The Debian-built test images: every package installed is found in the right layer, through
+//! both the OCI layout and the docker-archive tar.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::common::{onus_json, path_str};
+use crate::support;
+
+/// (ecosystem, name, version) → layer, as onus names them, from the builder's ground truth.
+fn expected(image: &std::path::Path) -> BTreeMap<(String, String, String), u64> {
+    let text = std::fs::read_to_string(image.join("expected.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let ecosystem = p["ecosystem"].as_str().unwrap().to_string();
+            let mut name = p["name"].as_str().unwrap().to_string();
+            let mut version = p["version"].as_str().unwrap().to_string();
+            if ecosystem == "maven" {
+                name = p["artifact"].as_str().unwrap().to_string();
+            }
+            if ecosystem == "golang" && name == "stdlib" {
+                version = version.trim_start_matches("go").to_string();
+            }
+            ((ecosystem, name, version), p["layer"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+fn found(sbom: &Value) -> BTreeMap<(String, String, String), u64> {
+    sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap().to_string();
+            let mut version = c["version"].as_str().unwrap().to_string();
+            if name == "stdlib" {
+                // Go's own spelling (`go1.19.8`) and the bare version name the same toolchain.
+                version = version.trim_start_matches("go").to_string();
+            }
+            let key = (c["ecosystem"].as_str().unwrap().to_string(), name, version);
+            (key, c["layer"].as_u64().unwrap_or(u64::MAX))
+        })
+        .collect()
+}
+
+fn check_image(name: &str) {
+    let Some(image) = support::test_image(name) else { return };
+    let want = expected(&image);
+    for source in [format!("oci-dir:{}", path_str(&image.join("oci"))), format!("docker-archive:{}", path_str(&image.join("docker.tar")))] {
+        let sbom = onus_json(&["sbom", &source]);
+        let got = found(&sbom);
+        for (key, layer) in &want {
+            let got_layer = got.get(key).unwrap_or_else(|| panic!("{name} ({source}): {key:?} not found"));
+            assert_eq!(got_layer, layer, "{name} ({source}): {key:?} introduced in layer {got_layer}, expected {layer}");
+        }
+        assert_eq!(sbom["image"]["os"]["id"], "debian");
+        assert_eq!(sbom["image"]["os"]["version_id"], "12");
+    }
+}
+
+#[test]
+fn distroless_image_packages_and_layers() {
+    check_image("distroless");
+}
+
+#[test]
+fn minbase_image_packages_and_layers() {
+    check_image("minbase");
+}
+
+#[test]
+fn multilayer_image_packages_and_layers() {
+    check_image("multilayer");
+}
+
+#[test]
+fn python_package_shipped_by_a_deb_names_its_owner() {
+    let Some(image) = support::test_image("minbase") else { return };
+    let sbom = onus_json(&["sbom", &format!("oci-dir:{}", path_str(&image.join("oci")))]);
+    // Every deb carries its file list; any language component inside one names it as owner.
+    for c in sbom["components"].as_array().unwrap() {
+        if c["ecosystem"] != "deb" {
+            if let Some(owner) = c["owner"].as_object() {
+                assert!(owner["purl"].as_str().unwrap().starts_with("pkg:deb/debian/"), "{c}");
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: drive the real `onus` binary on real images and real feeds.
+#![allow(clippy::unwrap_used, clippy::print_stderr, reason = "tests fail loudly on unexpected data")]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod common;
+mod debian_images;
+mod matching;
+mod policy;
+mod scan;
+mod sbom;
