@@ -282,16 +282,14 @@ fn locate(idx: &SbomIndex<'_>, prog: &str) -> (String, Option<usize>) {
     (prog.to_string(), None)
 }
 
-/// A `-dev` marker in the image reference, tag or `ref.name` annotation.
+/// A `-dev` marker in the image reference's tag or the `ref.name`/`version` annotations (a
+/// local path such as `./python-dev/` is not a tag and is not matched).
 fn dev_marker(ctx: &KindContext<'_>) -> Option<String> {
     let image = &ctx.idx.sbom.image;
     let source = &ctx.idx.sbom.source.location;
     let mut names: Vec<(String, &str)> = Vec::new();
     let without_digest = source.split('@').next().unwrap_or(source);
-    let stem = strip_archive_ext(basename(without_digest));
-    names.push((strip_archive_ext(without_digest).to_string(), "reference"));
-    names.push((stem.to_string(), "reference"));
-    if let Some((_, tag)) = stem.rsplit_once(':') {
+    if let Some((_, tag)) = basename(without_digest).rsplit_once(':') {
         names.push((tag.to_string(), "tag"));
     }
     for key in [
@@ -309,13 +307,6 @@ fn dev_marker(ctx: &KindContext<'_>) -> Option<String> {
             first_match(&ctx.rules.kind.dev_markers, &n)
                 .map(|m| format!("{what} `{n}` matches `{m}`"))
         })
-}
-
-fn strip_archive_ext(name: &str) -> &str {
-    [".tar.gz", ".tgz", ".tar.zst", ".tar"]
-        .iter()
-        .find_map(|e| name.strip_suffix(e))
-        .unwrap_or(name)
 }
 
 #[cfg(test)]

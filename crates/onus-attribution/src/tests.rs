@@ -1068,6 +1068,17 @@ fn kind_decisions_and_override() {
     assert_eq!(r.kind.value, ImageKind::Base);
     assert!(r.kind.reason.contains("-dev"), "{}", r.kind.reason);
 
+    // A local path is not a tag: `./acme-dev` is no `-dev` variant.
+    s.source.location = "./images/acme-dev".into();
+    let r = run(
+        &s,
+        Run {
+            base_layers: Some(1),
+            ..Run::default()
+        },
+    );
+    assert_eq!(r.kind.value, ImageKind::Application, "{}", r.kind.reason);
+
     // Bare command found on PATH, behind tini.
     s.source.location = "acme.tar".into();
     s.image.entrypoint = vec!["/sbin/tini".into(), "--".into(), "acme-server".into()];
