@@ -32,6 +32,8 @@ mod layer;
 mod npm;
 mod os_release;
 mod ownership;
+#[cfg(test)]
+mod proptests;
 mod python;
 #[cfg(test)]
 mod testutil;
