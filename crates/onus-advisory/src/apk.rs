@@ -11,13 +11,11 @@ pub(crate) fn compare(a: &str, b: &str) -> Option<Ordering> {
 
 /// True when `v` is a valid apk version carrying a package release (`-rN`), as a
 /// `fixed-version` must.
-#[allow(dead_code)] // used by validation
 pub(crate) fn has_revision(v: &str) -> bool {
     ApkVersion::parse(v).is_ok_and(|p| p.release().is_some_and(|r| !r.is_empty()))
 }
 
 /// True when `v` is a valid apk version.
-#[allow(dead_code)] // used by validation
 pub(crate) fn is_valid(v: &str) -> bool {
     onus_version::validate(Scheme::Apk, v).is_ok()
 }

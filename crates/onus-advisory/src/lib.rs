@@ -18,6 +18,7 @@ mod error;
 mod model;
 mod parse;
 mod reader;
+mod validate;
 
 pub use error::AdvisoryError;
 pub use model::{
@@ -27,4 +28,8 @@ pub use model::{
 pub use parse::parse_document;
 pub use reader::{
     read_documents, read_files, Documents, RawFiles, DOCUMENT_SUFFIX, MAX_DOCUMENT_BYTES,
+};
+pub use validate::{
+    is_alias, is_cga_id, is_cve_id, is_ghsa_id, is_go_id, validate_document, validate_path, Code,
+    Diagnostic, Severity, ValidateOptions, ValidationReport, Validator,
 };

@@ -41,3 +41,26 @@ fn every_wolfi_document_parses() {
     }
     assert_eq!((files, advisories, events), (1616, 30030, 50996));
 }
+
+#[test]
+fn wolfi_validation_matches_the_published_anomaly_counts() {
+    let Some(archive) = wolfi_archive() else {
+        return;
+    };
+    let now = "2026-01-08T00:00:00Z".parse().unwrap();
+    let report = onus_advisory::validate_path(&archive, onus_advisory::ValidateOptions::new(now));
+    let mut by_code = std::collections::BTreeMap::new();
+    for d in &report.diagnostics {
+        *by_code.entry(d.code.code()).or_insert(0usize) += 1;
+    }
+    eprintln!("{by_code:?}");
+    assert_eq!(report.files, 1616);
+    assert_eq!(report.advisories, 30030);
+    // model.md §4.3 (ADV-DATA): 41 advisories list events out of timestamp order, 17 have ties.
+    assert_eq!(by_code.get("events-out-of-order"), Some(&41));
+    assert_eq!(by_code.get("timestamp-tie"), Some(&17));
+    // Advisories with a detection after a fix (313 fixed→detection transitions in the data).
+    assert_eq!(by_code.get("redetected-after-fix"), Some(&236));
+    // `1.2.3-r9-r9`-shaped: the only malformed fixed-version in the set.
+    assert_eq!(by_code.get("invalid-fixed-version"), Some(&1));
+}
