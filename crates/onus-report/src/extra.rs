@@ -1,5 +1,6 @@
-//! One-line descriptions of the CHP, EOL and SLA results, which the report carries as JSON
-//! (their crates are written in parallel): known fields first, then any other scalar field.
+//! Reading the CHP, EOL and SLA results, which the report carries as JSON: the shapes of
+//! `onus_chp::Chp` and `onus_eol::EolEntry` are understood field by field; anything else falls
+//! back to its scalar fields, so a changed shape degrades to plainer text, never to an error.
 
 use serde_json::Value;
 
@@ -31,88 +32,229 @@ fn other_fields(value: &Value, skip: &[&str]) -> Vec<String> {
     }
 }
 
+/// Up to `max` items of a list, with `(+N more)`.
+fn some_of(items: &[String], max: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(max)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > max {
+        text.push_str(&format!(" (+{} more)", items.len() - max));
+    }
+    text
+}
+
+// ---------------------------------------------------------------- CHP
+
+/// The CHP dimensions in ladder order: name and the level that needs it locked (model.md §3.2).
+pub(crate) const CHP_DIMENSIONS: [(&str, u8); 5] =
+    [("cves", 1), ("net", 2), ("sys", 3), ("shell", 4), ("rw", 5)];
+
 /// The CHP level, when the result has one.
 pub(crate) fn chp_level(chp: &Value) -> Option<String> {
-    field(chp, &["level", "chp", "value"])
+    field(chp, &["level"])
 }
 
-/// `level 3 (…)`-style line for the CHP result.
-pub(crate) fn chp_line(chp: &Value) -> String {
-    let mut parts = Vec::new();
-    if let Some(level) = chp_level(chp) {
-        parts.push(format!("level {level}"));
+/// `level 4 (5 if run read-only)`.
+pub(crate) fn chp_headline(chp: &Value) -> String {
+    let mut text = match chp_level(chp) {
+        Some(level) => format!("level {level}"),
+        None => "level unknown".to_string(),
+    };
+    if let Some(ro) = field(chp, &["level_if_read_only"]) {
+        text.push_str(&format!(" ({ro} if run read-only)"));
     }
-    let rest = other_fields(chp, &["level", "chp", "value"]);
-    if !rest.is_empty() {
-        parts.push(rest.join(", "));
-    }
-    for list in ["blockers", "next_level_blockers"] {
-        if let Some(items) = chp.get(list).and_then(Value::as_array) {
-            parts.push(format!(
-                "{} {}",
-                items.len(),
-                if items.len() == 1 {
-                    "blocker"
-                } else {
-                    "blockers"
-                }
-            ));
-        }
-    }
-    if parts.is_empty() {
-        chp.to_string()
-    } else {
-        parts.join(" · ")
-    }
+    text
 }
 
-/// The blockers to the next CHP level, one line each, when the result lists them.
-pub(crate) fn chp_blockers(chp: &Value) -> Vec<String> {
-    ["blockers", "next_level_blockers"]
+/// One CHP dimension as shown: name, needed-for level, state, evidence lines, note.
+pub(crate) struct ChpDimension {
+    pub name: &'static str,
+    pub needed_for: u8,
+    /// `Some(true)` locked, `Some(false)` not locked, `None` unknown.
+    pub ok: Option<bool>,
+    pub evidence: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// The dimensions of an `onus_chp::Chp`, in ladder order (empty for another shape).
+pub(crate) fn chp_dimensions(chp: &Value) -> Vec<ChpDimension> {
+    let Some(dims) = chp.get("dimensions") else {
+        return Vec::new();
+    };
+    CHP_DIMENSIONS
         .iter()
-        .filter_map(|name| chp.get(*name).and_then(Value::as_array))
-        .flatten()
-        .map(|item| match scalar(item) {
-            Some(s) => s,
-            None => {
-                let known = field(
-                    item,
-                    &["message", "reason", "description", "criterion", "name"],
-                );
-                known.unwrap_or_else(|| other_fields(item, &[]).join(", "))
-            }
+        .filter_map(|(name, needed_for)| {
+            let d = dims.get(*name)?;
+            let evidence = d
+                .get("evidence")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|e| {
+                            let mut s = field(e, &["path"])
+                                .map(|p| format!("{p}: "))
+                                .unwrap_or_default();
+                            s.push_str(&field(e, &["detail"]).unwrap_or_default());
+                            if let Some(package) = field(e, &["package"]) {
+                                s.push_str(&format!(" [{package}]"));
+                            }
+                            s
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(ChpDimension {
+                name,
+                needed_for: *needed_for,
+                ok: d.get("ok").and_then(Value::as_bool),
+                evidence,
+                note: field(d, &["note"]),
+            })
         })
         .collect()
 }
 
-const EOL_NAME: &[&str] = &["product", "name"];
-const EOL_CYCLE: &[&str] = &["cycle", "release", "release_cycle", "version"];
-const EOL_STATE: &[&str] = &["state", "status"];
-
-/// The subject of an EOL entry (`nginx 1.25`).
-pub(crate) fn eol_subject(eol: &Value) -> String {
-    let name = field(eol, EOL_NAME).unwrap_or_default();
-    match field(eol, EOL_CYCLE) {
-        Some(cycle) if !name.is_empty() => format!("{name} {cycle}"),
-        Some(cycle) => cycle,
-        None => name,
+/// `level 3 · locked: cves, net, sys · not locked: shell · unknown: rw`.
+pub(crate) fn chp_line(chp: &Value) -> String {
+    let dims = chp_dimensions(chp);
+    if dims.is_empty() {
+        let rest = other_fields(chp, &["level", "level_if_read_only"]);
+        return if rest.is_empty() {
+            chp_headline(chp)
+        } else {
+            format!("{} · {}", chp_headline(chp), rest.join(", "))
+        };
     }
+    let mut parts = vec![chp_headline(chp)];
+    for (label, state) in [
+        ("locked", Some(true)),
+        ("not locked", Some(false)),
+        ("unknown", None),
+    ] {
+        let names: Vec<&str> = dims
+            .iter()
+            .filter(|d| d.ok == state)
+            .map(|d| d.name)
+            .collect();
+        if !names.is_empty() {
+            parts.push(format!("{label}: {}", names.join(", ")));
+        }
+    }
+    parts.join(" · ")
 }
 
-/// The state of an EOL entry, when given.
-pub(crate) fn eol_state(eol: &Value) -> Option<String> {
-    field(eol, EOL_STATE)
-}
-
-/// Everything else about an EOL entry as `key=value` pairs.
-pub(crate) fn eol_details(eol: &Value) -> String {
-    let skip: Vec<&str> = EOL_NAME
+/// What keeps the image from the next levels, one line each, first blocker first.
+pub(crate) fn chp_blockers(chp: &Value) -> Vec<String> {
+    let Some(items) = chp.get("blockers").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
         .iter()
-        .chain(EOL_CYCLE)
-        .chain(EOL_STATE)
-        .copied()
-        .collect();
-    other_fields(eol, &skip).join(", ")
+        .map(|item| {
+            if let Some(s) = scalar(item) {
+                return s;
+            }
+            let action = field(item, &["action", "message", "reason", "description"]);
+            let Some(action) = action else {
+                return other_fields(item, &[]).join(", ");
+            };
+            let mut line = match (field(item, &["dimension"]), field(item, &["level"])) {
+                (Some(d), Some(l)) => format!("{d} (for level {l}): {action}"),
+                (Some(d), None) => format!("{d}: {action}"),
+                _ => action,
+            };
+            let evidence: Vec<String> = item
+                .get("evidence")
+                .and_then(Value::as_array)
+                .map(|e| e.iter().filter_map(scalar).collect())
+                .unwrap_or_default();
+            if !evidence.is_empty() {
+                line.push_str(&format!(" — {}", some_of(&evidence, 3)));
+            }
+            line
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- EOL
+
+/// `python 3.11.2 (cycle 3.11)`.
+pub(crate) fn eol_subject(eol: &Value) -> String {
+    let product = field(eol, &["product", "name"]).unwrap_or_default();
+    let version = field(eol, &["version"]);
+    let cycle = field(eol, &["cycle"]);
+    let mut text = product;
+    if let Some(version) = &version {
+        text = format!("{text} {version}").trim().to_string();
+    }
+    match (cycle, version) {
+        (Some(cycle), Some(version)) if cycle != version => {
+            text.push_str(&format!(" (cycle {cycle})"))
+        }
+        (Some(cycle), None) => text = format!("{text} {cycle}").trim().to_string(),
+        _ => {}
+    }
+    text
+}
+
+/// The EOL state (`supported`, `eol-soon`, `in-grace`, `eol`, `unknown`).
+pub(crate) fn eol_state(eol: &Value) -> Option<String> {
+    field(eol, &["state", "status"])
+}
+
+const EOL_KNOWN: &[&str] = &[
+    "product",
+    "name",
+    "version",
+    "cycle",
+    "state",
+    "status",
+    "eol_date",
+    "days",
+    "grace_end",
+    "party",
+    "rule",
+    "supported_cycle",
+    "note",
+    "purl",
+    "detected_by",
+    "latest",
+];
+
+/// `EOL 2024-10-31 (30 days ago) · grace until 2025-04-30 · customer (R-REL-4) · upgrade to 3.13`.
+pub(crate) fn eol_details(eol: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(date) = field(eol, &["eol_date", "eol"]) {
+        let days = eol.get("days").and_then(Value::as_i64);
+        parts.push(match days {
+            Some(d) if d < 0 => format!("EOL {date} ({} days ago)", -d),
+            Some(d) => format!("EOL {date} (in {d} days)"),
+            None => format!("EOL {date}"),
+        });
+    }
+    if let Some(grace) = field(eol, &["grace_end"]) {
+        parts.push(format!("grace until {grace}"));
+    }
+    match (field(eol, &["party"]), field(eol, &["rule"])) {
+        (Some(party), Some(rule)) => parts.push(format!("{party} ({rule})")),
+        (Some(party), None) => parts.push(party),
+        _ => {}
+    }
+    if let Some(target) = field(eol, &["supported_cycle"]) {
+        parts.push(format!("upgrade to {target}"));
+    }
+    if let Some(note) = field(eol, &["note"]) {
+        parts.push(note);
+    }
+    let rest = other_fields(eol, EOL_KNOWN);
+    if !rest.is_empty() {
+        parts.push(rest.join(", "));
+    }
+    parts.join(" · ")
 }
 
 /// One line for an EOL entry.
@@ -121,10 +263,7 @@ pub(crate) fn eol_line(eol: &Value) -> String {
     if let Some(state) = eol_state(eol) {
         parts.push(state);
     }
-    let details = eol_details(eol);
-    if !details.is_empty() {
-        parts.push(details);
-    }
+    parts.push(eol_details(eol));
     parts.retain(|p| !p.is_empty());
     if parts.is_empty() {
         eol.to_string()
@@ -133,7 +272,9 @@ pub(crate) fn eol_line(eol: &Value) -> String {
     }
 }
 
-/// One line for a finding's SLA clock: the state first.
+// ---------------------------------------------------------------- SLA
+
+/// One line for a finding's SLA clock: the state first, then the other scalar fields.
 pub(crate) fn sla_line(sla: &Value) -> String {
     let mut parts = Vec::new();
     if let Some(state) = field(sla, &["state", "status"]) {
@@ -155,19 +296,72 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn chp() -> Value {
+        json!({
+            "level": 3,
+            "level_if_read_only": null,
+            "dimensions": {
+                "rw": {"ok": null, "evidence": [], "note": "runtime configuration required"},
+                "shell": {"ok": false, "evidence": [{"path": "/bin/sh", "layer": 0, "package": "busybox", "detail": "shell"}]},
+                "sys": {"ok": true, "evidence": []},
+                "net": {"ok": true, "evidence": []},
+                "cves": {"ok": true, "evidence": []}
+            },
+            "blockers": [
+                {"dimension": "shell", "level": 4, "action": "remove shells", "evidence": ["/bin/sh", "/bin/ash", "/bin/bash", "/bin/zsh"]},
+                {"dimension": "rw", "level": 5, "action": "run with a read-only root filesystem", "evidence": []}
+            ]
+        })
+    }
+
     #[test]
-    fn lines_from_loosely_shaped_values() {
-        let chp = json!({"level": 3, "runtime": "config required", "blockers": ["shell present"]});
+    fn chp_result_shape() {
         assert_eq!(
-            chp_line(&chp),
-            "level 3 · runtime=config required · 1 blocker"
+            chp_line(&chp()),
+            "level 3 · locked: cves, net, sys · not locked: shell · unknown: rw"
         );
-        assert_eq!(chp_blockers(&chp), ["shell present"]);
-        let eol = json!({"product": "nginx", "cycle": "1.25", "state": "eol", "eol": "2025-05-01"});
-        assert_eq!(eol_line(&eol), "nginx 1.25 · eol · eol=2025-05-01");
         assert_eq!(
-            sla_line(&json!({"state": "RUNNING", "days_remaining": 3})),
-            "RUNNING days_remaining=3"
+            chp_blockers(&chp()),
+            [
+                "shell (for level 4): remove shells — /bin/sh, /bin/ash, /bin/bash (+1 more)",
+                "rw (for level 5): run with a read-only root filesystem"
+            ]
+        );
+        let dims = chp_dimensions(&chp());
+        assert_eq!(dims[3].evidence, ["/bin/sh: shell [busybox]"]);
+        assert_eq!(
+            chp_headline(&json!({"level": 4, "level_if_read_only": 5})),
+            "level 4 (5 if run read-only)"
+        );
+    }
+
+    #[test]
+    fn eol_entry_shape() {
+        let eol = json!({
+            "product": "python", "version": "3.11.2", "cycle": "3.11", "eol_date": "2027-10-31",
+            "grace_end": "2028-04-30", "state": "supported", "days": 400, "purl": "pkg:apk/wolfi/python-3.11@3.11.2",
+            "detected_by": "apk:python-3.11", "party": "vendor", "rule": "R-REL-2"
+        });
+        assert_eq!(
+            eol_line(&eol),
+            "python 3.11.2 (cycle 3.11) · supported · EOL 2027-10-31 (in 400 days) · grace until 2028-04-30 · vendor (R-REL-2)"
+        );
+        assert_eq!(
+            eol_line(&json!({"product": "nginx", "cycle": "1.25", "state": "eol"})),
+            "nginx 1.25 · eol"
+        );
+    }
+
+    #[test]
+    fn other_shapes_degrade_to_plain_text() {
+        assert_eq!(chp_line(&json!({"level": 2, "x": "y"})), "level 2 · x=y");
+        assert_eq!(
+            chp_blockers(&json!({"blockers": ["a", {"message": "b"}]})),
+            ["a", "b"]
+        );
+        assert_eq!(
+            sla_line(&json!({"state": "running", "days_remaining": 3})),
+            "running days_remaining=3"
         );
         assert_eq!(eol_line(&json!("plain")), "plain");
     }

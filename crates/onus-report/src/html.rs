@@ -56,10 +56,20 @@ tr.total td{font-weight:700;border-top:2px solid #cbd2d9}
 .reason{color:#52606d;font-size:12.5px}
 .yours{border-left:4px solid #1d4ed8}
 .muted{color:#7b8794}
-.split{display:grid;grid-template-columns:1fr 1fr;gap:18px}
 details summary{cursor:pointer;font-weight:600}
 ul.plain{margin:6px 0 0;padding-left:18px}
 footer{color:#7b8794;font-size:12px;margin-top:24px}
+.legend{display:flex;flex-wrap:wrap;align-items:center;gap:6px;color:#52606d;font-size:12.5px;margin-top:6px}
+.legend .sw{display:inline-block;width:22px;height:12px;border-radius:3px;border:1px solid #cbd2d9;margin-left:6px}
+.chp{display:flex;gap:24px;align-items:center;margin-bottom:14px}
+.chp-level{font-size:40px;font-weight:800;line-height:1;color:#1f2933;min-width:120px}
+.chp-level .l{font-size:14px;font-weight:700;color:#52606d;margin-right:6px;letter-spacing:.06em}
+.ladder{display:flex;gap:6px;margin-top:8px}
+.step{width:108px;border-radius:8px;padding:6px 8px;border:1px solid #dde3ea}
+.step .n{font-size:11px;color:#52606d}.step .d{font-weight:700}.step .s{font-size:11.5px}
+.step.ok{background:#e7f3ec;border-color:#9fd3b4}.step.bad{background:#fdecea;border-color:#f2b8b0}
+.step.unk{background:#f1f3f5}
+.ok-t{color:#1f7a45;font-weight:600}.bad-t{color:#b42318;font-weight:600}.warn-t{color:#b54708;font-weight:600}
 svg text{font-family:-apple-system,"Segoe UI",Roboto,"Helvetica Neue","DejaVu Sans",Arial,sans-serif}
 "#;
 
@@ -264,20 +274,32 @@ fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
     svg.push_str("</g>");
 }
 
-/// `1 critical, 2 high (vendor 3)`.
+/// Short severity names for the pyramid bands, where space is tight.
+fn severity_short(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "crit",
+        Severity::High => "high",
+        Severity::Medium => "med",
+        Severity::Low => "low",
+        Severity::Negligible => "negl",
+        Severity::Unknown => "unk",
+    }
+}
+
+/// `1 crit, 2 high`, plus the split by party when more than one party acts in the tier.
 fn severity_brief(counts: &SeverityCounts, parties: &str) -> String {
     let parts: Vec<String> = util::SEVERITIES_DESC
         .iter()
         .filter(|s| counts.get(**s) > 0)
-        .map(|s| format!("{} {}", counts.get(*s), util::severity_label(*s)))
+        .map(|s| format!("{} {}", counts.get(*s), severity_short(*s)))
         .collect();
     if parts.is_empty() {
         return String::new();
     }
-    if parties.is_empty() {
-        parts.join(", ")
-    } else {
+    if parties.contains(" · ") {
         format!("{} ({parties})", parts.join(", "))
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -345,6 +367,51 @@ fn pyramids(report: &Report) -> String {
     pyramid(&mut svg, report, &base, max);
     svg.push_str("</svg>");
     svg
+}
+
+/// The shading scale under the pyramids, with the counts it spans.
+fn legend(report: &Report) -> String {
+    let max = report
+        .summary
+        .by_tier
+        .values()
+        .map(|c| c.total)
+        .max()
+        .unwrap_or(0);
+    let mut html = String::from(r#"<div class="legend"><span>Open findings per tier:</span>"#);
+    let mut steps = vec![0usize];
+    if max > 0 {
+        steps.push(1);
+        if max > 2 {
+            steps.push(max.div_ceil(2));
+        }
+        if max > 1 {
+            steps.push(max);
+        }
+    }
+    for n in steps {
+        let (fill, _) = shade(n, max);
+        let _ = write!(
+            html,
+            r#"<span class="sw" style="background:{fill}"></span><span>{n}</span>"#
+        );
+    }
+    html.push_str(r#"<span class="muted">· labels give the party the model assigns to each tier (model.md §2.2)</span></div>"#);
+    // A base image has no Apps or LangLibs tier: say where those findings went.
+    if report.image.kind.as_ref().map(|k| k.value) == Some(ImageKind::Base) {
+        let hidden: usize = [Tier::App, Tier::LangLib]
+            .iter()
+            .filter_map(|t| report.summary.by_tier.get(t))
+            .map(|c| c.total)
+            .sum();
+        if hidden > 0 {
+            let _ = write!(
+                html,
+                r#"<div class="meta">{hidden} open finding(s) are attributed to the Apps or LangLibs tiers, which a base image does not have: see the table below.</div>"#
+            );
+        }
+    }
+    html
 }
 
 fn matrix(report: &Report) -> String {
@@ -583,6 +650,119 @@ fn kpis(report: &Report) -> String {
     html
 }
 
+/// What each CHP dimension means when locked (model.md §3.1).
+fn chp_dimension_text(name: &str) -> &'static str {
+    match name {
+        "cves" => "CVEs addressed (low to zero unexplained)",
+        "net" => "no outbound networking tools or package managers",
+        "sys" => "no system utilities",
+        "shell" => "no shell",
+        "rw" => "read-only root filesystem (runtime)",
+        _ => "",
+    }
+}
+
+fn chp_section(chp: &serde_json::Value) -> String {
+    let mut html = String::from(r#"<section class="card"><h2>Container Hardening Policy</h2>"#);
+    let level = extra::chp_level(chp).unwrap_or_else(|| "?".to_string());
+    let _ = write!(
+        html,
+        r#"<div class="chp"><div class="chp-level"><span class="l">CHP</span>{}</div><div><div class="meta">{}</div>"#,
+        e(&level),
+        match extra::chp_headline(chp) {
+            h if h.contains("read-only") => format!("{}. ", e(&h)),
+            _ => String::new(),
+        } + "Each level needs its dimension and every one below it locked (model.md §3.2)."
+    );
+    let dims = extra::chp_dimensions(chp);
+    if dims.is_empty() {
+        let _ = write!(html, "<p>{}</p>", e(&extra::chp_line(chp)));
+    } else {
+        // The ladder: each step needs its dimension and every one below it locked.
+        html.push_str(r#"<div class="ladder">"#);
+        for d in &dims {
+            let (class, state) = match d.ok {
+                Some(true) => ("ok", "locked"),
+                Some(false) => ("bad", "not locked"),
+                None => ("unk", "unknown"),
+            };
+            let _ = write!(
+                html,
+                r#"<div class="step {class}"><div class="n">{}</div><div class="d">{}</div><div class="s">{state}</div></div>"#,
+                d.needed_for,
+                d.name.to_uppercase()
+            );
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</div></div>");
+    if !dims.is_empty() {
+        html.push_str(r#"<table><thead><tr><th style="width:90px">Dimension</th><th style="width:70px" class="num">Level</th><th style="width:110px">State</th><th>Locked means</th><th>Evidence</th></tr></thead><tbody>"#);
+        for d in &dims {
+            let state = match d.ok {
+                Some(true) => r#"<span class="ok-t">locked</span>"#,
+                Some(false) => r#"<span class="bad-t">not locked</span>"#,
+                None => r#"<span class="muted">unknown</span>"#,
+            };
+            let mut evidence: Vec<String> = d
+                .evidence
+                .iter()
+                .take(4)
+                .map(|x| format!("<code>{}</code>", e(x)))
+                .collect();
+            if d.evidence.len() > 4 {
+                evidence.push(format!("+{} more", d.evidence.len() - 4));
+            }
+            if let Some(note) = &d.note {
+                evidence.push(format!(r#"<span class="muted">{}</span>"#, e(note)));
+            }
+            let _ = write!(
+                html,
+                r#"<tr><td>{}</td><td class="num">{}</td><td>{state}</td><td class="reason">{}</td><td class="reason">{}</td></tr>"#,
+                d.name,
+                d.needed_for,
+                chp_dimension_text(d.name),
+                evidence.join("<br>")
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    let blockers = extra::chp_blockers(chp);
+    if !blockers.is_empty() {
+        html.push_str(r#"<h3>To reach the next level</h3><ul class="plain">"#);
+        for blocker in blockers {
+            let _ = write!(html, "<li>{}</li>", e(&blocker));
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str("</section>");
+    html
+}
+
+fn eol_section(entries: &[serde_json::Value]) -> String {
+    let mut html = String::from(
+        r#"<section class="card"><h2>End of life</h2><table><thead><tr><th>Product</th><th style="width:110px">State</th><th>Details</th></tr></thead><tbody>"#,
+    );
+    for eol in entries {
+        let state = extra::eol_state(eol).unwrap_or_default();
+        let class = match state.as_str() {
+            "eol" => "bad-t",
+            "in-grace" | "eol-soon" => "warn-t",
+            "supported" => "ok-t",
+            _ => "muted",
+        };
+        let _ = write!(
+            html,
+            r#"<tr><td><code>{}</code></td><td><span class="{class}">{}</span></td><td class="reason">{}</td></tr>"#,
+            e(&extra::eol_subject(eol)),
+            e(&state),
+            e(&extra::eol_details(eol))
+        );
+    }
+    html.push_str("</tbody></table></section>");
+    html
+}
+
 fn page(report: &Report) -> String {
     let title = if report.source.location.is_empty() {
         "image"
@@ -608,7 +788,8 @@ fn page(report: &Report) -> String {
         r#"<section class="card"><h2>Who must act: the shared responsibility model</h2>"#,
     );
     html.push_str(&pyramids(report));
-    html.push_str(r#"<div class="meta">Tiers are shaded by open findings (darker = more). Labels give the party the model assigns to each tier (model.md §2.2).</div></section>"#);
+    html.push_str(&legend(report));
+    html.push_str("</section>");
 
     html.push_str(r#"<section class="card"><h2>Open findings by tier and party</h2>"#);
     if report.summary.open == 0 {
@@ -696,37 +877,11 @@ fn page(report: &Report) -> String {
         html.push_str("</details></section>");
     }
 
-    if report.chp.is_some() || !report.eol.is_empty() {
-        html.push_str(r#"<div class="split">"#);
-        if let Some(chp) = &report.chp {
-            html.push_str(r#"<section class="card"><h2>Container Hardening Policy</h2>"#);
-            let _ = write!(html, "<p>{}</p>", e(&extra::chp_line(chp)));
-            let blockers = extra::chp_blockers(chp);
-            if !blockers.is_empty() {
-                html.push_str(
-                    r#"<div class="meta">Blockers to the next level:</div><ul class="plain">"#,
-                );
-                for blocker in blockers {
-                    let _ = write!(html, "<li>{}</li>", e(&blocker));
-                }
-                html.push_str("</ul>");
-            }
-            html.push_str("</section>");
-        }
-        if !report.eol.is_empty() {
-            html.push_str(r#"<section class="card"><h2>End of life</h2><table><thead><tr><th>Subject</th><th>State</th><th>Details</th></tr></thead><tbody>"#);
-            for eol in &report.eol {
-                let _ = write!(
-                    html,
-                    "<tr><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
-                    e(&extra::eol_subject(eol)),
-                    e(&extra::eol_state(eol).unwrap_or_default()),
-                    e(&extra::eol_details(eol))
-                );
-            }
-            html.push_str("</tbody></table></section>");
-        }
-        html.push_str("</div>");
+    if let Some(chp) = &report.chp {
+        html.push_str(&chp_section(chp));
+    }
+    if !report.eol.is_empty() {
+        html.push_str(&eol_section(&report.eol));
     }
 
     let _ = write!(

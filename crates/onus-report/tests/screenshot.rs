@@ -85,5 +85,28 @@ fn html_report_renders_in_chromium() {
         std::fs::create_dir_all(&keep).unwrap();
         std::fs::copy(&html, keep.join("report.html")).unwrap();
         std::fs::copy(&png, keep.join("report.png")).unwrap();
+        // The other kinds, for a look only.
+        let mut base = common::report();
+        if let Some(kind) = base.image.kind.as_mut() {
+            kind.value = onus_attribution::ImageKind::Base;
+        }
+        let mut unknown = common::report();
+        unknown.image.kind = None;
+        unknown.chp = None;
+        unknown.eol.clear();
+        for (name, report) in [("base", base), ("unknown", unknown)] {
+            let mut out = Vec::new();
+            render_report(&report, ReportFormat::Html, &mut out).unwrap();
+            let html = keep.join(format!("report-{name}.html"));
+            std::fs::write(&html, &out).unwrap();
+            let profile = dir.path().join(format!("profile-{name}"));
+            std::fs::create_dir_all(&profile).unwrap();
+            screenshot(
+                &browser,
+                &html,
+                &keep.join(format!("report-{name}.png")),
+                &profile,
+            );
+        }
     }
 }

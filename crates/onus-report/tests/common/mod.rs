@@ -587,9 +587,30 @@ pub fn report() -> Report {
         attributions,
         findings,
     )
-    .with_chp(Some(json!({"level": 3, "runtime_read_only": "runtime config required", "blockers": ["shell present: /bin/sh (busybox)", {"message": "package manager present: apk-tools"}]})))
+    .with_chp(Some(json!({
+        "level": 3,
+        "level_if_read_only": null,
+        "dimensions": {
+            "rw": {"ok": null, "evidence": [], "note": "runtime configuration required"},
+            "shell": {"ok": false, "evidence": [
+                {"path": "/bin/sh", "layer": 0, "package": "busybox", "detail": "shell (busybox applet)"},
+                {"path": "/bin/ash", "layer": 0, "package": "busybox", "detail": "shell (busybox applet)"}
+            ]},
+            "sys": {"ok": true, "evidence": []},
+            "net": {"ok": true, "evidence": []},
+            "cves": {"ok": true, "evidence": []}
+        },
+        "blockers": [
+            {"dimension": "shell", "level": 4, "action": "remove shells (busybox)", "evidence": ["/bin/sh", "/bin/ash"]},
+            {"dimension": "rw", "level": 5, "action": "run with a read-only root filesystem", "evidence": []}
+        ]
+    })))
     .with_eol(vec![
-        json!({"product": "nginx", "cycle": "1.25", "state": "eol", "eol": "2024-05-29", "grace_end": "2024-11-29"}),
-        json!({"product": "python", "cycle": "3.12", "state": "supported", "eol": "2028-10-31"}),
+        json!({"product": "nginx", "version": "1.25.3", "cycle": "1.25", "eol_date": "2024-05-29", "grace_end": "2024-11-29",
+               "state": "eol", "days": -300, "supported_cycle": "1.27", "purl": "pkg:apk/wolfi/nginx@1.25.3-r0",
+               "detected_by": "apk:nginx", "party": "vendor", "rule": "R-REL-2"}),
+        json!({"product": "python", "version": "3.12.1", "cycle": "3.12", "eol_date": "2028-10-31", "grace_end": "2029-04-30",
+               "state": "supported", "days": 1200, "purl": null, "detected_by": "pypi:<script>", "party": "customer",
+               "rule": "R-REL-4", "note": "<b>proxy</b> product"}),
     ])
 }
