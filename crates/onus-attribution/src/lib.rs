@@ -173,9 +173,7 @@ pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
         input.findings,
         &findings,
     );
-    warnings.sort();
-    warnings.dedup();
-    AttributionResult {
+    let mut result = AttributionResult {
         kind,
         app,
         base: boundary,
@@ -183,7 +181,37 @@ pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
         findings,
         summary,
         warnings,
+    };
+    one_line_everywhere(&mut result);
+    result
+}
+
+/// Reasons and evidence quote input text (history lines, annotations, package names): keep
+/// every one of them on one line whatever the input holds.
+fn one_line_everywhere(r: &mut AttributionResult) {
+    let fix = |s: &mut String| {
+        if s.chars().any(char::is_control) {
+            *s = s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+        }
+    };
+    fix(&mut r.kind.reason);
+    if let Some(e) = r.base.evidence.as_mut() {
+        fix(e);
     }
+    for c in &mut r.components {
+        fix(&mut c.attribution.reason);
+    }
+    for f in &mut r.findings {
+        fix(&mut f.reason);
+    }
+    for w in &mut r.warnings {
+        fix(w);
+    }
+    r.warnings.sort();
+    r.warnings.dedup();
 }
 
 fn attribute_finding(

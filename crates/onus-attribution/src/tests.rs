@@ -1277,3 +1277,24 @@ fn empty_sbom_is_fine() {
     assert_eq!(r.kind.value, ImageKind::Base);
     assert_eq!(r.base.layers, Some(0));
 }
+
+#[test]
+fn hostile_text_stays_on_one_line() {
+    let mut s = top_image();
+    s.image.layers[1].created_by = Some("RUN <<EOF\napk add x\nEOF".into());
+    s.image.layers[0].created_by = Some("apko".into());
+    s.components[2].name = "evil\nname".into();
+    s.image
+        .annotations
+        .insert("org.opencontainers.image.base.name".into(), "a\nb".into());
+    let r = run(&s, Run::default());
+    assert!(
+        !r.base.evidence.as_deref().unwrap_or("").contains('\n'),
+        "{:?}",
+        r.base
+    );
+    for c in &r.components {
+        assert!(!c.attribution.reason.contains('\n'));
+    }
+    assert_eq!(r.base.layers, Some(1));
+}

@@ -34,7 +34,7 @@ pub fn render_table(chp: &Chp, out: &mut dyn Write) -> io::Result<()> {
                 b.action
             )?;
             for e in &b.evidence {
-                writeln!(out, "    - {e}")?;
+                writeln!(out, "    - {}", printable(e))?;
             }
         }
     }
@@ -68,7 +68,7 @@ fn row(out: &mut dyn Write, name: &str, dim: &Dimension) -> io::Result<()> {
     if lines.is_empty() {
         lines.push("-".to_string());
     }
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in lines.iter().map(|l| printable(l)).enumerate() {
         if i == 0 {
             writeln!(out, "{name:<10} {ok:<8} {line}")?;
         } else {
@@ -76,4 +76,11 @@ fn row(out: &mut dyn Write, name: &str, dim: &Dimension) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Paths come from the image: control characters would break the table's lines.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

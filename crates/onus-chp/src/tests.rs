@@ -670,3 +670,17 @@ fn owner_index_from_sbom() {
         "non-distro components own nothing"
     );
 }
+
+#[test]
+fn hostile_paths_keep_the_table_one_line_per_entry() {
+    let v = view(vec![vec![
+        exe("/bin/sh", 0),
+        link("/bin/ls", "/x\ny", 0),
+        exe("/x\ny", 0),
+    ]]);
+    let chp = eval(&v, &OwnerIndex::default(), None, &CveInput::NotAssessed);
+    let mut out = Vec::new();
+    render_table(&chp, &mut out).unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(table.contains("/bin/ls: system utility → /x?y"), "{table}");
+}
