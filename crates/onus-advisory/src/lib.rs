@@ -15,12 +15,19 @@
 
 mod apk;
 mod error;
+mod export;
 mod model;
 mod parse;
 mod reader;
 mod validate;
 
 pub use error::AdvisoryError;
+pub use export::{
+    apk_purl, export_openvex, export_osv, export_secdb, osv_index, vex_statement, OpenVex,
+    OpenVexOptions, OsvAffected, OsvIndexEntry, OsvOptions, OsvPackage, OsvRange, OsvRecord, Secdb,
+    SecdbDecision, SecdbEntry, SecdbIndex, SecdbOptions, SecdbPackage, VexProduct, VexStatement,
+    VexVulnerability, OPENVEX_CONTEXT, OSV_SCHEMA_VERSION, SECDB_APKURL, SECDB_NOT_AFFECTED,
+};
 pub use model::{
     Advisory, Detection, Document, Event, EventKind, FalsePositiveType, NvdApiDetection, Package,
     ScanV1Detection, SCHEMA_VERSION,

@@ -64,3 +64,83 @@ fn wolfi_validation_matches_the_published_anomaly_counts() {
     // `1.2.3-r9-r9`-shaped: the only malformed fixed-version in the set.
     assert_eq!(by_code.get("invalid-fixed-version"), Some(&1));
 }
+
+/// The decision `resolved_at_version` implies for a secdb-style lookup (model §4.4): a current
+/// `fixed` gives fixed/affected by version, a false positive gives not-affected, other states
+/// are not listed (the scanner keeps its own match).
+fn advisory_decision(
+    adv: &onus_advisory::Advisory,
+    installed: &str,
+) -> onus_advisory::SecdbDecision {
+    use onus_advisory::{EventKind, SecdbDecision};
+    match adv.current_event().map(|e| &e.kind) {
+        Some(EventKind::FalsePositiveDetermination { .. }) => SecdbDecision::NotAffected,
+        Some(EventKind::Fixed {
+            fixed_version: Some(_),
+        }) => {
+            if adv.resolved_at_version(installed, "apk") {
+                SecdbDecision::Fixed
+            } else {
+                SecdbDecision::Affected
+            }
+        }
+        _ => SecdbDecision::NotListed,
+    }
+}
+
+#[test]
+fn secdb_round_trip_agrees_with_resolved_at_version() {
+    let Some(archive) = wolfi_archive() else {
+        return;
+    };
+    let docs: Vec<onus_advisory::Document> =
+        read_documents(&archive).map(|r| r.unwrap().1).collect();
+    let secdb = onus_advisory::export_secdb(&docs, &onus_advisory::SecdbOptions::default());
+    // Through the serialised form, as a scanner would read it.
+    let bytes = serde_json::to_vec(&secdb).unwrap();
+    let secdb: onus_advisory::Secdb = serde_json::from_slice(&bytes).unwrap();
+    let index = secdb.index();
+    let (mut checked, mut fixed_seen, mut affected_seen, mut fp_seen) =
+        (0usize, 0usize, 0usize, 0usize);
+    // Every 7th package: candidate installed versions are the package's own fixed versions
+    // (capped), plus the lowest and a very high version.
+    for doc in docs.iter().step_by(7) {
+        let mut candidates: Vec<String> = vec!["0-r0".into(), "99999-r0".into()];
+        for adv in &doc.advisories {
+            for e in &adv.events {
+                if let Some(v) = e.kind.fixed_version() {
+                    if candidates.len() < 8 && !candidates.iter().any(|c| c == v) {
+                        candidates.push(v.to_string());
+                    }
+                }
+            }
+        }
+        for adv in &doc.advisories {
+            for installed in &candidates {
+                let expected = advisory_decision(adv, installed);
+                for alias in &adv.aliases {
+                    let got = index.lookup(&doc.package.name, installed, alias);
+                    assert_eq!(
+                        got, expected,
+                        "{} {} {} at {installed}",
+                        doc.package.name, adv.id, alias
+                    );
+                    checked += 1;
+                    match got {
+                        onus_advisory::SecdbDecision::Fixed => fixed_seen += 1,
+                        onus_advisory::SecdbDecision::Affected => affected_seen += 1,
+                        onus_advisory::SecdbDecision::NotAffected => fp_seen += 1,
+                        onus_advisory::SecdbDecision::NotListed => {}
+                    }
+                }
+                // The CGA id is never in the secdb.
+                assert_eq!(
+                    index.lookup(&doc.package.name, installed, &adv.id),
+                    onus_advisory::SecdbDecision::NotListed
+                );
+            }
+        }
+    }
+    eprintln!("secdb round trip: {checked} lookups, {fixed_seen} fixed, {affected_seen} affected, {fp_seen} not affected");
+    assert!(checked > 10_000 && fixed_seen > 1000 && affected_seen > 1000 && fp_seen > 100);
+}
