@@ -3,7 +3,7 @@
 //! This is where image metadata (which knows nothing of packages) and the catalogers' output
 //! (which know nothing of images) meet and become `onus.sbom/v1`.
 
-use onus_fs::{Reporter, SquashedView};
+use onus_fs::{Capture, CapturePolicy, EntryHeader, Reporter, SquashedView};
 use onus_image::{Image, ImageError, OpenOptions};
 use onus_inventory::{ImageInfo, LayerInfo, Sbom, SourceInfo, Unknown, SBOM_SCHEMA};
 
@@ -26,12 +26,30 @@ pub struct Scanned {
 
 /// Read `source` (`oci-dir:…`, `docker-archive:…`, …), catalog it and build the SBOM.
 pub fn inventory(source: &str, options: &OpenOptions, reporter: &dyn Reporter) -> Result<Scanned, ScanError> {
-    let capture = onus_catalog::capture_policy();
+    let capture = ScanCapture { catalog: onus_catalog::capture_policy() };
     let image = onus_image::open(source, options, &capture, reporter)
         .map_err(|error| ScanError::Image { source_name: source.to_string(), source: error })?;
     let catalog = onus_catalog::catalog(&image.view, reporter);
     let sbom = assemble(&image, catalog);
     Ok(Scanned { sbom, view: image.view })
+}
+
+/// What the whole pipeline needs captured: the catalogers' files, plus `/etc/shells` for the
+/// CHP shell detector (model.md §3.3).
+struct ScanCapture<C> {
+    catalog: C,
+}
+
+/// `/etc/shells` is a short list; anything larger is not a shells file.
+const SHELLS_CAP: u64 = 64 * 1024;
+
+impl<C: CapturePolicy> CapturePolicy for ScanCapture<C> {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        if header.path == "/etc/shells" {
+            return Capture::Whole { max_bytes: SHELLS_CAP };
+        }
+        self.catalog.capture(header)
+    }
 }
 
 /// Combine image metadata and catalog output into a normalised SBOM.
