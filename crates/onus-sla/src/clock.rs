@@ -345,7 +345,10 @@ pub fn evaluate_clock(input: &ClockInput, policy: &Policy, now: DateTime<Utc>) -
             flags.insert(FLAG_RECORD_TIMES.to_string());
             flags.remove(FLAG_FIX_ASSUMED_AT_DETECTION);
             if start.is_none_or(|(s, _)| p > s) {
-                start = Some((p, "end of pending-upstream-fix (the pending interval never counts)"));
+                start = Some((
+                    p,
+                    "end of pending-upstream-fix (the pending interval never counts)",
+                ));
             }
         }
     }
@@ -369,7 +372,8 @@ pub fn evaluate_clock(input: &ClockInput, policy: &Policy, now: DateTime<Utc>) -
         if input.status == AdvisoryState::Fixed {
             clock.state = ClockState::Met;
             flags.insert(FLAG_FIX_TIME_UNKNOWN.to_string());
-            clock.why = "fixed; no detection or fix time is known, so nothing can be late".to_string();
+            clock.why =
+                "fixed; no detection or fix time is known, so nothing can be late".to_string();
         } else {
             clock.state = ClockState::NotStarted;
             clock.why = "no detection or fix-availability time to start the clock from".to_string();
@@ -382,7 +386,12 @@ pub fn evaluate_clock(input: &ClockInput, policy: &Policy, now: DateTime<Utc>) -
     let what = format!("{sev}: {days} days from {} ({start_label})", ts(start));
 
     // Stop.
-    let mut stop = input.fixed_times.iter().filter(|t| **t >= start).min().copied();
+    let mut stop = input
+        .fixed_times
+        .iter()
+        .filter(|t| **t >= start)
+        .min()
+        .copied();
     if stop.is_some() {
         flags.insert(FLAG_RECORD_TIMES.to_string());
     }
@@ -645,3 +654,7 @@ pub fn clock_for_finding(
     clock.flags = flags;
     evaluate_clock(&clock, policy, now)
 }
+
+#[cfg(test)]
+#[path = "clock_tests.rs"]
+mod tests;

@@ -250,8 +250,7 @@ pub fn qualifying_patch(
         },
     };
 
-    let qualifies =
-        guarded_c.met && independently_fixable.met && scale.met && fix_available.met;
+    let qualifies = guarded_c.met && independently_fixable.met && scale.met && fix_available.met;
     let mut patch = QualifyingPatch {
         advisory: advisory.id.clone(),
         package: package.to_string(),
