@@ -537,6 +537,10 @@ fn components(info: &GoBuildInfo, path: &str, parsed: &mut Parsed) {
     if let Some(main) = &info.main {
         metadata.insert("main_module".to_string(), main.path.clone());
     }
+    // The Go `path` line: the main package the binary was built from.
+    if let Some(package) = &info.path {
+        metadata.insert("main_package".to_string(), package.clone());
+    }
     let mut push = |name: &str,
                     version: &str,
                     purl: Result<String, onus_inventory::PurlError>,
@@ -862,6 +866,8 @@ pub(crate) mod tests {
             main.metadata.get("build.GOARCH").map(String::as_str),
             Some("amd64")
         );
+        let main_package = main.metadata.get("main_package").map(String::as_str);
+        assert_eq!(main_package, Some("example.com/app/cmd/app"));
         assert_eq!(main.found_by, "go-module-binary");
         assert_eq!(
             catalog.components[1]
