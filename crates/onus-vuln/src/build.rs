@@ -117,6 +117,21 @@ impl Drop for TempGuard {
     }
 }
 
+/// Remove temp files left by builds that were killed (their process no longer exists).
+fn remove_dead_temps(dir: &Path, file_name: &str) {
+    let prefix = format!(".{file_name}.tmp-");
+    let proc_fs = Path::new("/proc/self").exists();
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(&prefix) else { continue };
+        // Without /proc we cannot tell a live build from a dead one: leave it.
+        if proc_fs && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Load every prepared input into a temp store and rename it over `target`.
 pub(crate) fn write_store(
     target: &Path,
@@ -132,6 +147,7 @@ pub(crate) fn write_store(
     let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vuln.db".to_string());
     let temp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
+    remove_dead_temps(&dir, &file_name);
     let mut guard = TempGuard { path: temp.clone(), armed: true };
 
     let writer = Writer::create(&temp)?;

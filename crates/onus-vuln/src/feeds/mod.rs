@@ -143,12 +143,14 @@ pub(crate) fn parse_time(value: &str) -> Option<DateTime<Utc>> {
 pub(crate) fn load_file(file: &InputFile, forced: Option<FeedKind>, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
     let lower = file.member.to_ascii_lowercase();
     let base = lower.rsplit('/').next().unwrap_or(&lower);
-    if base.starts_with("license") || base.starts_with('.') {
-        ctx.skipped += 1;
-        return Ok(());
-    }
     if forced == Some(FeedKind::WolfiAdvisories) || lower.ends_with(".advisories.yaml") || lower.ends_with(".advisories.yml") {
         return wolfi::load(file, ctx);
+    }
+    // Licence texts and dotfiles beside the data are not feeds.
+    let licence = ["license", "licence"].iter().any(|l| base == *l || base.starts_with(&format!("{l}.")) || base.starts_with(&format!("{l}-")));
+    if licence || base.starts_with('.') {
+        ctx.skipped += 1;
+        return Ok(());
     }
     if forced == Some(FeedKind::Endoflife) {
         return eol::load(file, ctx);
