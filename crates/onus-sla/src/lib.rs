@@ -27,6 +27,8 @@ mod error;
 mod fleet_io;
 mod policy;
 mod qualify;
+mod render;
+mod report;
 mod severity;
 mod stats;
 
@@ -43,6 +45,12 @@ pub use fleet_io::{load_fleet, MAX_FLEET_FILE_BYTES};
 pub use policy::{load_policy, ClockStart, PinnedLangLibs, Policy, SeverityDays};
 pub use qualify::{
     qualifying_patch, Criterion, Fleet, FleetImage, QualifyingPatch, REPORT_SCHEMA, SBOM_SCHEMA,
+};
+pub use render::{render_csv, render_html, render_json, render_markdown, render_table, OPEN_ROWS};
+pub use report::{
+    report, report_with_policy, time_to_fix, Bucket, FleetSummary, MajorEvent, OpenAdvisory,
+    PackageStats, PendingAges, Redetection, Redetections, SlaReport, TimeToFix, TtfStats,
+    WithinSla, BUCKETS, CAVEAT, SLA_REPORT_SCHEMA, TOP_PACKAGES,
 };
 pub use severity::Severity;
 pub use stats::{nearest_rank, round2};
