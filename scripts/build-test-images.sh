@@ -272,6 +272,7 @@ build_minbase() {
   log "minbase: debootstrap --variant=minbase $SUITE ($mirror)"
   debootstrap --variant=minbase --cache-dir="$CACHE/debootstrap" "$SUITE" "$W/L0/root" "$mirror" \
     > "$W/debootstrap.log" 2>&1 || { tail -n 30 "$W/debootstrap.log" >&2; return 1; }
+  log "minbase: debootstrap done; normalising and packing"
   normalize_minbase "$W/L0/root"
   "$PY" "$HELPER" inv-dpkg --layer 0 --out "$W/L0/packages.jsonl" --root "$W/L0/root"
   pack_layer "$W/L0"
