@@ -219,7 +219,7 @@ impl SlaClock {
 }
 
 fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    round2((to - from).num_seconds() as f64 / 86_400.0)
+    round2((to - from).num_milliseconds() as f64 / 86_400_000.0)
 }
 
 fn ts(t: DateTime<Utc>) -> String {

@@ -3,7 +3,7 @@
 //!
 //! Definitions (also in docs/sla-policy.md):
 //! - time to fix of an advisory = from its first `detection` event (earliest timestamp) to the
-//!   first `fixed` event whose timestamp is at or after it, in days (seconds / 86 400). An
+//!   first `fixed` event whose timestamp is at or after it, in days (milliseconds / 86 400 000). An
 //!   advisory with no `detection` counts in `without_detection`; one with a detection but no
 //!   `fixed` at or after it counts in `without_fix`.
 //! - median / p90: nearest rank over the unrounded days sorted ascending (see [`crate::stats`]),
@@ -205,7 +205,7 @@ struct Fix {
 }
 
 fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_seconds() as f64 / 86_400.0
+    (to - from).num_milliseconds() as f64 / 86_400_000.0
 }
 
 fn round4(v: f64) -> f64 {
