@@ -100,10 +100,11 @@ fn independent(path: &PathBuf) -> Independent {
     out
 }
 
-/// Nearest rank, written independently: sort, then index ceil(n·p/100) − 1.
+/// Nearest rank, written independently from its textbook definition: the smallest rank `k`
+/// (1-based) such that at least p % of the values are ≤ the k-th value, i.e. k/n ≥ p/100.
 fn percentile(sorted: &[f64], p: usize) -> f64 {
     let n = sorted.len();
-    let rank = ((n * p + 99) / 100).max(1);
+    let rank = (1..=n).find(|k| k * 100 >= n * p).unwrap_or(n);
     sorted[rank - 1]
 }
 
