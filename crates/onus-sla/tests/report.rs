@@ -15,7 +15,10 @@ fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-fn doc(package: &str, advisories: &[(&str, &str, &[(&str, &str)])]) -> (String, Document) {
+/// `(id, alias, [(timestamp, event type)])`.
+type Spec<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+fn doc(package: &str, advisories: &[Spec<'_>]) -> (String, Document) {
     let mut yaml = format!(
         "schema-version: 2.0.2\npackage:\n  name: '{}'\nadvisories:\n",
         package.replace('\'', "''")
