@@ -42,7 +42,9 @@ pub use clock::{
 };
 pub use error::SlaError;
 pub use fleet_io::{load_fleet, MAX_FLEET_FILE_BYTES};
-pub use policy::{load_policy, ClockStart, PinnedLangLibs, Policy, SeverityDays};
+pub use policy::{
+    load_policy, ClockStart, PinnedLangLibs, Policy, SeverityDays, DEFAULT_POLICY_YAML,
+};
 pub use qualify::{
     qualifying_patch, Criterion, Fleet, FleetImage, QualifyingPatch, REPORT_SCHEMA, SBOM_SCHEMA,
 };

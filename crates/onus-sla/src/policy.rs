@@ -165,6 +165,29 @@ struct RawDays {
     unknown: Option<u32>,
 }
 
+/// The defaults as a commented YAML policy (a starting point for a custom one). Loading it gives
+/// [`Policy::default`] except that the time zone is then explicit.
+pub const DEFAULT_POLICY_YAML: &str = "\
+# onus SLA policy (docs/sla-policy.md explains every key). All keys are optional.
+# Calendar days to remediate, per severity (public CVE SLA: critical 7, others 14).
+days:
+  critical: 7
+  high: 14
+  medium: 14
+  low: 14
+  unknown: 14        # no severity known yet: the SLA is silent; flagged `severity-unknown`
+# What starts the clock: later-of-both | first-detection | fix-available
+clock-start: later-of-both
+# Pinned language libraries (SRM-A): option-a (in the SLA) | option-b (excluded)
+pinned-langlibs: option-a
+# Only UTC is supported: deadline = start + N x 24 h
+timezone: UTC
+# A fix touching more than this share of guarded images is a Major CVE Event (outside the SLA)
+major-event-share: 0.25
+# Exactly the share still qualifies (SLA-24/25); false follows SRM-A's strict < 25 %
+share-at-threshold-qualifies: true
+";
+
 /// The longest deadline accepted (ten years): larger values are typos.
 const MAX_DAYS: u32 = 3650;
 
@@ -284,6 +307,18 @@ mod tests {
         assert!(!p.timezone_explicit);
         assert_eq!(load_policy(Some("")).unwrap(), Policy::default());
         assert_eq!(load_policy(Some("# nothing\n")).unwrap(), Policy::default());
+    }
+
+    #[test]
+    fn default_yaml_is_the_default() {
+        let p = load_policy(Some(DEFAULT_POLICY_YAML)).unwrap();
+        assert_eq!(
+            p,
+            Policy {
+                timezone_explicit: true,
+                ..Policy::default()
+            }
+        );
     }
 
     #[test]

@@ -159,3 +159,51 @@ fn missing_directory_is_an_error() {
     let err = load_fleet("/nonexistent/onus-fleet").unwrap_err();
     assert!(err.to_string().contains("/nonexistent/onus-fleet"), "{err}");
 }
+
+#[test]
+fn reads_real_sbom_type() {
+    use onus_inventory::{Component, Ecosystem, ImageInfo, Sbom, SourceInfo, SBOM_SCHEMA};
+    let component = |name: &str, origin: Option<&str>| Component {
+        name: name.into(),
+        version: "1.0-r0".into(),
+        ecosystem: Ecosystem::Apk,
+        purl: format!("pkg:apk/wolfi/{name}@1.0-r0"),
+        layer: Some(0),
+        locations: vec!["/lib/apk/db/installed".into()],
+        owner: None,
+        found_by: "apk-db".into(),
+        origin: origin.map(str::to_string),
+        origin_version: None,
+        arch: None,
+        files: vec![],
+        metadata: Default::default(),
+    };
+    let sbom = Sbom {
+        schema: SBOM_SCHEMA.into(),
+        source: SourceInfo {
+            scheme: "oci-dir".into(),
+            location: "cgr.dev/demo".into(),
+            platform: None,
+        },
+        image: ImageInfo::default(),
+        components: vec![
+            component("libssl3", Some("openssl")),
+            component("zlib", None),
+        ],
+        unknowns: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("demo.json"),
+        serde_json::to_vec(&sbom).unwrap(),
+    )
+    .unwrap();
+    let fleet = load_fleet(dir.path()).unwrap();
+    assert!(fleet.warnings.is_empty(), "{:?}", fleet.warnings);
+    let img = &fleet.images[0];
+    assert_eq!(img.location, "cgr.dev/demo");
+    assert_eq!(
+        img.packages.iter().map(String::as_str).collect::<Vec<_>>(),
+        vec!["libssl3", "openssl", "zlib"]
+    );
+}
