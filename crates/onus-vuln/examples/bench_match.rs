@@ -37,7 +37,11 @@ fn sbom(components: Vec<Component>) -> Sbom {
         schema: SBOM_SCHEMA.to_string(),
         source: SourceInfo::default(),
         image: ImageInfo {
-            os: Some(OsInfo { id: "wolfi".to_string(), version_id: Some("20230201".to_string()), ..OsInfo::default() }),
+            os: Some(OsInfo {
+                id: "wolfi".to_string(),
+                version_id: Some("20230201".to_string()),
+                ..OsInfo::default()
+            }),
             ..ImageInfo::default()
         },
         components,
@@ -47,24 +51,58 @@ fn sbom(components: Vec<Component>) -> Sbom {
 
 /// Real package names from the store: apk origins with advisories, PyPI, Go and npm packages.
 fn pool(db: &PathBuf) -> Vec<Component> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let names = |sql: &str| -> Vec<String> {
         let mut stmt = conn.prepare(sql).unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap()).collect()
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
     };
     let mut out = Vec::new();
-    for (i, p) in names("SELECT DISTINCT package FROM distro_advisories ORDER BY package LIMIT 400").iter().enumerate() {
+    for (i, p) in names("SELECT DISTINCT package FROM distro_advisories ORDER BY package LIMIT 400")
+        .iter()
+        .enumerate()
+    {
         let v = if i % 2 == 0 { "0.0.1-r0" } else { "99.0.0-r0" };
-        out.push(component(Ecosystem::Apk, p, v, format!("pkg:apk/wolfi/{p}@{v}?arch=x86_64")));
+        out.push(component(
+            Ecosystem::Apk,
+            p,
+            v,
+            format!("pkg:apk/wolfi/{p}@{v}?arch=x86_64"),
+        ));
     }
-    for p in names("SELECT DISTINCT package FROM affected WHERE ecosystem = 'PyPI' ORDER BY package LIMIT 250") {
-        out.push(component(Ecosystem::Pypi, &p, "1.0.0", format!("pkg:pypi/{p}@1.0.0")));
+    for p in names(
+        "SELECT DISTINCT package FROM affected WHERE ecosystem = 'PyPI' ORDER BY package LIMIT 250",
+    ) {
+        out.push(component(
+            Ecosystem::Pypi,
+            &p,
+            "1.0.0",
+            format!("pkg:pypi/{p}@1.0.0"),
+        ));
     }
-    for p in names("SELECT DISTINCT package FROM affected WHERE ecosystem = 'Go' ORDER BY package LIMIT 250") {
-        out.push(component(Ecosystem::Golang, &p, "v0.1.0", format!("pkg:golang/{p}@v0.1.0")));
+    for p in names(
+        "SELECT DISTINCT package FROM affected WHERE ecosystem = 'Go' ORDER BY package LIMIT 250",
+    ) {
+        out.push(component(
+            Ecosystem::Golang,
+            &p,
+            "v0.1.0",
+            format!("pkg:golang/{p}@v0.1.0"),
+        ));
     }
-    for p in names("SELECT DISTINCT package FROM affected WHERE ecosystem = 'npm' ORDER BY package LIMIT 100") {
-        out.push(component(Ecosystem::Npm, &p, "1.0.0", format!("pkg:npm/{p}@1.0.0")));
+    for p in names(
+        "SELECT DISTINCT package FROM affected WHERE ecosystem = 'npm' ORDER BY package LIMIT 100",
+    ) {
+        out.push(component(
+            Ecosystem::Npm,
+            &p,
+            "1.0.0",
+            format!("pkg:npm/{p}@1.0.0"),
+        ));
     }
     out.truncate(1000);
     out
@@ -77,15 +115,31 @@ fn main() {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("ONUS_SHARED_DATA").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("../shared/data"));
-    let work = args.get(2).map(PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join(format!("onus-bench-{}", std::process::id())));
+    let work = args
+        .get(2)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("onus-bench-{}", std::process::id())));
     std::fs::create_dir_all(&work).unwrap();
     let db = work.join("vuln.db");
 
     let start = Instant::now();
-    let summary = build(&db, &[BuildInput::new(&data)], &BuildOptions::default(), &mut |_| {}).unwrap();
+    let summary = build(
+        &db,
+        &[BuildInput::new(&data)],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
     let build_time = start.elapsed();
     let records: u64 = summary.sources.iter().map(|s| s.records).sum();
-    println!("db build from {}: {:.2?}, store {:.1} MiB, {} records in {} sources", data.display(), build_time, summary.store_bytes as f64 / 1_048_576.0, records, summary.sources.len());
+    println!(
+        "db build from {}: {:.2?}, store {:.1} MiB, {} records in {} sources",
+        data.display(),
+        build_time,
+        summary.store_bytes as f64 / 1_048_576.0,
+        records,
+        summary.sources.len()
+    );
 
     let components = pool(&db);
     let store = Store::open_readonly(&db).unwrap();
@@ -112,13 +166,17 @@ fn main() {
     // 1,000 SBOMs of ~200 components drawn from the pool (deterministic LCG).
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move || {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (seed >> 33) as usize
     };
     let sboms: Vec<Sbom> = (0..1000)
         .map(|_| {
             let n = 180 + next() % 41;
-            let mut picked: Vec<Component> = (0..n).map(|_| components[next() % components.len()].clone()).collect();
+            let mut picked: Vec<Component> = (0..n)
+                .map(|_| components[next() % components.len()].clone())
+                .collect();
             picked.sort_by(|a, b| a.purl.cmp(&b.purl));
             picked.dedup_by(|a, b| a.purl == b.purl);
             sbom(picked)
@@ -133,11 +191,24 @@ fn main() {
                 let db = db.clone();
                 scope.spawn(move || {
                     let store = Store::open_readonly(&db).unwrap();
-                    chunk.iter().map(|s| match_sbom(&store, s, &MatchOptions::default()).findings.len()).sum::<usize>()
+                    chunk
+                        .iter()
+                        .map(|s| {
+                            match_sbom(&store, s, &MatchOptions::default())
+                                .findings
+                                .len()
+                        })
+                        .sum::<usize>()
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
-    println!("re-match {} SBOMs ({} components) on 2 threads: {:.2?}, {} findings", sboms.len(), total, start.elapsed(), findings);
+    println!(
+        "re-match {} SBOMs ({} components) on 2 threads: {:.2?}, {} findings",
+        sboms.len(),
+        total,
+        start.elapsed(),
+        findings
+    );
 }

@@ -26,7 +26,11 @@ pub struct BuildInput {
 impl BuildInput {
     /// An input whose kind is recognised from its content.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        BuildInput { path: path.into(), kind: None, namespace: None }
+        BuildInput {
+            path: path.into(),
+            kind: None,
+            namespace: None,
+        }
     }
 }
 
@@ -121,10 +125,14 @@ impl Drop for TempGuard {
 fn remove_dead_temps(dir: &Path, file_name: &str) {
     let prefix = format!(".{file_name}.tmp-");
     let proc_fs = Path::new("/proc/self").exists();
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(&prefix) else { continue };
+        let Some(pid) = name.strip_prefix(&prefix) else {
+            continue;
+        };
         // Without /proc we cannot tell a live build from a dead one: leave it.
         if proc_fs && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_file(entry.path());
@@ -143,12 +151,21 @@ pub(crate) fn write_store(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).map_err(|source| VulnError::Replace { path: target.to_path_buf(), source })?;
-    let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vuln.db".to_string());
+    std::fs::create_dir_all(&dir).map_err(|source| VulnError::Replace {
+        path: target.to_path_buf(),
+        source,
+    })?;
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "vuln.db".to_string());
     let temp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
     remove_dead_temps(&dir, &file_name);
-    let mut guard = TempGuard { path: temp.clone(), armed: true };
+    let mut guard = TempGuard {
+        path: temp.clone(),
+        armed: true,
+    };
 
     let writer = Writer::create(&temp)?;
     let mut ctx = Ctx::new(&writer);
@@ -156,10 +173,20 @@ pub(crate) fn write_store(
     let mut origins: BTreeMap<String, Vec<(String, String, Option<String>)>> = BTreeMap::new();
     let mut incomplete: BTreeSet<String> = BTreeSet::new();
     for input in &inputs {
-        progress(&format!("loading {} ({} files)", input.provenance, input.read.files.len()));
-        ctx.advisory_namespace = input.namespace.clone().unwrap_or_else(|| "wolfi".to_string());
-        let before: BTreeMap<String, (u64, u64)> =
-            ctx.stats.iter().map(|(k, v)| (k.clone(), (v.records, v.warning_count))).collect();
+        progress(&format!(
+            "loading {} ({} files)",
+            input.provenance,
+            input.read.files.len()
+        ));
+        ctx.advisory_namespace = input
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "wolfi".to_string());
+        let before: BTreeMap<String, (u64, u64)> = ctx
+            .stats
+            .iter()
+            .map(|(k, v)| (k.clone(), (v.records, v.warning_count)))
+            .collect();
         for file in &input.read.files {
             load_file(file, input.kind, &mut ctx)?;
         }
@@ -169,12 +196,22 @@ pub(crate) fn write_store(
             .filter(|(k, v)| before.get(*k) != Some(&(v.records, v.warning_count)))
             .map(|(k, _)| k.clone())
             .collect();
-        let input_warnings: Vec<String> = input.read.warnings.iter().cloned().chain(input.read.incomplete.clone()).collect();
+        let input_warnings: Vec<String> = input
+            .read
+            .warnings
+            .iter()
+            .cloned()
+            .chain(input.read.incomplete.clone())
+            .collect();
         if touched.is_empty() {
             ctx.loose_warnings.extend(input_warnings.iter().cloned());
         }
         for name in &touched {
-            origins.entry(name.clone()).or_default().push((input.provenance.clone(), input.read.checksum.clone(), input.etag.clone()));
+            origins.entry(name.clone()).or_default().push((
+                input.provenance.clone(),
+                input.read.checksum.clone(),
+                input.etag.clone(),
+            ));
             if let Some(stats) = ctx.stats.get_mut(name) {
                 for w in &input_warnings {
                     stats.warning_count += 1;
@@ -194,22 +231,21 @@ pub(crate) fn write_store(
     let mut summaries = Vec::new();
     for (name, stats) in &ctx.stats {
         let inputs = origins.get(name).cloned().unwrap_or_default();
-        let join = |f: &dyn Fn(&(String, String, Option<String>)) -> Option<String>| {
-            let parts: Vec<String> = inputs.iter().filter_map(f).collect();
-            (!parts.is_empty()).then(|| parts.join("; "))
-        };
-        let provenance = join(&|i| Some(i.0.clone())).unwrap_or_default();
+        let join = |parts: Vec<String>| (!parts.is_empty()).then(|| parts.join("; "));
+        let provenance = join(inputs.iter().map(|i| i.0.clone()).collect()).unwrap_or_default();
         let kind = stats.kind.iter().copied().collect::<Vec<_>>().join("+");
         writer.source(&SourceRecord {
             name: name.clone(),
             kind: kind.clone(),
             provenance: provenance.clone(),
-            checksum: join(&|i| Some(i.1.clone())),
-            etag: join(&|i| i.2.clone()),
+            checksum: join(inputs.iter().map(|i| i.1.clone()).collect()),
+            etag: join(inputs.iter().filter_map(|i| i.2.clone()).collect()),
             records: stats.records,
             warnings: stats.warning_count,
             built_at: built_at.clone(),
-            data_time: stats.data_time.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            data_time: stats
+                .data_time
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         })?;
         summaries.push(SourceSummary {
             name: name.clone(),
@@ -230,8 +266,13 @@ pub(crate) fn write_store(
     progress("indexing");
     writer.finish()?;
 
-    let replace_err = |source| VulnError::Replace { path: target.to_path_buf(), source };
-    std::fs::File::open(&temp).and_then(|f| f.sync_all()).map_err(replace_err)?;
+    let replace_err = |source| VulnError::Replace {
+        path: target.to_path_buf(),
+        source,
+    };
+    std::fs::File::open(&temp)
+        .and_then(|f| f.sync_all())
+        .map_err(replace_err)?;
     std::fs::rename(&temp, target).map_err(replace_err)?;
     guard.armed = false;
     if let Ok(d) = std::fs::File::open(&dir) {

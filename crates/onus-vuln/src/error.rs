@@ -13,7 +13,11 @@ pub enum VulnError {
         source: rusqlite::Error,
     },
     #[error("vulnerability store `{path}` has schema `{found}`, expected `{expected}` (rebuild it with `onus db build` or `onus db update`)")]
-    Schema { path: PathBuf, found: String, expected: String },
+    Schema {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
     #[error("failed to query vulnerability store `{path}`")]
     Query {
         path: PathBuf,
@@ -42,7 +46,9 @@ pub enum VulnError {
     NoInputs,
     #[error("the build of vulnerability store `{path}` was cancelled")]
     Cancelled { path: PathBuf },
-    #[error("no cache directory is known on this system for the vulnerability store: pass a store path")]
+    #[error(
+        "no cache directory is known on this system for the vulnerability store: pass a store path"
+    )]
     NoCacheDir,
     #[error("failed to read update config `{path}`")]
     ConfigRead {
@@ -59,7 +65,11 @@ pub enum VulnError {
     #[error("failed to fetch feed `{url}`: {message}")]
     Fetch { url: String, message: String },
     #[error("checksum mismatch for feed `{url}`: expected sha256 `{expected}`, got `{actual}`")]
-    Checksum { url: String, expected: String, actual: String },
+    Checksum {
+        url: String,
+        expected: String,
+        actual: String,
+    },
     #[error("feed `{url}` could not be read completely: {message}")]
     FeedIncomplete { url: String, message: String },
     #[error("failed to parse SBOM `{name}`: {message}")]

@@ -36,34 +36,54 @@ pub(crate) struct ReadInput {
 
 /// Read every file of `path`.
 pub(crate) fn read_input(path: &Path) -> Result<ReadInput, VulnError> {
-    let io_err = |source| VulnError::Input { path: path.to_path_buf(), source };
+    let io_err = |source| VulnError::Input {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
         return read_dir(path);
     }
     let bytes = std::fs::read(path).map_err(io_err)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(read_bytes(&path.display().to_string(), &name, bytes))
 }
 
 /// Read an input that is already in memory (a download); `name` is its file name or URL path.
 pub(crate) fn read_bytes(display: &str, name: &str, bytes: Vec<u8>) -> ReadInput {
     let checksum = hex::encode(Sha256::digest(&bytes));
-    let mut out = ReadInput { checksum, ..ReadInput::default() };
+    let mut out = ReadInput {
+        checksum,
+        ..ReadInput::default()
+    };
     let lower = name.to_ascii_lowercase();
     if bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".zip") {
         read_zip(display, &bytes, &mut out);
     } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         match zstd::stream::read::Decoder::new(bytes.as_slice()) {
             Ok(decoder) => read_compressed(display, name, decoder, &mut out),
-            Err(e) => out.incomplete = Some(format!("`{display}`: cannot start zstd decoding: {e}")),
+            Err(e) => {
+                out.incomplete = Some(format!("`{display}`: cannot start zstd decoding: {e}"))
+            }
         }
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
-        read_compressed(display, name, flate2::read::GzDecoder::new(bytes.as_slice()), &mut out);
+        read_compressed(
+            display,
+            name,
+            flate2::read::GzDecoder::new(bytes.as_slice()),
+            &mut out,
+        );
     } else if is_tar(&bytes) {
         read_tar(display, bytes.as_slice(), &mut out);
     } else {
-        out.files.push(InputFile { display: display.to_string(), member: name.to_string(), bytes });
+        out.files.push(InputFile {
+            display: display.to_string(),
+            member: name.to_string(),
+            bytes,
+        });
     }
     out
 }
@@ -88,7 +108,11 @@ fn read_compressed<R: Read>(display: &str, name: &str, reader: R, out: &mut Read
             .trim_end_matches(".gz")
             .trim_end_matches(".zstd")
             .to_string();
-        out.files.push(InputFile { display: display.to_string(), member: inner, bytes: data });
+        out.files.push(InputFile {
+            display: display.to_string(),
+            member: inner,
+            bytes: data,
+        });
     }
 }
 
@@ -97,7 +121,8 @@ fn read_tar<R: Read>(display: &str, reader: R, out: &mut ReadInput) {
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
-            out.incomplete.get_or_insert(format!("`{display}`: not a readable tar archive: {e}"));
+            out.incomplete
+                .get_or_insert(format!("`{display}`: not a readable tar archive: {e}"));
             return;
         }
     };
@@ -105,7 +130,9 @@ fn read_tar<R: Read>(display: &str, reader: R, out: &mut ReadInput) {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                out.incomplete.get_or_insert(format!("`{display}`: tar archive is truncated or corrupt: {e}"));
+                out.incomplete.get_or_insert(format!(
+                    "`{display}`: tar archive is truncated or corrupt: {e}"
+                ));
                 return;
             }
         };
@@ -118,15 +145,22 @@ fn read_tar<R: Read>(display: &str, reader: R, out: &mut ReadInput) {
         };
         let member_display = format!("{display}!{member}");
         if entry.size() > MAX_MEMBER {
-            out.warnings.push(format!("`{member_display}`: skipped, larger than {MAX_MEMBER} bytes"));
+            out.warnings.push(format!(
+                "`{member_display}`: skipped, larger than {MAX_MEMBER} bytes"
+            ));
             continue;
         }
         let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
         if let Err(e) = entry.read_to_end(&mut bytes) {
-            out.incomplete.get_or_insert(format!("`{member_display}`: truncated archive member: {e}"));
+            out.incomplete
+                .get_or_insert(format!("`{member_display}`: truncated archive member: {e}"));
             return;
         }
-        out.files.push(InputFile { display: member_display, member, bytes });
+        out.files.push(InputFile {
+            display: member_display,
+            member,
+            bytes,
+        });
     }
 }
 
@@ -142,7 +176,8 @@ fn read_zip(display: &str, bytes: &[u8], out: &mut ReadInput) {
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                out.warnings.push(format!("`{display}`: zip member {i} unreadable: {e}"));
+                out.warnings
+                    .push(format!("`{display}`: zip member {i} unreadable: {e}"));
                 continue;
             }
         };
@@ -152,15 +187,22 @@ fn read_zip(display: &str, bytes: &[u8], out: &mut ReadInput) {
         let member = file.name().to_string();
         let member_display = format!("{display}!{member}");
         if file.size() > MAX_MEMBER {
-            out.warnings.push(format!("`{member_display}`: skipped, larger than {MAX_MEMBER} bytes"));
+            out.warnings.push(format!(
+                "`{member_display}`: skipped, larger than {MAX_MEMBER} bytes"
+            ));
             continue;
         }
         let mut data = Vec::new();
         if let Err(e) = (&mut file).take(MAX_MEMBER).read_to_end(&mut data) {
-            out.warnings.push(format!("`{member_display}`: unreadable zip member: {e}"));
+            out.warnings
+                .push(format!("`{member_display}`: unreadable zip member: {e}"));
             continue;
         }
-        out.files.push(InputFile { display: member_display, member, bytes: data });
+        out.files.push(InputFile {
+            display: member_display,
+            member,
+            bytes: data,
+        });
     }
 }
 
@@ -168,10 +210,19 @@ fn read_dir(root: &Path) -> Result<ReadInput, VulnError> {
     let mut paths = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| VulnError::Input { path: dir.clone(), source })?;
+        let entries = std::fs::read_dir(&dir).map_err(|source| VulnError::Input {
+            path: dir.clone(),
+            source,
+        })?;
         for entry in entries {
-            let entry = entry.map_err(|source| VulnError::Input { path: dir.clone(), source })?;
-            let file_type = entry.file_type().map_err(|source| VulnError::Input { path: entry.path(), source })?;
+            let entry = entry.map_err(|source| VulnError::Input {
+                path: dir.clone(),
+                source,
+            })?;
+            let file_type = entry.file_type().map_err(|source| VulnError::Input {
+                path: entry.path(),
+                source,
+            })?;
             if file_type.is_dir() {
                 stack.push(entry.path());
             } else if file_type.is_file() {
@@ -183,14 +234,25 @@ fn read_dir(root: &Path) -> Result<ReadInput, VulnError> {
     let mut out = ReadInput::default();
     let mut hasher = Sha256::new();
     for path in paths {
-        let member = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path).map_err(|source| VulnError::Input { path: path.clone(), source })?;
+        let member = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(&path).map_err(|source| VulnError::Input {
+            path: path.clone(),
+            source,
+        })?;
         hasher.update(member.as_bytes());
         hasher.update([0]);
         hasher.update(Sha256::digest(&bytes));
         // An archive inside a directory (the shared data layout) is read in place too.
         let lower = member.to_ascii_lowercase();
-        if lower.ends_with(".tar.zst") || lower.ends_with(".tar.gz") || lower.ends_with(".tgz") || lower.ends_with(".zip") {
+        if lower.ends_with(".tar.zst")
+            || lower.ends_with(".tar.gz")
+            || lower.ends_with(".tgz")
+            || lower.ends_with(".zip")
+        {
             let inner = read_bytes(&path.display().to_string(), &member, bytes);
             out.files.extend(inner.files);
             out.warnings.extend(inner.warnings);
@@ -198,7 +260,11 @@ fn read_dir(root: &Path) -> Result<ReadInput, VulnError> {
                 out.warnings.push(e);
             }
         } else {
-            out.files.push(InputFile { display: path.display().to_string(), member, bytes });
+            out.files.push(InputFile {
+                display: path.display().to_string(),
+                member,
+                bytes,
+            });
         }
     }
     out.checksum = hex::encode(hasher.finalize());
@@ -219,7 +285,9 @@ mod tests {
             header.set_size(data.len() as u64);
             header.set_mode(0o644);
             header.set_cksum();
-            builder.append_data(&mut header, format!("x/{i}.json"), data.as_bytes()).unwrap();
+            builder
+                .append_data(&mut header, format!("x/{i}.json"), data.as_bytes())
+                .unwrap();
         }
         let tar = builder.into_inner().unwrap();
         let zst = zstd::encode_all(tar.as_slice(), 3).unwrap();

@@ -62,7 +62,13 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn new(ids: Vec<String>, source: &str, precedence: u8, outcome: Outcome, status: AdvisoryStatus) -> Self {
+    fn new(
+        ids: Vec<String>,
+        source: &str,
+        precedence: u8,
+        outcome: Outcome,
+        status: AdvisoryStatus,
+    ) -> Self {
         Candidate {
             ids,
             source: source.to_string(),
@@ -102,7 +108,11 @@ pub fn match_sbom(store: &Store, sbom: &Sbom, options: &MatchOptions) -> MatchRe
     let mut m = Matcher {
         store,
         os: sbom.image.os.as_ref().and_then(distro_of_os),
-        by_purl: sbom.components.iter().map(|c| (c.purl.as_str(), c)).collect(),
+        by_purl: sbom
+            .components
+            .iter()
+            .map(|c| (c.purl.as_str(), c))
+            .collect(),
         owner_cache: HashMap::new(),
         warnings: Vec::new(),
     };
@@ -125,8 +135,14 @@ pub fn match_sbom(store: &Store, sbom: &Sbom, options: &MatchOptions) -> MatchRe
             }
         }
     }
-    for list in [&mut result.findings, &mut result.fixed, &mut result.suppressed] {
-        list.sort_by(|a, b| (&a.package, &a.version, &a.purl, &a.id).cmp(&(&b.package, &b.version, &b.purl, &b.id)));
+    for list in [
+        &mut result.findings,
+        &mut result.fixed,
+        &mut result.suppressed,
+    ] {
+        list.sort_by(|a, b| {
+            (&a.package, &a.version, &a.purl, &a.id).cmp(&(&b.package, &b.version, &b.purl, &b.id))
+        });
     }
     m.warnings.sort();
     m.warnings.dedup();
@@ -175,23 +191,47 @@ fn distro_of_component(os: Option<&Distro>, c: &Component) -> Option<Distro> {
         Distro::Debian(_) => c.ecosystem == Ecosystem::Deb,
     };
     if let Some(d) = os.filter(|d| fits(d)) {
+        // Wolfi and Chainguard images mix both repositories: the purl namespace says which.
+        if let Distro::Vendor(_) = d {
+            if c.purl.starts_with("pkg:apk/chainguard/") {
+                return Some(Distro::Vendor("chainguard"));
+            }
+            if c.purl.starts_with("pkg:apk/wolfi/") {
+                return Some(Distro::Vendor("wolfi"));
+            }
+        }
         return Some(d.clone());
     }
     let purl = packageurl::PackageUrl::from_str(&c.purl).ok()?;
-    let distro = purl.qualifiers().get("distro").map(|d| d.to_ascii_lowercase());
+    let distro = purl
+        .qualifiers()
+        .get("distro")
+        .map(|d| d.to_ascii_lowercase());
     let (id, version) = match distro.as_deref().and_then(|d| d.split_once('-')) {
         Some((id, v)) => (id.to_string(), Some(v.to_string())),
         None => (purl.namespace()?.to_ascii_lowercase(), None),
     };
-    let codename = version.as_deref().and_then(|v| debian_codename(v).map(str::to_string).or_else(|| Some(v.to_string())));
-    let d = distro_of_os(&OsInfo { id, version_id: version.clone(), version_codename: codename, pretty_name: None })?;
+    let codename = version.as_deref().and_then(|v| {
+        debian_codename(v)
+            .map(str::to_string)
+            .or_else(|| Some(v.to_string()))
+    });
+    let d = distro_of_os(&OsInfo {
+        id,
+        version_id: version.clone(),
+        version_codename: codename,
+        pretty_name: None,
+    })?;
     fits(&d).then_some(d)
 }
 
 /// Preferred-id order: CVE, GHSA, GO, PYSEC, RUSTSEC, CGA, anything else.
 fn id_rank(id: &str) -> u8 {
     const ORDER: [&str; 6] = ["CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "CGA-"];
-    ORDER.iter().position(|p| id.starts_with(p)).map_or(ORDER.len() as u8, |i| i as u8)
+    ORDER
+        .iter()
+        .position(|p| id.starts_with(p))
+        .map_or(ORDER.len() as u8, |i| i as u8)
 }
 
 impl Matcher<'_> {
@@ -226,7 +266,11 @@ impl Matcher<'_> {
 
     fn distro_candidates(&mut self, distro: &Distro, c: &Component) -> Vec<Candidate> {
         let origin = c.advisory_name().to_string();
-        let installed = c.origin_version.clone().filter(|_| c.ecosystem == Ecosystem::Deb).unwrap_or_else(|| c.version.clone());
+        let installed = c
+            .origin_version
+            .clone()
+            .filter(|_| c.ecosystem == Ecosystem::Deb)
+            .unwrap_or_else(|| c.version.clone());
         let mut out = Vec::new();
         match distro {
             Distro::Vendor(ns) => {
@@ -239,24 +283,46 @@ impl Matcher<'_> {
                     Err(e) => self.warn(format!("advisory lookup for `{origin}` failed: {e}")),
                 }
                 self.secdb_candidates(ns, &origin, &installed, &mut out);
-                let eco = if *ns == "wolfi" { "Wolfi" } else { "Chainguard" };
+                let eco = if *ns == "wolfi" {
+                    "Wolfi"
+                } else {
+                    "Chainguard"
+                };
                 self.osv_candidates(eco, &origin, &installed, Scheme::Apk, c, &mut out);
             }
             Distro::Alpine(branch) => {
                 self.secdb_candidates(&format!("alpine:{branch}"), &origin, &installed, &mut out);
-                self.osv_candidates(&format!("Alpine:v{branch}"), &origin, &installed, Scheme::Apk, c, &mut out);
+                self.osv_candidates(
+                    &format!("Alpine:v{branch}"),
+                    &origin,
+                    &installed,
+                    Scheme::Apk,
+                    c,
+                    &mut out,
+                );
             }
-            Distro::Debian(codename) => self.debian_candidates(codename, &origin, &installed, c, &mut out),
+            Distro::Debian(codename) => {
+                self.debian_candidates(codename, &origin, &installed, c, &mut out)
+            }
         }
         out
     }
 
-    fn advisory_candidate(&mut self, row: &AdvisoryRow, installed: &str, c: &Component) -> Candidate {
+    fn advisory_candidate(
+        &mut self,
+        row: &AdvisoryRow,
+        installed: &str,
+        c: &Component,
+    ) -> Candidate {
         let mut ids = vec![row.advisory_id.clone()];
         ids.extend(row.aliases.iter().cloned());
         let note = row.note.clone();
         let (outcome, status) = match row.current_event.as_str() {
-            "fixed" => match row.fixed_version.as_deref().map(|fv| (fv, compare(Scheme::Apk, installed, fv))) {
+            "fixed" => match row
+                .fixed_version
+                .as_deref()
+                .map(|fv| (fv, compare(Scheme::Apk, installed, fv)))
+            {
                 Some((_, Some(Ordering::Less))) => (Outcome::Open, AdvisoryStatus::Affected),
                 Some((_, Some(_))) => (Outcome::Fixed, AdvisoryStatus::Fixed),
                 Some((fv, None)) => {
@@ -283,7 +349,10 @@ impl Matcher<'_> {
             (None, n) => n.clone(),
         };
         if outcome == Outcome::Suppressed {
-            cand.suppressed = Some(format!("vendor advisory `{}`: not affected", row.advisory_id));
+            cand.suppressed = Some(format!(
+                "vendor advisory `{}`: not affected",
+                row.advisory_id
+            ));
         }
         cand.advisory = Some(AdvisoryRef {
             id: row.advisory_id.clone(),
@@ -295,7 +364,13 @@ impl Matcher<'_> {
         cand
     }
 
-    fn secdb_candidates(&mut self, ns: &str, origin: &str, installed: &str, out: &mut Vec<Candidate>) {
+    fn secdb_candidates(
+        &mut self,
+        ns: &str,
+        origin: &str,
+        installed: &str,
+        out: &mut Vec<Candidate>,
+    ) {
         let rows = match self.store.secdb_for(ns, origin) {
             Ok(r) => r,
             Err(e) => {
@@ -305,13 +380,31 @@ impl Matcher<'_> {
         };
         for row in rows {
             let mut cand = if row.fixed_version == "0" {
-                let mut c = Candidate::new(vec![row.vuln_id.clone()], &row.source, 2, Outcome::Suppressed, AdvisoryStatus::NotAffected);
+                let mut c = Candidate::new(
+                    vec![row.vuln_id.clone()],
+                    &row.source,
+                    2,
+                    Outcome::Suppressed,
+                    AdvisoryStatus::NotAffected,
+                );
                 c.suppressed = Some(format!("secdb `{ns}` lists `{origin}` as not affected"));
                 c
             } else {
                 match compare(Scheme::Apk, installed, &row.fixed_version) {
-                    Some(Ordering::Less) => Candidate::new(vec![row.vuln_id.clone()], &row.source, 2, Outcome::Open, AdvisoryStatus::Affected),
-                    Some(_) => Candidate::new(vec![row.vuln_id.clone()], &row.source, 2, Outcome::Fixed, AdvisoryStatus::Fixed),
+                    Some(Ordering::Less) => Candidate::new(
+                        vec![row.vuln_id.clone()],
+                        &row.source,
+                        2,
+                        Outcome::Open,
+                        AdvisoryStatus::Affected,
+                    ),
+                    Some(_) => Candidate::new(
+                        vec![row.vuln_id.clone()],
+                        &row.source,
+                        2,
+                        Outcome::Fixed,
+                        AdvisoryStatus::Fixed,
+                    ),
                     None => {
                         self.warn(format!("`{origin}` version `{installed}` is not comparable with secdb fixed version `{}`", row.fixed_version));
                         continue;
@@ -325,7 +418,14 @@ impl Matcher<'_> {
         }
     }
 
-    fn debian_candidates(&mut self, codename: &str, origin: &str, installed: &str, c: &Component, out: &mut Vec<Candidate>) {
+    fn debian_candidates(
+        &mut self,
+        codename: &str,
+        origin: &str,
+        installed: &str,
+        c: &Component,
+        out: &mut Vec<Candidate>,
+    ) {
         let rows = match self.store.debian_for(codename, origin) {
             Ok(r) => r,
             Err(e) => {
@@ -338,45 +438,89 @@ impl Matcher<'_> {
             let ids = vec![row.vuln_id.clone()];
             let mut cand = match (row.status.as_str(), row.fixed_version.as_deref()) {
                 ("resolved", Some("0")) => {
-                    let mut cand = Candidate::new(ids, &row.source, 2, Outcome::Suppressed, AdvisoryStatus::NotAffected);
-                    cand.suppressed = Some(format!("Debian tracker: `{origin}` in `{codename}` not affected"));
+                    let mut cand = Candidate::new(
+                        ids,
+                        &row.source,
+                        2,
+                        Outcome::Suppressed,
+                        AdvisoryStatus::NotAffected,
+                    );
+                    cand.suppressed = Some(format!(
+                        "Debian tracker: `{origin}` in `{codename}` not affected"
+                    ));
                     cand
                 }
                 ("resolved", Some(fv)) => match compare(Scheme::Deb, installed, fv) {
-                    Some(Ordering::Less) => Candidate::new(ids, &row.source, 2, Outcome::Open, AdvisoryStatus::Affected),
-                    Some(_) => Candidate::new(ids, &row.source, 2, Outcome::Fixed, AdvisoryStatus::Fixed),
+                    Some(Ordering::Less) => {
+                        Candidate::new(ids, &row.source, 2, Outcome::Open, AdvisoryStatus::Affected)
+                    }
+                    Some(_) => {
+                        Candidate::new(ids, &row.source, 2, Outcome::Fixed, AdvisoryStatus::Fixed)
+                    }
                     None => {
                         self.warn(format!("`{}` version `{installed}` is not comparable with Debian fixed version `{fv}`", c.name));
                         continue;
                     }
                 },
                 ("open", _) if urgency == "end-of-life" => {
-                    let mut cand = Candidate::new(ids, &row.source, 2, Outcome::Open, AdvisoryStatus::FixNotPlanned);
-                    cand.justification = Some(format!("`{codename}` is end-of-life in the Debian tracker"));
+                    let mut cand = Candidate::new(
+                        ids,
+                        &row.source,
+                        2,
+                        Outcome::Open,
+                        AdvisoryStatus::FixNotPlanned,
+                    );
+                    cand.justification =
+                        Some(format!("`{codename}` is end-of-life in the Debian tracker"));
                     cand
                 }
-                ("open", _) => Candidate::new(ids, &row.source, 2, Outcome::Open, AdvisoryStatus::Affected),
-                ("undetermined", _) => Candidate::new(ids, &row.source, 2, Outcome::Open, AdvisoryStatus::UnderInvestigation),
+                ("open", _) => {
+                    Candidate::new(ids, &row.source, 2, Outcome::Open, AdvisoryStatus::Affected)
+                }
+                ("undetermined", _) => Candidate::new(
+                    ids,
+                    &row.source,
+                    2,
+                    Outcome::Open,
+                    AdvisoryStatus::UnderInvestigation,
+                ),
                 _ => continue,
             };
             cand.fixed_version = row.fixed_version.clone().filter(|v| v != "0");
             let sev = Severity::parse_label(&urgency);
             if sev != Severity::Unknown {
-                cand.severity = Some((sev, SeveritySource { source: row.source.clone(), vector: None, score: None }));
+                cand.severity = Some((
+                    sev,
+                    SeveritySource {
+                        source: row.source.clone(),
+                        vector: None,
+                        score: None,
+                    },
+                ));
             }
             out.push(cand);
         }
     }
 
     fn language_candidates(&mut self, c: &Component) -> Vec<Candidate> {
-        let Some((eco, name)) = osv_key(c) else { return Vec::new() };
+        let Some((eco, name)) = osv_key(c) else {
+            return Vec::new();
+        };
         let scheme = Scheme::for_ecosystem(eco);
         let mut out = Vec::new();
         self.osv_candidates(eco, &name, &c.version, scheme, c, &mut out);
         out
     }
 
-    fn osv_candidates(&mut self, eco: &str, name: &str, installed: &str, scheme: Scheme, c: &Component, out: &mut Vec<Candidate>) {
+    fn osv_candidates(
+        &mut self,
+        eco: &str,
+        name: &str,
+        installed: &str,
+        scheme: Scheme,
+        c: &Component,
+        out: &mut Vec<Candidate>,
+    ) {
         let hits = match self.store.affected_for(eco, name) {
             Ok(h) => h,
             Err(e) => {
@@ -388,7 +532,13 @@ impl Matcher<'_> {
             let mut ids = vec![hit.vuln_id.clone()];
             ids.extend(hit.aliases.iter().cloned());
             if hit.not_affected {
-                let mut cand = Candidate::new(ids, &hit.source, 1, Outcome::Suppressed, AdvisoryStatus::NotAffected);
+                let mut cand = Candidate::new(
+                    ids,
+                    &hit.source,
+                    1,
+                    Outcome::Suppressed,
+                    AdvisoryStatus::NotAffected,
+                );
                 cand.suppressed = Some(format!("`{}` marks `{name}` as not affected", hit.vuln_id));
                 out.push(cand);
                 continue;
@@ -401,27 +551,50 @@ impl Matcher<'_> {
                     Some(true) => {
                         in_range = true;
                         if let Some(f) = fixed_after(scheme, range, installed) {
-                            if fixed.as_ref().is_none_or(|cur| compare(scheme, &f, cur) == Some(Ordering::Less)) {
+                            if fixed
+                                .as_ref()
+                                .is_none_or(|cur| compare(scheme, &f, cur) == Some(Ordering::Less))
+                            {
                                 fixed = Some(f);
                             }
                         }
                     }
                     Some(false) => {}
-                    None => self.warn(format!("`{}` version `{installed}` is not comparable with the ranges of `{}`", c.name, hit.vuln_id)),
+                    None => self.warn(format!(
+                        "`{}` version `{installed}` is not comparable with the ranges of `{}`",
+                        c.name, hit.vuln_id
+                    )),
                 }
             }
             if !(listed || in_range) {
                 continue;
             }
-            let mut cand = Candidate::new(ids, &hit.source, 1, Outcome::Open, AdvisoryStatus::Affected);
+            let mut cand =
+                Candidate::new(ids, &hit.source, 1, Outcome::Open, AdvisoryStatus::Affected);
             cand.fixed_version = fixed;
             if let Some(score) = hit.cvss_score {
                 cand.severity = Some((
                     Severity::from_score(score),
-                    SeveritySource { source: hit.source.clone(), vector: hit.cvss_vector.clone(), score: Some(score) },
+                    SeveritySource {
+                        source: hit.source.clone(),
+                        vector: hit.cvss_vector.clone(),
+                        score: Some(score),
+                    },
                 ));
-            } else if let Some(label) = hit.severity.as_deref().map(Severity::parse_label).filter(|s| *s != Severity::Unknown) {
-                cand.severity = Some((label, SeveritySource { source: hit.source.clone(), vector: None, score: None }));
+            } else if let Some(label) = hit
+                .severity
+                .as_deref()
+                .map(Severity::parse_label)
+                .filter(|s| *s != Severity::Unknown)
+            {
+                cand.severity = Some((
+                    label,
+                    SeveritySource {
+                        source: hit.source.clone(),
+                        vector: None,
+                        score: None,
+                    },
+                ));
             }
             out.push(cand);
         }
@@ -454,7 +627,10 @@ impl Matcher<'_> {
         let known_exploited = ids.iter().any(|i| self.store.is_known_exploited(i));
         let lead = &group[0];
         let fixed_version = lead.fixed_version.clone().or_else(|| {
-            group.iter().filter(|g| g.outcome == lead.outcome).find_map(|g| g.fixed_version.clone())
+            group
+                .iter()
+                .filter(|g| g.outcome == lead.outcome)
+                .find_map(|g| g.fixed_version.clone())
         });
         Finding {
             id,
@@ -475,11 +651,22 @@ impl Matcher<'_> {
     }
 
     /// CVE severity table first, then OSV CVSS, then database_specific, then distro urgency.
-    fn severity(&mut self, ids: &[String], group: &[Candidate]) -> (Severity, Option<SeveritySource>) {
+    fn severity(
+        &mut self,
+        ids: &[String],
+        group: &[Candidate],
+    ) -> (Severity, Option<SeveritySource>) {
         for cve in ids.iter().filter(|i| i.starts_with("CVE-")) {
             if let Ok(Some(row)) = self.store.cve_severity(cve) {
                 let sev = Severity::parse_label(&row.severity);
-                return (sev, Some(SeveritySource { source: row.source, vector: row.vector, score: row.score }));
+                return (
+                    sev,
+                    Some(SeveritySource {
+                        source: row.source,
+                        vector: row.vector,
+                        score: row.score,
+                    }),
+                );
             }
         }
         let from_feed = |with_vector: bool| {
@@ -497,7 +684,14 @@ impl Matcher<'_> {
         for id in ids {
             if let Ok(Some(hit)) = self.store.vulnerability(id) {
                 if let Some(score) = hit.cvss_score {
-                    return (Severity::from_score(score), Some(SeveritySource { source: hit.source, vector: hit.cvss_vector, score: Some(score) }));
+                    return (
+                        Severity::from_score(score),
+                        Some(SeveritySource {
+                            source: hit.source,
+                            vector: hit.cvss_vector,
+                            score: Some(score),
+                        }),
+                    );
                 }
             }
         }
@@ -523,7 +717,11 @@ impl Matcher<'_> {
                     let stub = Component {
                         name: owner.name.clone(),
                         version: owner.version.clone(),
-                        ecosystem: if owner.purl.starts_with("pkg:deb/") { Ecosystem::Deb } else { Ecosystem::Apk },
+                        ecosystem: if owner.purl.starts_with("pkg:deb/") {
+                            Ecosystem::Deb
+                        } else {
+                            Ecosystem::Apk
+                        },
                         purl: owner.purl.clone(),
                         layer: None,
                         locations: Vec::new(),
@@ -543,8 +741,12 @@ impl Matcher<'_> {
             };
             self.owner_cache.insert(key.clone(), cands);
         }
-        let Some(cands) = self.owner_cache.get(&key) else { return };
-        let ids: BTreeSet<&str> = std::iter::once(finding.id.as_str()).chain(finding.aliases.iter().map(String::as_str)).collect();
+        let Some(cands) = self.owner_cache.get(&key) else {
+            return;
+        };
+        let ids: BTreeSet<&str> = std::iter::once(finding.id.as_str())
+            .chain(finding.aliases.iter().map(String::as_str))
+            .collect();
         let Some(best) = cands
             .iter()
             .filter(|cand| cand.ids.iter().any(|i| ids.contains(i.as_str())))
@@ -556,8 +758,14 @@ impl Matcher<'_> {
         match best.outcome {
             Outcome::Suppressed => {
                 finding.status = AdvisoryStatus::NotAffected;
-                finding.justification = best.justification.clone().or_else(|| finding.justification.clone());
-                finding.suppressed = Some(format!("owner package `{owner_name}`: not affected ({})", best.source));
+                finding.justification = best
+                    .justification
+                    .clone()
+                    .or_else(|| finding.justification.clone());
+                finding.suppressed = Some(format!(
+                    "owner package `{owner_name}`: not affected ({})",
+                    best.source
+                ));
             }
             Outcome::Fixed => {
                 finding.suppressed = Some(format!(
@@ -570,7 +778,10 @@ impl Matcher<'_> {
                 // The vendor's state for the owner applies (pending upstream fix, …).
                 if best.precedence == 3 {
                     finding.status = best.status;
-                    finding.justification = best.justification.clone().or_else(|| finding.justification.clone());
+                    finding.justification = best
+                        .justification
+                        .clone()
+                        .or_else(|| finding.justification.clone());
                 }
             }
         }
@@ -620,7 +831,10 @@ fn group(candidates: Vec<Candidate>) -> Vec<Vec<Candidate>> {
         }
         groups.entry(root).or_default().push(cand);
     }
-    order.into_iter().filter_map(|r| groups.remove(&r)).collect()
+    order
+        .into_iter()
+        .filter_map(|r| groups.remove(&r))
+        .collect()
 }
 
 /// The OSV ecosystem and package key of a language component.
@@ -634,24 +848,54 @@ fn osv_key(c: &Component) -> Option<(&'static str, String)> {
     };
     match c.ecosystem {
         Ecosystem::Pypi => Some(("PyPI", normalize_pypi(&c.name))),
-        Ecosystem::Npm => Some(("npm", if c.name.is_empty() { from_purl("/")? } else { c.name.clone() })),
-        Ecosystem::Golang if c.name == "go" || c.name == "stdlib" => Some(("Go", "stdlib".to_string())),
-        Ecosystem::Golang => Some(("Go", if c.name.contains('/') { c.name.clone() } else { from_purl("/").unwrap_or_else(|| c.name.clone()) })),
+        Ecosystem::Npm => Some((
+            "npm",
+            if c.name.is_empty() {
+                from_purl("/")?
+            } else {
+                c.name.clone()
+            },
+        )),
+        Ecosystem::Golang if c.name == "go" || c.name == "stdlib" => {
+            Some(("Go", "stdlib".to_string()))
+        }
+        Ecosystem::Golang => Some((
+            "Go",
+            if c.name.contains('/') {
+                c.name.clone()
+            } else {
+                from_purl("/").unwrap_or_else(|| c.name.clone())
+            },
+        )),
         Ecosystem::Binary if c.name == "stdlib" => Some(("Go", "stdlib".to_string())),
-        Ecosystem::Maven => Some(("Maven", if c.name.contains(':') { c.name.clone() } else { from_purl(":").unwrap_or_else(|| c.name.clone()) })),
+        Ecosystem::Maven => Some((
+            "Maven",
+            if c.name.contains(':') {
+                c.name.clone()
+            } else {
+                from_purl(":").unwrap_or_else(|| c.name.clone())
+            },
+        )),
         Ecosystem::Cargo => Some(("crates.io", c.name.clone())),
         _ => None,
     }
 }
 
 fn same_version(listed: &str, installed: &str) -> bool {
-    let strip = |v: &str| v.trim().trim_start_matches("go").trim_start_matches('v').to_string();
+    let strip = |v: &str| {
+        v.trim()
+            .trim_start_matches("go")
+            .trim_start_matches('v')
+            .to_string()
+    };
     listed == installed || strip(listed) == strip(installed)
 }
 
 /// Apply the latest matching OpenVEX statement to a finding.
 fn apply_vex(mut finding: Finding, docs: &[VexDocument]) -> Finding {
-    let ids: BTreeSet<&str> = std::iter::once(finding.id.as_str()).chain(finding.aliases.iter().map(String::as_str)).collect();
+    let ids: BTreeSet<&str> = std::iter::once(finding.id.as_str())
+        .chain(finding.aliases.iter().map(String::as_str))
+        .collect();
     let mut best: Option<(&VexDocument, &crate::vex::VexStatement, usize)> = None;
     let mut position = 0usize;
     for doc in docs {
@@ -666,7 +910,10 @@ fn apply_vex(mut finding: Finding, docs: &[VexDocument]) -> Finding {
             let newer = match &best {
                 None => true,
                 Some((_, b, bpos)) => {
-                    let (t, bt) = (st.timestamp.as_deref().and_then(parse_time), b.timestamp.as_deref().and_then(parse_time));
+                    let (t, bt) = (
+                        st.timestamp.as_deref().and_then(parse_time),
+                        b.timestamp.as_deref().and_then(parse_time),
+                    );
                     (t, position) >= (bt, *bpos)
                 }
             };
@@ -675,11 +922,16 @@ fn apply_vex(mut finding: Finding, docs: &[VexDocument]) -> Finding {
             }
         }
     }
-    let Some((doc, st, _)) = best else { return finding };
+    let Some((doc, st, _)) = best else {
+        return finding;
+    };
     match st.status {
         VexStatus::NotAffected => {
             finding.status = AdvisoryStatus::NotAffected;
-            finding.justification = st.justification.clone().or_else(|| st.impact_statement.clone());
+            finding.justification = st
+                .justification
+                .clone()
+                .or_else(|| st.impact_statement.clone());
             finding.suppressed = Some(format!("OpenVEX `{}`: not affected", doc.id));
         }
         VexStatus::Fixed => {
@@ -711,24 +963,45 @@ mod tests {
 
     #[test]
     fn ids_prefer_cve() {
-        let mut ids = vec!["GHSA-x".to_string(), "PYSEC-1".to_string(), "CVE-2".to_string(), "CGA-3".to_string()];
+        let mut ids = ["GHSA-x", "PYSEC-1", "CVE-2", "CGA-3"];
         ids.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
         assert_eq!(ids[0], "CVE-2");
     }
 
     #[test]
     fn groups_by_alias() {
-        let c = |ids: &[&str]| Candidate::new(ids.iter().map(|s| s.to_string()).collect(), "s", 1, Outcome::Open, AdvisoryStatus::Affected);
-        let groups = group(vec![c(&["A", "B"]), c(&["C"]), c(&["B", "D"]), c(&["D", "E"])]);
+        let c = |ids: &[&str]| {
+            Candidate::new(
+                ids.iter().map(|s| s.to_string()).collect(),
+                "s",
+                1,
+                Outcome::Open,
+                AdvisoryStatus::Affected,
+            )
+        };
+        let groups = group(vec![
+            c(&["A", "B"]),
+            c(&["C"]),
+            c(&["B", "D"]),
+            c(&["D", "E"]),
+        ]);
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].len(), 3);
     }
 
     #[test]
     fn debian_codenames() {
-        let os = OsInfo { id: "debian".into(), version_id: Some("12".into()), ..OsInfo::default() };
+        let os = OsInfo {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            ..OsInfo::default()
+        };
         assert_eq!(distro_of_os(&os), Some(Distro::Debian("bookworm".into())));
-        let os = OsInfo { id: "alpine".into(), version_id: Some("3.15.4".into()), ..OsInfo::default() };
+        let os = OsInfo {
+            id: "alpine".into(),
+            version_id: Some("3.15.4".into()),
+            ..OsInfo::default()
+        };
         assert_eq!(distro_of_os(&os), Some(Distro::Alpine("3.15".into())));
     }
 }

@@ -4,23 +4,31 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use onus_inventory::{Component, Ecosystem, ImageInfo, OsInfo, Sbom, SourceInfo, Unknown, SBOM_SCHEMA};
+use onus_inventory::{
+    Component, Ecosystem, ImageInfo, OsInfo, Sbom, SourceInfo, Unknown, SBOM_SCHEMA,
+};
 use serde_json::Value;
 
 use crate::error::VulnError;
 
 /// Parse an SBOM in any supported format.
 pub fn read_sbom(bytes: &[u8]) -> Result<Sbom, VulnError> {
-    let err = |message: String| VulnError::Sbom { name: "input".to_string(), message };
+    let err = |message: String| VulnError::Sbom {
+        name: "input".to_string(),
+        message,
+    };
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| err(format!("not JSON: {e}")))?;
     let mut sbom = if doc.get("schema").and_then(Value::as_str) == Some(SBOM_SCHEMA) {
-        serde_json::from_value::<Sbom>(doc).map_err(|e| err(format!("invalid `{SBOM_SCHEMA}` document: {e}")))?
+        serde_json::from_value::<Sbom>(doc)
+            .map_err(|e| err(format!("invalid `{SBOM_SCHEMA}` document: {e}")))?
     } else if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         from_cyclonedx(&doc)
     } else if doc.get("spdxVersion").is_some() {
         from_spdx(&doc)
     } else {
-        return Err(err(format!("not an `{SBOM_SCHEMA}`, CycloneDX or SPDX JSON document")));
+        return Err(err(format!(
+            "not an `{SBOM_SCHEMA}`, CycloneDX or SPDX JSON document"
+        )));
     };
     if sbom.image.os.is_none() {
         sbom.image.os = os_from_components(&sbom.components);
@@ -32,7 +40,11 @@ pub fn read_sbom(bytes: &[u8]) -> Result<Sbom, VulnError> {
 fn empty_sbom(format: &str) -> Sbom {
     Sbom {
         schema: SBOM_SCHEMA.to_string(),
-        source: SourceInfo { scheme: "sbom".to_string(), location: format.to_string(), platform: None },
+        source: SourceInfo {
+            scheme: "sbom".to_string(),
+            location: format.to_string(),
+            platform: None,
+        },
         image: ImageInfo::default(),
         components: Vec::new(),
         unknowns: Vec::new(),
@@ -43,9 +55,19 @@ fn from_cyclonedx(doc: &Value) -> Sbom {
     let mut sbom = empty_sbom("cyclonedx");
     let mut stack: Vec<&Value> = Vec::new();
     stack.extend(doc.pointer("/metadata/component"));
-    stack.extend(doc.get("components").and_then(Value::as_array).into_iter().flatten());
+    stack.extend(
+        doc.get("components")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten(),
+    );
     while let Some(c) = stack.pop() {
-        stack.extend(c.get("components").and_then(Value::as_array).into_iter().flatten());
+        stack.extend(
+            c.get("components")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
         let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         if text("type") == "operating-system" {
             sbom.image.os.get_or_insert(OsInfo {
@@ -66,12 +88,24 @@ fn from_cyclonedx(doc: &Value) -> Sbom {
 
 fn from_spdx(doc: &Value) -> Sbom {
     let mut sbom = empty_sbom("spdx");
-    let packages: Vec<&Value> = doc.get("packages").and_then(Value::as_array).into_iter().flatten().collect();
-    let by_id: HashMap<&str, &Value> =
-        packages.iter().filter_map(|p| Some((p.get("SPDXID")?.as_str()?, *p))).collect();
+    let packages: Vec<&Value> = doc
+        .get("packages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    let by_id: HashMap<&str, &Value> = packages
+        .iter()
+        .filter_map(|p| Some((p.get("SPDXID")?.as_str()?, *p)))
+        .collect();
     // apko links each apk to the melange config it was built from: `<origin>.melange.yaml`.
     let mut origin_of: HashMap<&str, String> = HashMap::new();
-    for rel in doc.get("relationships").and_then(Value::as_array).into_iter().flatten() {
+    for rel in doc
+        .get("relationships")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if rel.get("relationshipType").and_then(Value::as_str) != Some("DESCRIBED_BY") {
             continue;
         }
@@ -81,7 +115,11 @@ fn from_spdx(doc: &Value) -> Sbom {
         ) else {
             continue;
         };
-        let name = by_id.get(to).and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or("");
+        let name = by_id
+            .get(to)
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if let Some(origin) = name.strip_suffix(".melange.yaml") {
             origin_of.insert(from, origin.to_string());
         }
@@ -121,9 +159,15 @@ fn push_purl(sbom: &mut Sbom, purl: &str, version: &str, found_by: &str, origin:
         }
         None => {
             // Image, layer and build-config purls (oci, github) are not packages to match.
-            let ty = purl.strip_prefix("pkg:").and_then(|r| r.split('/').next()).unwrap_or("");
+            let ty = purl
+                .strip_prefix("pkg:")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("");
             if !matches!(ty, "oci" | "github" | "docker") {
-                sbom.unknowns.push(Unknown { location: purl.to_string(), reason: "unsupported or invalid purl".to_string() });
+                sbom.unknowns.push(Unknown {
+                    location: purl.to_string(),
+                    reason: "unsupported or invalid purl".to_string(),
+                });
             }
         }
     }
@@ -131,7 +175,11 @@ fn push_purl(sbom: &mut Sbom, purl: &str, version: &str, found_by: &str, origin:
 
 /// Turn a purl back into a component: ecosystem from the type, the name as catalogers write it
 /// (Go module path, `@scope/name`, Maven artifact), origin from an `upstream` qualifier.
-pub(crate) fn component_from_purl(purl: &str, fallback_version: &str, found_by: &str) -> Option<Component> {
+pub(crate) fn component_from_purl(
+    purl: &str,
+    fallback_version: &str,
+    found_by: &str,
+) -> Option<Component> {
     let parsed = packageurl::PackageUrl::from_str(purl).ok()?;
     let ecosystem = match parsed.ty() {
         "apk" => Ecosystem::Apk,
@@ -147,7 +195,10 @@ pub(crate) fn component_from_purl(purl: &str, fallback_version: &str, found_by: 
         (Ecosystem::Golang | Ecosystem::Npm, Some(ns)) => format!("{ns}/{}", parsed.name()),
         _ => parsed.name().to_string(),
     };
-    let version = parsed.version().map(str::to_string).unwrap_or_else(|| fallback_version.to_string());
+    let version = parsed
+        .version()
+        .map(str::to_string)
+        .unwrap_or_else(|| fallback_version.to_string());
     let qualifier = |k: &str| parsed.qualifiers().get(k).map(|v| v.to_string());
     let mut metadata = std::collections::BTreeMap::new();
     if let Some(ns) = parsed.namespace().filter(|_| ecosystem.is_distro()) {
@@ -175,14 +226,21 @@ pub(crate) fn component_from_purl(purl: &str, fallback_version: &str, found_by: 
 
 /// Guess the OS from distro package purls (`pkg:apk/wolfi/…`, `?distro=alpine-3.15.4`).
 fn os_from_components(components: &[Component]) -> Option<OsInfo> {
-    components.iter().filter(|c| c.ecosystem.is_distro()).find_map(|c| {
-        let distro = c.metadata.get("distro");
-        let (id, version) = match distro.and_then(|d| d.split_once('-')) {
-            Some((id, v)) => (id.to_string(), Some(v.to_string())),
-            None => (c.metadata.get("purl_namespace")?.to_ascii_lowercase(), None),
-        };
-        (!id.is_empty() && id != "unknown").then(|| OsInfo { id, version_id: version, ..OsInfo::default() })
-    })
+    components
+        .iter()
+        .filter(|c| c.ecosystem.is_distro())
+        .find_map(|c| {
+            let distro = c.metadata.get("distro");
+            let (id, version) = match distro.and_then(|d| d.split_once('-')) {
+                Some((id, v)) => (id.to_string(), Some(v.to_string())),
+                None => (c.metadata.get("purl_namespace")?.to_ascii_lowercase(), None),
+            };
+            (!id.is_empty() && id != "unknown").then(|| OsInfo {
+                id,
+                version_id: version,
+                ..OsInfo::default()
+            })
+        })
 }
 
 #[cfg(test)]
@@ -193,8 +251,16 @@ mod tests {
     #[test]
     fn purls_to_components() {
         let go = component_from_purl("pkg:golang/golang.org/x/crypto@v0.1.0", "", "t");
-        assert_eq!(go.map(|c| (c.ecosystem, c.name)), Some((Ecosystem::Golang, "golang.org/x/crypto".to_string())));
-        let apk = component_from_purl("pkg:apk/wolfi/libcrypto3@3.1.4-r0?arch=x86_64&upstream=openssl&distro=wolfi-20230201", "", "t").unwrap();
+        assert_eq!(
+            go.map(|c| (c.ecosystem, c.name)),
+            Some((Ecosystem::Golang, "golang.org/x/crypto".to_string()))
+        );
+        let apk = component_from_purl(
+            "pkg:apk/wolfi/libcrypto3@3.1.4-r0?arch=x86_64&upstream=openssl&distro=wolfi-20230201",
+            "",
+            "t",
+        )
+        .unwrap();
         assert_eq!(apk.origin.as_deref(), Some("openssl"));
         assert_eq!(apk.arch.as_deref(), Some("x86_64"));
         let os = os_from_components(&[apk]);
@@ -208,14 +274,23 @@ mod tests {
             {"type":"library","name":"requests","version":"2.19.1","purl":"pkg:pypi/requests@2.19.1"}]}"#;
         let sbom = read_sbom(cdx).map_err(|e| e.to_string());
         assert_eq!(sbom.as_ref().map(|s| s.components.len()), Ok(1));
-        assert_eq!(sbom.ok().and_then(|s| s.image.os).map(|o| o.id), Some("debian".to_string()));
+        assert_eq!(
+            sbom.ok().and_then(|s| s.image.os).map(|o| o.id),
+            Some("debian".to_string())
+        );
         let spdx = br#"{"spdxVersion":"SPDX-2.3","packages":[
             {"SPDXID":"SPDXRef-a","name":"curl","versionInfo":"8.0-r0","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:apk/wolfi/curl@8.0-r0?arch=x86_64"}]},
             {"SPDXID":"SPDXRef-m","name":"curl-src.melange.yaml","versionInfo":"abc"}],
             "relationships":[{"spdxElementId":"SPDXRef-a","relationshipType":"DESCRIBED_BY","relatedSpdxElement":"SPDXRef-m"}]}"#;
         let sbom = read_sbom(spdx).map_err(|e| e.to_string());
-        let c = sbom.as_ref().ok().and_then(|s| s.components.first().cloned());
+        let c = sbom
+            .as_ref()
+            .ok()
+            .and_then(|s| s.components.first().cloned());
         assert_eq!(c.and_then(|c| c.origin), Some("curl-src".to_string()));
-        assert_eq!(sbom.ok().and_then(|s| s.image.os).map(|o| o.id), Some("wolfi".to_string()));
+        assert_eq!(
+            sbom.ok().and_then(|s| s.image.os).map(|o| o.id),
+            Some("wolfi".to_string())
+        );
     }
 }

@@ -43,9 +43,17 @@ pub struct StoreStatus {
 }
 
 /// Report `store`'s sources and age at `now`; `max_age` defaults to [`DEFAULT_MAX_AGE_DAYS`].
-pub fn status(store: &Store, now: DateTime<Utc>, max_age: Option<Duration>) -> Result<StoreStatus, VulnError> {
+pub fn status(
+    store: &Store,
+    now: DateTime<Utc>,
+    max_age: Option<Duration>,
+) -> Result<StoreStatus, VulnError> {
     let max_age = max_age.unwrap_or_else(|| Duration::days(DEFAULT_MAX_AGE_DAYS));
-    let age = |t: &Option<String>| t.as_deref().and_then(parse_time).map(|t| (now - t).num_seconds());
+    let age = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(parse_time)
+            .map(|t| (now - t).num_seconds())
+    };
     let built_at = store.meta("built_at")?;
     let age_seconds = age(&built_at);
     let sources = store

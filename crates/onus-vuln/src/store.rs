@@ -64,7 +64,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +90,9 @@ pub struct SourceRecord {
 
 /// Default store location: `<user cache dir>/onus/vuln.db`.
 pub fn default_store_path() -> Result<PathBuf, VulnError> {
-    dirs::cache_dir().map(|d| d.join("onus").join("vuln.db")).ok_or(VulnError::NoCacheDir)
+    dirs::cache_dir()
+        .map(|d| d.join("onus").join("vuln.db"))
+        .ok_or(VulnError::NoCacheDir)
 }
 
 impl Store {
@@ -105,7 +109,10 @@ impl Store {
     }
 
     fn open_with(path: &Path, flags: OpenFlags) -> Result<Store, VulnError> {
-        let open_err = |source| VulnError::Open { path: path.to_path_buf(), source };
+        let open_err = |source| VulnError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if !path.is_file() {
             return Err(open_err(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
@@ -114,7 +121,9 @@ impl Store {
         }
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         let found: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(open_err)?;
         if found.as_deref() != Some(STORE_SCHEMA) {
@@ -124,7 +133,11 @@ impl Store {
                 expected: STORE_SCHEMA.to_string(),
             });
         }
-        let mut store = Store { conn, path: path.to_path_buf(), kev: HashSet::new() };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            kev: HashSet::new(),
+        };
         store.kev = store.load_kev()?;
         Ok(store)
     }
@@ -135,13 +148,22 @@ impl Store {
     }
 
     fn query_err(&self) -> impl Fn(rusqlite::Error) -> VulnError + '_ {
-        move |source| VulnError::Query { path: self.path.clone(), source }
+        move |source| VulnError::Query {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     fn load_kev(&self) -> Result<HashSet<String>, VulnError> {
-        let mut stmt = self.conn.prepare("SELECT cve FROM kev").map_err(self.query_err())?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(self.query_err())?;
-        rows.collect::<Result<HashSet<_>, _>>().map_err(self.query_err())
+        let mut stmt = self
+            .conn
+            .prepare("SELECT cve FROM kev")
+            .map_err(self.query_err())?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(self.query_err())?;
+        rows.collect::<Result<HashSet<_>, _>>()
+            .map_err(self.query_err())
     }
 
     /// A `meta` value (`schema`, `built_at`).
@@ -176,13 +198,18 @@ impl Store {
                 })
             })
             .map_err(self.query_err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.query_err())
     }
 
     /// The raw endoflife.date `products.json` bytes, if a build included them.
     pub fn eol_products(&self) -> Result<Option<Vec<u8>>, VulnError> {
         self.conn
-            .query_row("SELECT raw FROM eol_products ORDER BY source LIMIT 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT raw FROM eol_products ORDER BY source LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(self.query_err())
     }
@@ -192,7 +219,11 @@ impl Store {
         self.kev.contains(cve)
     }
 
-    pub(crate) fn affected_for(&self, ecosystem: &str, package: &str) -> Result<Vec<AffectedHit>, VulnError> {
+    pub(crate) fn affected_for(
+        &self,
+        ecosystem: &str,
+        package: &str,
+    ) -> Result<Vec<AffectedHit>, VulnError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -213,17 +244,24 @@ impl Store {
                     ranges: serde_json::from_str(&ranges).unwrap_or_default(),
                     versions: serde_json::from_str(&versions).unwrap_or_default(),
                     not_affected: r.get::<_, i64>(4)? != 0,
-                    aliases: aliases.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+                    aliases: aliases
+                        .and_then(|a| serde_json::from_str(&a).ok())
+                        .unwrap_or_default(),
                     severity: r.get(6)?,
                     cvss_vector: r.get(7)?,
                     cvss_score: r.get(8)?,
                 })
             })
             .map_err(self.query_err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.query_err())
     }
 
-    pub(crate) fn advisories_for(&self, namespace: &str, package: &str) -> Result<Vec<AdvisoryRow>, VulnError> {
+    pub(crate) fn advisories_for(
+        &self,
+        namespace: &str,
+        package: &str,
+    ) -> Result<Vec<AdvisoryRow>, VulnError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -251,10 +289,15 @@ impl Store {
                 })
             })
             .map_err(self.query_err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.query_err())
     }
 
-    pub(crate) fn secdb_for(&self, namespace: &str, package: &str) -> Result<Vec<SecdbRow>, VulnError> {
+    pub(crate) fn secdb_for(
+        &self,
+        namespace: &str,
+        package: &str,
+    ) -> Result<Vec<SecdbRow>, VulnError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -273,10 +316,15 @@ impl Store {
                 })
             })
             .map_err(self.query_err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.query_err())
     }
 
-    pub(crate) fn debian_for(&self, release: &str, package: &str) -> Result<Vec<DebianRow>, VulnError> {
+    pub(crate) fn debian_for(
+        &self,
+        release: &str,
+        package: &str,
+    ) -> Result<Vec<DebianRow>, VulnError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -297,7 +345,8 @@ impl Store {
                 })
             })
             .map_err(self.query_err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.query_err())
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.query_err())
     }
 
     pub(crate) fn cve_severity(&self, cve: &str) -> Result<Option<CveSeverityRow>, VulnError> {
@@ -444,24 +493,42 @@ pub(crate) struct Writer {
 impl Writer {
     /// Create a fresh store at `path` (which must not exist) and begin the write transaction.
     pub fn create(path: &Path) -> Result<Writer, VulnError> {
-        let write_err = |source| VulnError::Write { path: path.to_path_buf(), source };
+        let write_err = |source| VulnError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
         let conn = Connection::open(path).map_err(write_err)?;
         // A temp file that is renamed only when complete needs no journal.
-        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;")
-            .map_err(write_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;",
+        )
+        .map_err(write_err)?;
         conn.execute_batch(SCHEMA_SQL).map_err(write_err)?;
         conn.execute_batch("BEGIN").map_err(write_err)?;
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [STORE_SCHEMA]).map_err(write_err)?;
-        Ok(Writer { conn, path: path.to_path_buf() })
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+            [STORE_SCHEMA],
+        )
+        .map_err(write_err)?;
+        Ok(Writer {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> VulnError + '_ {
-        move |source| VulnError::Write { path: self.path.clone(), source }
+        move |source| VulnError::Write {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     pub fn meta(&self, key: &str, value: &str) -> Result<(), VulnError> {
         self.conn
-            .execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", [key, value])
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                [key, value],
+            )
             .map(drop)
             .map_err(self.err())
     }
@@ -577,7 +644,9 @@ impl Writer {
 
     pub fn kev(&self, cve: &str, date_added: Option<&str>, source: &str) -> Result<(), VulnError> {
         self.conn
-            .prepare_cached("INSERT OR IGNORE INTO kev (cve, date_added, source) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT OR IGNORE INTO kev (cve, date_added, source) VALUES (?1, ?2, ?3)",
+            )
             .and_then(|mut s| s.execute(params![cve, date_added, source]))
             .map(drop)
             .map_err(self.err())
@@ -605,9 +674,15 @@ impl Writer {
 
     /// Create the indexes, commit, and close the file so it can be renamed.
     pub fn finish(self) -> Result<(), VulnError> {
-        let err = |source| VulnError::Write { path: self.path.clone(), source };
+        let err = |source| VulnError::Write {
+            path: self.path.clone(),
+            source,
+        };
         self.conn.execute_batch(INDEX_SQL).map_err(err)?;
         self.conn.execute_batch("COMMIT; ANALYZE;").map_err(err)?;
-        self.conn.close().map_err(|(_, source)| VulnError::Write { path: self.path.clone(), source })
+        self.conn.close().map_err(|(_, source)| VulnError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }

@@ -44,18 +44,29 @@ pub struct FeedSource {
 impl UpdateConfig {
     /// Parse a JSON config; `name` is used in errors.
     pub fn from_json(bytes: &[u8], name: &Path) -> Result<UpdateConfig, VulnError> {
-        serde_json::from_slice(bytes).map_err(|source| VulnError::Config { path: name.to_path_buf(), source })
+        serde_json::from_slice(bytes).map_err(|source| VulnError::Config {
+            path: name.to_path_buf(),
+            source,
+        })
     }
 
     /// Read and parse a JSON config file.
     pub fn load(path: &Path) -> Result<UpdateConfig, VulnError> {
-        let bytes = std::fs::read(path).map_err(|source| VulnError::ConfigRead { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| VulnError::ConfigRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_json(&bytes, path)
     }
 
     /// The public upstream feeds onus knows by default.
     pub fn upstream() -> UpdateConfig {
-        let feed = |url: &str, kind: FeedKind| FeedSource { url: url.to_string(), kind: Some(kind), sha256: None, namespace: None };
+        let feed = |url: &str, kind: FeedKind| FeedSource {
+            url: url.to_string(),
+            kind: Some(kind),
+            sha256: None,
+            namespace: None,
+        };
         UpdateConfig {
             sources: vec![
                 feed("https://packages.wolfi.dev/os/security.json", FeedKind::Secdb),
@@ -86,7 +97,12 @@ pub struct UpdateOptions {
 
 impl Default for UpdateOptions {
     fn default() -> Self {
-        UpdateOptions { offline: false, cache_dir: None, timeout: Duration::from_secs(60), build: BuildOptions::default() }
+        UpdateOptions {
+            offline: false,
+            cache_dir: None,
+            timeout: Duration::from_secs(60),
+            build: BuildOptions::default(),
+        }
     }
 }
 
@@ -101,7 +117,10 @@ pub fn update(
         return Err(VulnError::NoInputs);
     }
     let cache_dir = options.cache_dir.clone().unwrap_or_else(|| {
-        target.parent().map(|p| p.join("feeds")).unwrap_or_else(|| PathBuf::from("feeds"))
+        target
+            .parent()
+            .map(|p| p.join("feeds"))
+            .unwrap_or_else(|| PathBuf::from("feeds"))
     });
     // Previous ETags, so an unchanged feed is not downloaded again.
     let old_etags: Vec<String> = Store::open_readonly(target)
@@ -114,7 +133,10 @@ pub fn update(
         progress(&format!("fetching {}", feed.url));
         let (read, etag) = fetch(&agent, feed, &cache_dir, options.offline, &old_etags)?;
         if let Some(message) = &read.incomplete {
-            return Err(VulnError::FeedIncomplete { url: feed.url.clone(), message: message.clone() });
+            return Err(VulnError::FeedIncomplete {
+                url: feed.url.clone(),
+                message: message.clone(),
+            });
         }
         prepared.push(PreparedInput {
             provenance: feed.url.clone(),
@@ -135,12 +157,17 @@ fn fetch(
     old_etags: &[String],
 ) -> Result<(ReadInput, Option<String>), VulnError> {
     let url = feed.url.trim();
-    let fetch_err = |message: String| VulnError::Fetch { url: url.to_string(), message };
+    let fetch_err = |message: String| VulnError::Fetch {
+        url: url.to_string(),
+        message,
+    };
     if let Some(path) = url.strip_prefix("file://") {
         let path = PathBuf::from(percent_decode(path));
         if path.is_dir() {
             if feed.sha256.is_some() {
-                return Err(fetch_err("a sha256 cannot be checked for a directory".to_string()));
+                return Err(fetch_err(
+                    "a sha256 cannot be checked for a directory".to_string(),
+                ));
             }
             return Ok((read_input(&path)?, None));
         }
@@ -149,19 +176,27 @@ fn fetch(
         return Ok((read_bytes(url, &file_name(url), bytes), None));
     }
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(fetch_err("only https://, http:// and file:// URLs are supported".to_string()));
+        return Err(fetch_err(
+            "only https://, http:// and file:// URLs are supported".to_string(),
+        ));
     }
     let cached = cache_dir.join(cache_name(url));
     let etag_file = cached.with_extension("etag");
-    let cached_etag = std::fs::read_to_string(&etag_file).ok().map(|e| e.trim().to_string());
+    let cached_etag = std::fs::read_to_string(&etag_file)
+        .ok()
+        .map(|e| e.trim().to_string());
     if offline {
-        let bytes = std::fs::read(&cached).map_err(|_| fetch_err("offline and no cached copy".to_string()))?;
+        let bytes = std::fs::read(&cached)
+            .map_err(|_| fetch_err("offline and no cached copy".to_string()))?;
         verify(feed, &bytes)?;
         return Ok((read_bytes(url, &file_name(url), bytes), cached_etag));
     }
     let mut request = agent.get(url);
     // Only trust the cached copy for a conditional request if the store was built from it.
-    if let Some(etag) = cached_etag.as_ref().filter(|e| old_etags.contains(e) && cached.is_file()) {
+    if let Some(etag) = cached_etag
+        .as_ref()
+        .filter(|e| old_etags.contains(e) && cached.is_file())
+    {
         request = request.set("If-None-Match", etag);
     }
     let response = match request.call() {
@@ -170,12 +205,15 @@ fn fetch(
         Err(e) => return Err(fetch_err(e.to_string())),
     };
     if response.status() == 304 {
-        let bytes = std::fs::read(&cached).map_err(|e| fetch_err(format!("cached copy unreadable: {e}")))?;
+        let bytes = std::fs::read(&cached)
+            .map_err(|e| fetch_err(format!("cached copy unreadable: {e}")))?;
         verify(feed, &bytes)?;
         return Ok((read_bytes(url, &file_name(url), bytes), cached_etag));
     }
     let etag = response.header("ETag").map(str::to_string);
-    let expected_len: Option<u64> = response.header("Content-Length").and_then(|l| l.trim().parse().ok());
+    let expected_len: Option<u64> = response
+        .header("Content-Length")
+        .and_then(|l| l.trim().parse().ok());
     let mut bytes = Vec::new();
     response
         .into_reader()
@@ -183,7 +221,10 @@ fn fetch(
         .read_to_end(&mut bytes)
         .map_err(|e| fetch_err(format!("reading the response failed: {e}")))?;
     if let Some(len) = expected_len.filter(|l| *l != bytes.len() as u64) {
-        return Err(fetch_err(format!("response truncated: {} of {len} bytes", bytes.len())));
+        return Err(fetch_err(format!(
+            "response truncated: {} of {len} bytes",
+            bytes.len()
+        )));
     }
     verify(feed, &bytes)?;
     // Cache for conditional requests next time; a failure here only costs a re-download.
@@ -199,10 +240,16 @@ fn fetch(
 }
 
 fn verify(feed: &FeedSource, bytes: &[u8]) -> Result<(), VulnError> {
-    let Some(expected) = &feed.sha256 else { return Ok(()) };
+    let Some(expected) = &feed.sha256 else {
+        return Ok(());
+    };
     let actual = hex::encode(Sha256::digest(bytes));
     if !actual.eq_ignore_ascii_case(expected.trim()) {
-        return Err(VulnError::Checksum { url: feed.url.clone(), expected: expected.clone(), actual });
+        return Err(VulnError::Checksum {
+            url: feed.url.clone(),
+            expected: expected.clone(),
+            actual,
+        });
     }
     Ok(())
 }
@@ -214,7 +261,10 @@ fn file_name(url: &str) -> String {
 
 fn cache_name(url: &str) -> String {
     let hash = hex::encode(Sha256::digest(url.as_bytes()));
-    let name: String = file_name(url).chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let name: String = file_name(url)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
     format!("{}-{name}", &hash[..16])
 }
 
@@ -224,7 +274,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;

@@ -54,10 +54,18 @@ pub fn range_contains(scheme: Scheme, range: &Range, version: &str) -> Option<bo
         for req in &range.requirements {
             any |= requirement_matches(scheme, req, version)?;
         }
-        return Some(if range.kind == REQ_AFFECTED { any } else { !any });
+        return Some(if range.kind == REQ_AFFECTED {
+            any
+        } else {
+            !any
+        });
     }
     // Sort events by version (OSV says events need not be ordered); "0" sorts first.
-    let mut events: Vec<&RangeEvent> = range.events.iter().filter(|e| !matches!(e, RangeEvent::Limit(_))).collect();
+    let mut events: Vec<&RangeEvent> = range
+        .events
+        .iter()
+        .filter(|e| !matches!(e, RangeEvent::Limit(_)))
+        .collect();
     let mut failed = false;
     events.sort_by(|a, b| {
         let (va, vb) = (event_version(a), event_version(b));
@@ -83,9 +91,7 @@ pub fn range_contains(scheme: Scheme, range: &Range, version: &str) -> Option<bo
                 }
             }
             RangeEvent::Fixed(v) => {
-                if v != "0" && compare(scheme, version, v)? != Ordering::Less {
-                    affected = false;
-                } else if v == "0" {
+                if v == "0" || compare(scheme, version, v)? != Ordering::Less {
                     affected = false;
                 }
             }
@@ -106,7 +112,11 @@ pub fn fixed_after(scheme: Scheme, range: &Range, version: &str) -> Option<Strin
         .events
         .iter()
         .filter_map(|e| match e {
-            RangeEvent::Fixed(v) if v != "0" && compare(scheme, version, v) == Some(Ordering::Less) => Some(v),
+            RangeEvent::Fixed(v)
+                if v != "0" && compare(scheme, version, v) == Some(Ordering::Less) =>
+            {
+                Some(v)
+            }
             _ => None,
         })
         .min_by(|a, b| compare(scheme, a, b).unwrap_or(Ordering::Equal))
@@ -117,7 +127,10 @@ pub fn fixed_after(scheme: Scheme, range: &Range, version: &str) -> Option<Strin
 /// space- or comma-separated comparators (`>=1.2`, `< 2`, `^1.2.3`, `~1.2`, `1.x`, `1.2 - 1.4`).
 pub fn requirement_matches(scheme: Scheme, req: &str, version: &str) -> Option<bool> {
     for alternative in req.split("||") {
-        let raw: Vec<&str> = alternative.split([' ', ',']).filter(|t| !t.is_empty()).collect();
+        let raw: Vec<&str> = alternative
+            .split([' ', ','])
+            .filter(|t| !t.is_empty())
+            .collect();
         // Re-attach operators written apart from their version (`>= 1.2`).
         let mut tokens: Vec<String> = Vec::new();
         let mut pending = String::new();
@@ -132,15 +145,16 @@ pub fn requirement_matches(scheme: Scheme, req: &str, version: &str) -> Option<b
         let mut ok = true;
         let mut i = 0;
         while i < tokens.len() {
-            let satisfied = if tokens.get(i + 1).map(String::as_str) == Some("-") && i + 2 < tokens.len() {
-                let lo = comparator(scheme, &format!(">={}", tokens[i]), version)?;
-                let hi = comparator(scheme, &format!("<={}", tokens[i + 2]), version)?;
-                i += 3;
-                lo && hi
-            } else {
-                i += 1;
-                comparator(scheme, &tokens[i - 1], version)?
-            };
+            let satisfied =
+                if tokens.get(i + 1).map(String::as_str) == Some("-") && i + 2 < tokens.len() {
+                    let lo = comparator(scheme, &format!(">={}", tokens[i]), version)?;
+                    let hi = comparator(scheme, &format!("<={}", tokens[i + 2]), version)?;
+                    i += 3;
+                    lo && hi
+                } else {
+                    i += 1;
+                    comparator(scheme, &tokens[i - 1], version)?
+                };
             ok &= satisfied;
         }
         if ok {
@@ -151,7 +165,10 @@ pub fn requirement_matches(scheme: Scheme, req: &str, version: &str) -> Option<b
 }
 
 fn comparator(scheme: Scheme, token: &str, version: &str) -> Option<bool> {
-    let op_len = token.chars().take_while(|c| matches!(c, '<' | '>' | '=' | '^' | '~')).count();
+    let op_len = token
+        .chars()
+        .take_while(|c| matches!(c, '<' | '>' | '=' | '^' | '~'))
+        .count();
     let (op, v) = token.split_at(op_len);
     let v = v.trim_start_matches('v');
     if matches!(v, "" | "*" | "x" | "X") {
@@ -159,10 +176,20 @@ fn comparator(scheme: Scheme, token: &str, version: &str) -> Option<bool> {
     }
     let parts: Vec<&str> = v.split('.').collect();
     let wild = |p: &&str| matches!(*p, "x" | "X" | "*");
-    let given: Vec<u64> = parts.iter().take_while(|p| !wild(p)).map(|p| p.split(['-', '+']).next().unwrap_or(p).parse().ok()).collect::<Option<_>>().unwrap_or_default();
+    let given: Vec<u64> = parts
+        .iter()
+        .take_while(|p| !wild(p))
+        .map(|p| p.split(['-', '+']).next().unwrap_or(p).parse().ok())
+        .collect::<Option<_>>()
+        .unwrap_or_default();
     let partial = parts.iter().any(wild) || parts.len() < 3;
     let bump = |idx: usize| -> String {
-        let mut nums: Vec<u64> = given.iter().copied().chain(std::iter::repeat(0)).take(3).collect();
+        let mut nums: Vec<u64> = given
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(0))
+            .take(3)
+            .collect();
         if let Some(n) = nums.get_mut(idx) {
             *n += 1;
         }
@@ -171,18 +198,37 @@ fn comparator(scheme: Scheme, token: &str, version: &str) -> Option<bool> {
         }
         format!("{}.{}.{}-0", nums[0], nums[1], nums[2])
     };
-    let low: String = if partial { given.iter().copied().chain(std::iter::repeat(0)).take(3).map(|n| n.to_string()).collect::<Vec<_>>().join(".") } else { v.to_string() };
+    let low: String = if partial {
+        given
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(0))
+            .take(3)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(".")
+    } else {
+        v.to_string()
+    };
     let cmp = |x: &str| compare(scheme, version, x);
-    let in_range = |upper: String| -> Option<bool> { Some(cmp(&low)? != Ordering::Less && cmp(&upper)? == Ordering::Less) };
+    let in_range = |upper: String| -> Option<bool> {
+        Some(cmp(&low)? != Ordering::Less && cmp(&upper)? == Ordering::Less)
+    };
     match op {
         ">=" => Some(cmp(&low)? != Ordering::Less),
         ">" if partial && !given.is_empty() => Some(cmp(&bump(given.len() - 1))? != Ordering::Less),
         ">" => Some(cmp(&low)? == Ordering::Greater),
-        "<=" if partial && !given.is_empty() => Some(cmp(&bump(given.len() - 1))? == Ordering::Less),
+        "<=" if partial && !given.is_empty() => {
+            Some(cmp(&bump(given.len() - 1))? == Ordering::Less)
+        }
         "<=" => Some(cmp(&low)? != Ordering::Greater),
         "<" => Some(cmp(&low)? == Ordering::Less),
         "^" => {
-            let idx = given.iter().position(|n| *n != 0).unwrap_or(given.len().saturating_sub(1)).min(2);
+            let idx = given
+                .iter()
+                .position(|n| *n != 0)
+                .unwrap_or(given.len().saturating_sub(1))
+                .min(2);
             in_range(bump(idx))
         }
         "~" | "~>" => in_range(bump(if given.len() >= 2 { 1 } else { 0 })),
@@ -193,7 +239,10 @@ fn comparator(scheme: Scheme, token: &str, version: &str) -> Option<bool> {
 
 fn event_version(event: &RangeEvent) -> &str {
     match event {
-        RangeEvent::Introduced(v) | RangeEvent::Fixed(v) | RangeEvent::LastAffected(v) | RangeEvent::Limit(v) => v,
+        RangeEvent::Introduced(v)
+        | RangeEvent::Fixed(v)
+        | RangeEvent::LastAffected(v)
+        | RangeEvent::Limit(v) => v,
     }
 }
 
@@ -205,44 +254,102 @@ mod tests {
     fn ladder(scheme: Scheme, versions: &[&str]) {
         for (i, a) in versions.iter().enumerate() {
             for (j, b) in versions.iter().enumerate() {
-                assert_eq!(compare(scheme, a, b), Some(i.cmp(&j)), "{scheme:?}: {a} vs {b}");
+                assert_eq!(
+                    compare(scheme, a, b),
+                    Some(i.cmp(&j)),
+                    "{scheme:?}: {a} vs {b}"
+                );
             }
         }
     }
 
     #[test]
     fn apk_ladder() {
-        ladder(Scheme::Apk, &["1.0_alpha1-r0", "1.0_rc1-r0", "1.0-r0", "1.0-r1", "1.0_p1-r0", "1.0a-r0", "1.0.1-r0", "1.10-r0"]);
+        ladder(
+            Scheme::Apk,
+            &[
+                "1.0_alpha1-r0",
+                "1.0_rc1-r0",
+                "1.0-r0",
+                "1.0-r1",
+                "1.0_p1-r0",
+                "1.0a-r0",
+                "1.0.1-r0",
+                "1.10-r0",
+            ],
+        );
     }
 
     #[test]
     fn deb_ladder() {
-        ladder(Scheme::Deb, &["1.0~rc1-1", "1.0-1", "1.0-1+deb12u1", "1.0-2", "1.0.1-1", "1:0.9-1"]);
+        ladder(
+            Scheme::Deb,
+            &[
+                "1.0~rc1-1",
+                "1.0-1",
+                "1.0-1+deb12u1",
+                "1.0-2",
+                "1.0.1-1",
+                "1:0.9-1",
+            ],
+        );
     }
 
     #[test]
     fn pep440_ladder() {
-        ladder(Scheme::Pep440, &["1.0.dev1", "1.0a1", "1.0b2", "1.0rc1", "1.0", "1.0.post1", "1.1", "2.19.1", "2.20.0"]);
+        ladder(
+            Scheme::Pep440,
+            &[
+                "1.0.dev1",
+                "1.0a1",
+                "1.0b2",
+                "1.0rc1",
+                "1.0",
+                "1.0.post1",
+                "1.1",
+                "2.19.1",
+                "2.20.0",
+            ],
+        );
     }
 
     #[test]
     fn semver_ladder() {
-        ladder(Scheme::Go, &["v0.0.0-20211202192323-5770296d904e", "v0.0.1", "v1.0.0-rc.1", "v1.0.0", "v1.2.0", "v1.10.0"]);
+        ladder(
+            Scheme::Go,
+            &[
+                "v0.0.0-20211202192323-5770296d904e",
+                "v0.0.1",
+                "v1.0.0-rc.1",
+                "v1.0.0",
+                "v1.2.0",
+                "v1.10.0",
+            ],
+        );
     }
 
     #[test]
     fn ranges() {
         let r = Range {
             kind: "ECOSYSTEM".into(),
-            events: vec![RangeEvent::Introduced("0".into()), RangeEvent::Fixed("2.20.0".into())],
+            events: vec![
+                RangeEvent::Introduced("0".into()),
+                RangeEvent::Fixed("2.20.0".into()),
+            ],
             requirements: Vec::new(),
         };
         assert_eq!(range_contains(Scheme::Pep440, &r, "2.19.1"), Some(true));
         assert_eq!(range_contains(Scheme::Pep440, &r, "2.20.0"), Some(false));
-        assert_eq!(fixed_after(Scheme::Pep440, &r, "2.19.1").as_deref(), Some("2.20.0"));
+        assert_eq!(
+            fixed_after(Scheme::Pep440, &r, "2.19.1").as_deref(),
+            Some("2.20.0")
+        );
         let la = Range {
             kind: "SEMVER".into(),
-            events: vec![RangeEvent::Introduced("1.0.0".into()), RangeEvent::LastAffected("1.2.0".into())],
+            events: vec![
+                RangeEvent::Introduced("1.0.0".into()),
+                RangeEvent::LastAffected("1.2.0".into()),
+            ],
             requirements: Vec::new(),
         };
         assert_eq!(range_contains(Scheme::Semver, &la, "1.2.0"), Some(true));
@@ -264,8 +371,18 @@ mod tests {
         assert_eq!(m(">=1.0.0 <2.0.0", "2.0.0"), Some(false));
         assert_eq!(m("1.0.0 - 1.4.0", "1.4.0"), Some(true));
         assert_eq!(m("*", "3.0.0"), Some(true));
-        let unaffected = Range { kind: REQ_UNAFFECTED.into(), events: Vec::new(), requirements: vec![">= 0.9.1".into()] };
-        assert_eq!(range_contains(Scheme::Semver, &unaffected, "0.9.0"), Some(true));
-        assert_eq!(range_contains(Scheme::Semver, &unaffected, "0.9.1"), Some(false));
+        let unaffected = Range {
+            kind: REQ_UNAFFECTED.into(),
+            events: Vec::new(),
+            requirements: vec![">= 0.9.1".into()],
+        };
+        assert_eq!(
+            range_contains(Scheme::Semver, &unaffected, "0.9.0"),
+            Some(true)
+        );
+        assert_eq!(
+            range_contains(Scheme::Semver, &unaffected, "0.9.1"),
+            Some(false)
+        );
     }
 }

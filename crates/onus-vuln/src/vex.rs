@@ -42,11 +42,25 @@ pub struct VexDocument {
 /// Parse an OpenVEX JSON document; `name` is used in errors. Statements with an unknown status
 /// or no product are skipped (they would match nothing).
 pub fn parse_vex(bytes: &[u8], name: &str) -> Result<VexDocument, VulnError> {
-    let err = |message: String| VulnError::Vex { name: name.to_string(), message };
+    let err = |message: String| VulnError::Vex {
+        name: name.to_string(),
+        message,
+    };
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| err(e.to_string()))?;
-    let statements = doc.get("statements").and_then(Value::as_array).ok_or_else(|| err("no `statements` list".to_string()))?;
-    let doc_time = doc.get("timestamp").and_then(Value::as_str).map(str::to_string);
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
+    let statements = doc
+        .get("statements")
+        .and_then(Value::as_array)
+        .ok_or_else(|| err("no `statements` list".to_string()))?;
+    let doc_time = doc
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .filter(|s| !s.is_empty())
+    };
     let mut out = Vec::new();
     for s in statements {
         let status = match s.get("status").and_then(Value::as_str) {
@@ -62,15 +76,26 @@ pub fn parse_vex(bytes: &[u8], name: &str) -> Result<VexDocument, VulnError> {
             Some(v @ Value::Object(_)) => {
                 vulnerabilities.extend(text(v, "name"));
                 if let Some(aliases) = v.get("aliases").and_then(Value::as_array) {
-                    vulnerabilities.extend(aliases.iter().filter_map(Value::as_str).map(str::to_string));
+                    vulnerabilities
+                        .extend(aliases.iter().filter_map(Value::as_str).map(str::to_string));
                 }
             }
             _ => {}
         }
         let mut products = Vec::new();
-        for p in s.get("products").and_then(Value::as_array).into_iter().flatten() {
+        for p in s
+            .get("products")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             collect_product(p, &mut products);
-            for sub in p.get("subcomponents").and_then(Value::as_array).into_iter().flatten() {
+            for sub in p
+                .get("subcomponents")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 collect_product(sub, &mut products);
             }
         }
@@ -87,14 +112,21 @@ pub fn parse_vex(bytes: &[u8], name: &str) -> Result<VexDocument, VulnError> {
             timestamp: text(s, "timestamp").or_else(|| doc_time.clone()),
         });
     }
-    Ok(VexDocument { id: text(&doc, "@id").unwrap_or_else(|| name.to_string()), statements: out })
+    Ok(VexDocument {
+        id: text(&doc, "@id").unwrap_or_else(|| name.to_string()),
+        statements: out,
+    })
 }
 
 fn collect_product(p: &Value, out: &mut Vec<String>) {
     match p {
         Value::String(s) if s.starts_with("pkg:") => out.push(s.clone()),
         Value::Object(_) => {
-            if let Some(id) = p.get("@id").and_then(Value::as_str).filter(|s| s.starts_with("pkg:")) {
+            if let Some(id) = p
+                .get("@id")
+                .and_then(Value::as_str)
+                .filter(|s| s.starts_with("pkg:"))
+            {
                 out.push(id.to_string());
             }
             if let Some(purl) = p.pointer("/identifiers/purl").and_then(Value::as_str) {
@@ -109,7 +141,10 @@ fn collect_product(p: &Value, out: &mut Vec<String>) {
 /// version or qualifier in the VEX purl must match, absent ones match anything.
 pub(crate) fn purl_covers(vex: &str, component: &str) -> bool {
     use std::str::FromStr;
-    let (Ok(v), Ok(c)) = (packageurl::PackageUrl::from_str(vex), packageurl::PackageUrl::from_str(component)) else {
+    let (Ok(v), Ok(c)) = (
+        packageurl::PackageUrl::from_str(vex),
+        packageurl::PackageUrl::from_str(component),
+    ) else {
         return vex == component;
     };
     if v.ty() != c.ty() || v.name() != c.name() || v.namespace() != c.namespace() {
@@ -118,7 +153,9 @@ pub(crate) fn purl_covers(vex: &str, component: &str) -> bool {
     if v.version().is_some() && v.version() != c.version() {
         return false;
     }
-    v.qualifiers().iter().all(|(k, val)| c.qualifiers().get(k) == Some(val))
+    v.qualifiers()
+        .iter()
+        .all(|(k, val)| c.qualifiers().get(k) == Some(val))
 }
 
 #[cfg(test)]
@@ -138,9 +175,21 @@ mod tests {
         let Ok(parsed) = parsed else { return };
         assert_eq!(parsed.statements.len(), 1);
         assert_eq!(parsed.statements[0].status, VexStatus::NotAffected);
-        assert!(purl_covers("pkg:pypi/requests@2.19.1", "pkg:pypi/requests@2.19.1"));
-        assert!(purl_covers("pkg:apk/wolfi/curl", "pkg:apk/wolfi/curl@8.0-r0?arch=x86_64"));
-        assert!(!purl_covers("pkg:apk/wolfi/curl?arch=aarch64", "pkg:apk/wolfi/curl@8.0-r0?arch=x86_64"));
-        assert!(!purl_covers("pkg:pypi/requests@2.20.0", "pkg:pypi/requests@2.19.1"));
+        assert!(purl_covers(
+            "pkg:pypi/requests@2.19.1",
+            "pkg:pypi/requests@2.19.1"
+        ));
+        assert!(purl_covers(
+            "pkg:apk/wolfi/curl",
+            "pkg:apk/wolfi/curl@8.0-r0?arch=x86_64"
+        ));
+        assert!(!purl_covers(
+            "pkg:apk/wolfi/curl?arch=aarch64",
+            "pkg:apk/wolfi/curl@8.0-r0?arch=x86_64"
+        ));
+        assert!(!purl_covers(
+            "pkg:pypi/requests@2.20.0",
+            "pkg:pypi/requests@2.19.1"
+        ));
     }
 }

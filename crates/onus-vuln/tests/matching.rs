@@ -67,19 +67,49 @@ fn write(dir: &Path, rel: &str, content: &[u8]) {
 
 fn feeds(dir: &Path) {
     write(dir, "adv/app.advisories.yaml", ADVISORIES.as_bytes());
-    write(dir, "osv/GHSA-2222-3333-4444.json", osv("GHSA-2222-3333-4444", "CVE-2099-0001", "2.0").as_bytes());
-    write(dir, "osv/PYSEC-2099-2.json", osv("PYSEC-2099-2", "CVE-2099-0002", "2.0").as_bytes());
-    write(dir, "osv/PYSEC-2099-3.json", osv("PYSEC-2099-3", "CVE-2099-0003", "2.0").as_bytes());
-    write(dir, "osv/PYSEC-2099-4.json", osv("PYSEC-2099-4", "CVE-2099-0004", "2.0").as_bytes());
-    write(dir, "osv/PYSEC-2099-5.json", osv("PYSEC-2099-5", "CVE-2099-0005", "2.0").as_bytes());
+    write(
+        dir,
+        "osv/GHSA-2222-3333-4444.json",
+        osv("GHSA-2222-3333-4444", "CVE-2099-0001", "2.0").as_bytes(),
+    );
+    write(
+        dir,
+        "osv/PYSEC-2099-2.json",
+        osv("PYSEC-2099-2", "CVE-2099-0002", "2.0").as_bytes(),
+    );
+    write(
+        dir,
+        "osv/PYSEC-2099-3.json",
+        osv("PYSEC-2099-3", "CVE-2099-0003", "2.0").as_bytes(),
+    );
+    write(
+        dir,
+        "osv/PYSEC-2099-4.json",
+        osv("PYSEC-2099-4", "CVE-2099-0004", "2.0").as_bytes(),
+    );
+    write(
+        dir,
+        "osv/PYSEC-2099-5.json",
+        osv("PYSEC-2099-5", "CVE-2099-0005", "2.0").as_bytes(),
+    );
     write(dir, "sev/severity.csv", CSV.as_bytes());
-    write(dir, "kev/known_exploited_vulnerabilities.json", KEV.as_bytes());
+    write(
+        dir,
+        "kev/known_exploited_vulnerabilities.json",
+        KEV.as_bytes(),
+    );
 }
 
 fn store(dir: &Path) -> (Store, BuildSummary) {
     feeds(&dir.join("in"));
     let target = dir.join("db/vuln.db");
-    let summary = build(&target, &[BuildInput::new(dir.join("in"))], &BuildOptions::default(), &mut |_| {}).unwrap();
+    let summary = build(
+        &target,
+        &[BuildInput::new(dir.join("in"))],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
     (Store::open_readonly(&target).unwrap(), summary)
 }
 
@@ -89,18 +119,38 @@ fn owner_advisory_covers_language_findings() {
     let (store, _) = store(dir.path());
     let app = apk("wolfi", "app", "1.2.0-r1", None);
     let lib = owned(pypi("libx", "1.0"), &app);
-    let r = match_sbom(&store, &sbom(Some(("wolfi", "20230201", None)), vec![app.clone(), lib]), &MatchOptions::default());
-    let on = |list: &[Finding], pkg: &str, id: &str| list.iter().find(|f| f.package == pkg && f.id == id).cloned();
+    let r = match_sbom(
+        &store,
+        &sbom(Some(("wolfi", "20230201", None)), vec![app.clone(), lib]),
+        &MatchOptions::default(),
+    );
+    let on = |list: &[Finding], pkg: &str, id: &str| {
+        list.iter()
+            .find(|f| f.package == pkg && f.id == id)
+            .cloned()
+    };
 
     // Fixed in the owner at a version <= installed: suppressed on the language package.
     let f1 = on(&r.suppressed, "libx", "CVE-2099-0001").expect("suppressed by owner fix");
-    assert!(f1.suppressed.as_deref().unwrap().contains("owner package `app`"));
+    assert!(f1
+        .suppressed
+        .as_deref()
+        .unwrap()
+        .contains("owner package `app`"));
     assert!(f1.aliases.contains(&"GHSA-2222-3333-4444".to_string()));
     // Owner false positive: suppressed, justification kept.
     let f2 = on(&r.suppressed, "libx", "CVE-2099-0002").expect("suppressed by owner FP");
     assert_eq!(f2.status, AdvisoryStatus::NotAffected);
-    assert!(f2.justification.as_deref().unwrap().contains("vulnerable-code-not-in-execution-path"));
-    assert!(f2.justification.as_deref().unwrap().contains("never called"));
+    assert!(f2
+        .justification
+        .as_deref()
+        .unwrap()
+        .contains("vulnerable-code-not-in-execution-path"));
+    assert!(f2
+        .justification
+        .as_deref()
+        .unwrap()
+        .contains("never called"));
     // Owner pending-upstream-fix: reported with that status (current = latest timestamp,
     // file order breaking the tie: detection was written after pending-upstream-fix).
     let f3 = on(&r.findings, "libx", "CVE-2099-0003").expect("open");
@@ -109,7 +159,11 @@ fn owner_advisory_covers_language_findings() {
     // No owner advisory: an ordinary finding, with CVE-table severity and KEV.
     let f4 = on(&r.findings, "libx", "CVE-2099-0004").expect("open");
     assert_eq!(f4.status, AdvisoryStatus::Affected);
-    assert_eq!(f4.severity, Severity::Critical, "CNA 3.1 preferred over ADP");
+    assert_eq!(
+        f4.severity,
+        Severity::Critical,
+        "CNA 3.1 preferred over ADP"
+    );
     assert_eq!(f4.severity_source.as_ref().unwrap().source, "cve-severity");
     assert!(f4.known_exploited);
     let f5 = on(&r.findings, "libx", "CVE-2099-0005").expect("open");
@@ -117,18 +171,31 @@ fn owner_advisory_covers_language_findings() {
     assert!(f5.known_exploited, "KEV date from the severity table");
     // The distro package itself: fixed at its version, so only listed with show_fixed.
     assert!(on(&r.findings, "app", "CVE-2099-0001").is_none());
-    assert_eq!(on(&r.findings, "app", "CVE-2099-0003").map(|f| f.status), Some(AdvisoryStatus::UnderInvestigation));
-    assert_eq!(on(&r.suppressed, "app", "CVE-2099-0002").map(|f| f.status), Some(AdvisoryStatus::NotAffected));
+    assert_eq!(
+        on(&r.findings, "app", "CVE-2099-0003").map(|f| f.status),
+        Some(AdvisoryStatus::UnderInvestigation)
+    );
+    assert_eq!(
+        on(&r.suppressed, "app", "CVE-2099-0002").map(|f| f.status),
+        Some(AdvisoryStatus::NotAffected)
+    );
 
     // An older owner: the fix is not installed, the language finding stays open.
     let old = apk("wolfi", "app", "1.2.0-r0", None);
     let lib = owned(pypi("libx", "1.0"), &old);
-    let r = match_sbom(&store, &sbom(Some(("wolfi", "20230201", None)), vec![old, lib]), &MatchOptions::default());
+    let r = match_sbom(
+        &store,
+        &sbom(Some(("wolfi", "20230201", None)), vec![old, lib]),
+        &MatchOptions::default(),
+    );
     assert!(on(&r.findings, "libx", "CVE-2099-0001").is_some());
     let app_f = on(&r.findings, "app", "CVE-2099-0001").expect("app itself before the fix");
     assert_eq!(app_f.fixed_version.as_deref(), Some("1.2.0-r1"));
     assert_eq!(app_f.advisory.as_ref().unwrap().id, "CGA-2222-3333-4444");
-    assert_eq!(app_f.advisory.as_ref().unwrap().first_detection.as_deref(), Some("2024-01-01T00:00:00Z"));
+    assert_eq!(
+        app_f.advisory.as_ref().unwrap().first_detection.as_deref(),
+        Some("2024-01-01T00:00:00Z")
+    );
 }
 
 #[test]
@@ -148,12 +215,30 @@ fn openvex_statements_apply() {
     )
     .unwrap();
     let s = sbom(None, vec![pypi("libx", "1.0")]);
-    let r = match_sbom(&store, &s, &MatchOptions { show_fixed: false, vex: vec![vex] });
-    let f4 = r.suppressed.iter().find(|f| f.id == "CVE-2099-0004").expect("VEX not_affected");
-    assert_eq!(f4.justification.as_deref(), Some("vulnerable_code_not_present"));
+    let r = match_sbom(
+        &store,
+        &s,
+        &MatchOptions {
+            show_fixed: false,
+            vex: vec![vex],
+        },
+    );
+    let f4 = r
+        .suppressed
+        .iter()
+        .find(|f| f.id == "CVE-2099-0004")
+        .expect("VEX not_affected");
+    assert_eq!(
+        f4.justification.as_deref(),
+        Some("vulnerable_code_not_present")
+    );
     assert!(f4.sources.contains(&"openvex".to_string()));
     // The later statement wins over the older `fixed` one.
-    let f5 = r.findings.iter().find(|f| f.id == "CVE-2099-0005").expect("VEX affected");
+    let f5 = r
+        .findings
+        .iter()
+        .find(|f| f.id == "CVE-2099-0005")
+        .expect("VEX affected");
     assert_eq!(f5.justification.as_deref(), Some("upgrade to 2.0"));
 }
 
@@ -164,7 +249,10 @@ fn output_is_deterministic() {
     let (sa, _) = store(a.path());
     let (sb, _) = store(b.path());
     let app = apk("wolfi", "app", "1.0.0-r0", None);
-    let s = sbom(Some(("wolfi", "1", None)), vec![owned(pypi("libx", "1.0"), &app), app]);
+    let s = sbom(
+        Some(("wolfi", "1", None)),
+        vec![owned(pypi("libx", "1.0"), &app), app],
+    );
     let ra = serde_json::to_string(&match_sbom(&sa, &s, &MatchOptions::default())).unwrap();
     let rb = serde_json::to_string(&match_sbom(&sb, &s, &MatchOptions::default())).unwrap();
     assert_eq!(ra, rb);
@@ -181,16 +269,34 @@ fn bad_input_becomes_counted_warnings() {
         "osv/PYSEC-2099-9.json",
         br#"{"id":"PYSEC-2099-9","affected":[{"package":{"ecosystem":"PyPI","name":"y"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"not a version!"}]}]}]}"#,
     );
-    write(&input, "osv/PYSEC-2099-10.json", br#"{"id":"PYSEC-2099-10","withdrawn":"2099-01-01T00:00:00Z","affected":[]}"#);
-    write(&input, "adv/v3.advisories.yaml", b"schema-version: 3.0.0\npackage: {name: v3}\nadvisories: []\n");
-    write(&input, "adv/v1.advisories.yaml", b"package: {name: v1}\nsecfixes: {}\n");
-    write(&input, "adv/garbage.advisories.yaml", &[0xff, 0xfe, 0x00, 0x01]);
+    write(
+        &input,
+        "osv/PYSEC-2099-10.json",
+        br#"{"id":"PYSEC-2099-10","withdrawn":"2099-01-01T00:00:00Z","affected":[]}"#,
+    );
+    write(
+        &input,
+        "adv/v3.advisories.yaml",
+        b"schema-version: 3.0.0\npackage: {name: v3}\nadvisories: []\n",
+    );
+    write(
+        &input,
+        "adv/v1.advisories.yaml",
+        b"package: {name: v1}\nsecfixes: {}\n",
+    );
+    write(
+        &input,
+        "adv/garbage.advisories.yaml",
+        &[0xff, 0xfe, 0x00, 0x01],
+    );
     write(&input, "secdb/security.json", br#"{"reponame":"os","urlprefix":"https://packages.wolfi.dev","packages":[{"pkg":{"name":"z","secfixes":{"not-a-version":["CVE-1"],"1.0-r0":["CVE-2099-0009"]}}}]}"#);
     // A truncated archive: the members before the cut are kept, the source marked incomplete.
     let mut tar = tar::Builder::new(Vec::new());
     for i in 0..40 {
         // Large, varied members so the archive spans several zstd blocks.
-        let details: String = (0..2000).map(|n| format!("{:x}", (n * 7919 + i * 104_729) % 65_521)).collect();
+        let details: String = (0..2000)
+            .map(|n| format!("{:x}", (n * 7919 + i * 104_729) % 65_521))
+            .collect();
         let body = format!(
             r#"{{"id":"PYSEC-2098-{i}","details":"{details}","aliases":["CVE-2098-{i:04}"],"affected":[{{"package":{{"ecosystem":"PyPI","name":"t{i}"}},"versions":["1.0"]}}]}}"#
         );
@@ -198,16 +304,38 @@ fn bad_input_becomes_counted_warnings() {
         h.set_size(body.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
-        tar.append_data(&mut h, format!("vulns/x/PYSEC-2098-{i}.json"), body.as_bytes()).unwrap();
+        tar.append_data(
+            &mut h,
+            format!("vulns/x/PYSEC-2098-{i}.json"),
+            body.as_bytes(),
+        )
+        .unwrap();
     }
     let zst = zstd::encode_all(tar.into_inner().unwrap().as_slice(), 19).unwrap();
     let cut = dir.path().join("cut.tar.zst");
     std::fs::write(&cut, &zst[..zst.len() * 2 / 3]).unwrap();
 
     let target = dir.path().join("vuln.db");
-    let summary = build(&target, &[BuildInput::new(&input), BuildInput::new(&cut)], &BuildOptions::default(), &mut |_| {}).unwrap();
-    let src = |name: &str| summary.sources.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("source {name}: {summary:#?}"));
-    let all: Vec<&String> = summary.sources.iter().flat_map(|s| &s.warnings).chain(&summary.warnings).collect();
+    let summary = build(
+        &target,
+        &[BuildInput::new(&input), BuildInput::new(&cut)],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let src = |name: &str| {
+        summary
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("source {name}: {summary:#?}"))
+    };
+    let all: Vec<&String> = summary
+        .sources
+        .iter()
+        .flat_map(|s| &s.warnings)
+        .chain(&summary.warnings)
+        .collect();
     let has = |needle: &str| all.iter().any(|w| w.contains(needle));
     assert!(has("GO-2099-0001.json"), "{all:#?}");
     assert!(has("PYSEC-2099-9") && has("not a version!"), "{all:#?}");
@@ -216,16 +344,29 @@ fn bad_input_becomes_counted_warnings() {
     assert!(has("garbage.advisories.yaml"), "{all:#?}");
     assert!(has("not-a-version"), "{all:#?}");
     assert!(has("row 4"), "CSV row with the wrong field count: {all:#?}");
-    assert!(!has("PYSEC-2099-10"), "withdrawn records are skipped silently");
+    assert!(
+        !has("PYSEC-2099-10"),
+        "withdrawn records are skipped silently"
+    );
     assert_eq!(src("wolfi-advisories").records, 3);
     assert_eq!(src("secdb-wolfi").records, 1);
     assert!(src("osv-pypi").warning_count >= 2);
-    assert!(!src("osv-pypi").complete, "the truncated archive marks its source incomplete");
+    assert!(
+        !src("osv-pypi").complete,
+        "the truncated archive marks its source incomplete"
+    );
     let kept = src("osv-pypi").records;
-    assert!(kept > 5 && kept < 5 + 40, "prefix of the truncated archive kept: {kept}");
+    assert!(
+        kept > 5 && kept < 5 + 40,
+        "prefix of the truncated archive kept: {kept}"
+    );
     // The store still works.
     let store = Store::open_readonly(&target).unwrap();
-    let r = match_sbom(&store, &sbom(None, vec![pypi("libx", "1.0")]), &MatchOptions::default());
+    let r = match_sbom(
+        &store,
+        &sbom(None, vec![pypi("libx", "1.0")]),
+        &MatchOptions::default(),
+    );
     assert_eq!(r.findings.len(), 5);
 }
 
@@ -235,16 +376,28 @@ fn failed_build_keeps_the_previous_store() {
     let (_, first) = store(dir.path());
     let target = first.path.clone();
     let before = std::fs::read(&target).unwrap();
-    let missing = build(&target, &[BuildInput::new(dir.path().join("nope"))], &BuildOptions::default(), &mut |_| {});
+    let missing = build(
+        &target,
+        &[BuildInput::new(dir.path().join("nope"))],
+        &BuildOptions::default(),
+        &mut |_| {},
+    );
     assert!(matches!(missing, Err(VulnError::Input { .. })));
-    assert!(matches!(build(&target, &[], &BuildOptions::default(), &mut |_| {}), Err(VulnError::NoInputs)));
+    assert!(matches!(
+        build(&target, &[], &BuildOptions::default(), &mut |_| {}),
+        Err(VulnError::NoInputs)
+    ));
     assert_eq!(std::fs::read(&target).unwrap(), before);
     // A corrupt store file is refused, not half-read.
     let bogus = dir.path().join("bogus.db");
     std::fs::write(&bogus, b"not sqlite").unwrap();
     assert!(Store::open_readonly(&bogus).is_err());
     assert!(Store::open_readonly(&dir.path().join("absent.db")).is_err());
-    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -253,15 +406,28 @@ fn status_reports_age_with_injected_clock() {
     let dir = tempfile::tempdir().unwrap();
     feeds(&dir.path().join("in"));
     let target = dir.path().join("vuln.db");
-    let built = chrono::DateTime::parse_from_rfc3339("2099-03-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
-    build(&target, &[BuildInput::new(dir.path().join("in"))], &BuildOptions { now: Some(built) }, &mut |_| {}).unwrap();
+    let built = chrono::DateTime::parse_from_rfc3339("2099-03-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    build(
+        &target,
+        &[BuildInput::new(dir.path().join("in"))],
+        &BuildOptions { now: Some(built) },
+        &mut |_| {},
+    )
+    .unwrap();
     let store = Store::open_readonly(&target).unwrap();
     let fresh = status(&store, built + chrono::Duration::days(4), None).unwrap();
     assert!(!fresh.stale);
     assert_eq!(fresh.age_seconds, Some(4 * 86_400));
     let old = status(&store, built + chrono::Duration::days(6), None).unwrap();
     assert!(old.stale);
-    let custom = status(&store, built + chrono::Duration::days(6), Some(chrono::Duration::days(7))).unwrap();
+    let custom = status(
+        &store,
+        built + chrono::Duration::days(6),
+        Some(chrono::Duration::days(7)),
+    )
+    .unwrap();
     assert!(!custom.stale);
     let kev = fresh.sources.iter().find(|s| s.name == "cisa-kev").unwrap();
     assert_eq!(kev.records, 1);

@@ -29,7 +29,12 @@ fn store_path() -> Option<PathBuf> {
                 data.display(),
                 start.elapsed(),
                 summary.store_bytes,
-                summary.sources.iter().map(|s| format!("{}={}/{}w", s.name, s.records, s.warning_count)).collect::<Vec<_>>().join(", ")
+                summary
+                    .sources
+                    .iter()
+                    .map(|s| format!("{}={}/{}w", s.name, s.records, s.warning_count))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             for s in &summary.sources {
                 for w in s.warnings.iter().take(5) {
@@ -49,7 +54,9 @@ fn open() -> Option<Store> {
 }
 
 fn ids(f: &Finding) -> Vec<&str> {
-    std::iter::once(f.id.as_str()).chain(f.aliases.iter().map(String::as_str)).collect()
+    std::iter::once(f.id.as_str())
+        .chain(f.aliases.iter().map(String::as_str))
+        .collect()
 }
 
 #[test]
@@ -57,7 +64,13 @@ fn builds_every_feed_from_shared_data() {
     let Some(path) = store_path() else { return };
     let store = Store::open_readonly(&path).unwrap();
     let sources = store.sources().unwrap();
-    let count = |name: &str| sources.iter().find(|s| s.name == name).map(|s| s.records).unwrap_or(0);
+    let count = |name: &str| {
+        sources
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.records)
+            .unwrap_or(0)
+    };
     // 30,030 real advisories plus one in each of the two advisory-schema fixtures.
     assert_eq!(count("wolfi-advisories"), 30_032);
     assert!(count("osv-pypi") >= 2_600, "osv-pypi {}", count("osv-pypi"));
@@ -65,19 +78,39 @@ fn builds_every_feed_from_shared_data() {
     assert_eq!(count("cisa-kev"), 1_404);
     assert_eq!(count("endoflife"), 464);
     assert!(count("cve-severity") >= 50_000);
-    assert!(count("secdb-wolfi") > 0 && count("secdb-chainguard") > 0 && count("secdb-alpine-3.15") > 0);
+    assert!(
+        count("secdb-wolfi") > 0 && count("secdb-chainguard") > 0 && count("secdb-alpine-3.15") > 0
+    );
     assert!(count("debian-tracker") > 0);
     assert!(count("rustsec") >= 1_100);
     assert!(count("nodejs-security-wg") >= 600);
-    assert!(store.eol_products().unwrap().is_some_and(|raw| raw.len() > 1_000_000));
-    let st = status(&store, chrono::DateTime::parse_from_rfc3339("2099-01-01T00:00:00Z").unwrap().into(), None).unwrap();
+    assert!(store
+        .eol_products()
+        .unwrap()
+        .is_some_and(|raw| raw.len() > 1_000_000));
+    let st = status(
+        &store,
+        chrono::DateTime::parse_from_rfc3339("2099-01-01T00:00:00Z")
+            .unwrap()
+            .into(),
+        None,
+    )
+    .unwrap();
     assert!(st.stale, "a store from 2026 data is stale in 2099");
-    assert!(st.sources.iter().all(|s| !s.provenance.is_empty() && s.checksum.is_some()));
+    assert!(st
+        .sources
+        .iter()
+        .all(|s| !s.provenance.is_empty() && s.checksum.is_some()));
 }
 
 /// Pick an advisory of the store by its current event (deterministically).
-fn advisory_with(path: &PathBuf, event: &str) -> (String, String, Vec<String>, Option<String>, Option<String>) {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+fn advisory_with(
+    path: &PathBuf,
+    event: &str,
+) -> (String, String, Vec<String>, Option<String>, Option<String>) {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     conn.query_row(
         "SELECT package, advisory_id, aliases, fixed_version, justification FROM distro_advisories
          WHERE namespace = 'wolfi' AND current_event = ?1 AND package NOT IN (SELECT package FROM secdb)
@@ -97,21 +130,59 @@ fn wolfi_fixed_advisory_matches_only_before_the_fix() {
     let store = open().unwrap();
     let (package, id, aliases, fixed, _) = advisory_with(&path, "fixed");
     let fixed = fixed.unwrap();
-    let before = sbom(Some(("wolfi", "20230201", None)), vec![apk("wolfi", &format!("{package}-sub"), "0.0.1-r0", Some(&package))]);
+    let before = sbom(
+        Some(("wolfi", "20230201", None)),
+        vec![apk(
+            "wolfi",
+            &format!("{package}-sub"),
+            "0.0.1-r0",
+            Some(&package),
+        )],
+    );
     let r = match_sbom(&store, &before, &MatchOptions::default());
-    let hit = r.findings.iter().find(|f| ids(f).contains(&id.as_str())).expect("advisory matched before its fix");
+    let hit = r
+        .findings
+        .iter()
+        .find(|f| ids(f).contains(&id.as_str()))
+        .expect("advisory matched before its fix");
     assert_eq!(hit.status, AdvisoryStatus::Affected);
     assert_eq!(hit.fixed_version.as_deref(), Some(fixed.as_str()));
-    assert!(aliases.iter().all(|a| ids(hit).contains(&a.as_str())), "aliases collapsed into one finding");
-    assert_eq!(hit.advisory.as_ref().map(|a| a.id.as_str()), Some(id.as_str()));
+    assert!(
+        aliases.iter().all(|a| ids(hit).contains(&a.as_str())),
+        "aliases collapsed into one finding"
+    );
+    assert_eq!(
+        hit.advisory.as_ref().map(|a| a.id.as_str()),
+        Some(id.as_str())
+    );
     if aliases.iter().any(|a| a.starts_with("CVE-")) {
-        assert!(hit.id.starts_with("CVE-"), "CVE preferred as id: {}", hit.id);
+        assert!(
+            hit.id.starts_with("CVE-"),
+            "CVE preferred as id: {}",
+            hit.id
+        );
     }
 
-    let at = sbom(Some(("wolfi", "20230201", None)), vec![apk("wolfi", &package, &fixed, None)]);
-    let r = match_sbom(&store, &at, &MatchOptions { show_fixed: true, ..MatchOptions::default() });
-    assert!(!r.findings.iter().any(|f| ids(f).contains(&id.as_str())), "not a finding at the fixed version");
-    assert!(r.fixed.iter().any(|f| ids(f).contains(&id.as_str())), "listed with show_fixed");
+    let at = sbom(
+        Some(("wolfi", "20230201", None)),
+        vec![apk("wolfi", &package, &fixed, None)],
+    );
+    let r = match_sbom(
+        &store,
+        &at,
+        &MatchOptions {
+            show_fixed: true,
+            ..MatchOptions::default()
+        },
+    );
+    assert!(
+        !r.findings.iter().any(|f| ids(f).contains(&id.as_str())),
+        "not a finding at the fixed version"
+    );
+    assert!(
+        r.fixed.iter().any(|f| ids(f).contains(&id.as_str())),
+        "listed with show_fixed"
+    );
     let r = match_sbom(&store, &at, &MatchOptions::default());
     assert!(r.fixed.is_empty());
 }
@@ -121,13 +192,24 @@ fn wolfi_false_positive_is_suppressed_with_justification() {
     let Some(path) = store_path() else { return };
     let store = open().unwrap();
     let (package, id, _, _, justification) = advisory_with(&path, "false-positive-determination");
-    let s = sbom(Some(("wolfi", "20230201", None)), vec![apk("wolfi", &package, "0.0.1-r0", None)]);
+    let s = sbom(
+        Some(("wolfi", "20230201", None)),
+        vec![apk("wolfi", &package, "0.0.1-r0", None)],
+    );
     let r = match_sbom(&store, &s, &MatchOptions::default());
     assert!(!r.findings.iter().any(|f| ids(f).contains(&id.as_str())));
-    let sup = r.suppressed.iter().find(|f| ids(f).contains(&id.as_str())).expect("suppressed");
+    let sup = r
+        .suppressed
+        .iter()
+        .find(|f| ids(f).contains(&id.as_str()))
+        .expect("suppressed");
     assert_eq!(sup.status, AdvisoryStatus::NotAffected);
     let j = justification.unwrap();
-    assert!(sup.justification.as_deref().unwrap().starts_with(&j), "{:?} vs {j}", sup.justification);
+    assert!(
+        sup.justification.as_deref().unwrap().starts_with(&j),
+        "{:?} vs {j}",
+        sup.justification
+    );
 }
 
 #[test]
@@ -135,23 +217,47 @@ fn wolfi_pending_upstream_fix_is_reported_as_such() {
     let Some(path) = store_path() else { return };
     let store = open().unwrap();
     let (package, id, _, _, _) = advisory_with(&path, "pending-upstream-fix");
-    let s = sbom(Some(("wolfi", "20230201", None)), vec![apk("wolfi", &package, "999.0.0-r0", None)]);
+    let s = sbom(
+        Some(("wolfi", "20230201", None)),
+        vec![apk("wolfi", &package, "999.0.0-r0", None)],
+    );
     let r = match_sbom(&store, &s, &MatchOptions::default());
-    let f = r.findings.iter().find(|f| ids(f).contains(&id.as_str())).expect("reported");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| ids(f).contains(&id.as_str()))
+        .expect("reported");
     assert_eq!(f.status, AdvisoryStatus::PendingUpstreamFix);
-    assert!(f.justification.as_deref().is_some_and(|n| !n.is_empty()), "note kept");
-    assert_eq!(f.advisory.as_ref().map(|a| a.current_event.as_str()), Some("pending-upstream-fix"));
+    assert!(
+        f.justification.as_deref().is_some_and(|n| !n.is_empty()),
+        "note kept"
+    );
+    assert_eq!(
+        f.advisory.as_ref().map(|a| a.current_event.as_str()),
+        Some("pending-upstream-fix")
+    );
 }
 
 #[test]
 fn pypi_requests_and_urllib3_known_cves() {
     let Some(store) = open() else { return };
-    let s = sbom(None, vec![pypi("requests", "2.19.1"), pypi("urllib3", "1.24.1")]);
+    let s = sbom(
+        None,
+        vec![pypi("requests", "2.19.1"), pypi("urllib3", "1.24.1")],
+    );
     let r = match_sbom(&store, &s, &MatchOptions::default());
-    let find = |pkg: &str, cve: &str| r.findings.iter().find(|f| f.package == pkg && ids(f).contains(&cve)).cloned();
+    let find = |pkg: &str, cve: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.package == pkg && ids(f).contains(&cve))
+            .cloned()
+    };
     let req = find("requests", "CVE-2018-18074").expect("CVE-2018-18074 on requests 2.19.1");
     assert_eq!(req.id, "CVE-2018-18074");
-    assert!(req.aliases.contains(&"PYSEC-2018-28".to_string()) && req.aliases.contains(&"GHSA-x84v-xcm2-53pg".to_string()));
+    assert!(
+        req.aliases.contains(&"PYSEC-2018-28".to_string())
+            && req.aliases.contains(&"GHSA-x84v-xcm2-53pg".to_string())
+    );
     assert_eq!(req.fixed_version.as_deref(), Some("2.20.0"));
     // Neither the CVE table (mostly 2023+) nor the PyPA records score these three CVEs.
     assert_eq!(req.severity, Severity::Unknown);
@@ -159,8 +265,19 @@ fn pypi_requests_and_urllib3_known_cves() {
         find("urllib3", cve).unwrap_or_else(|| panic!("{cve} on urllib3 1.24.1"));
     }
     // Later urllib3 CVEs are scored (CVE table or the PyPA record's CVSS vector).
-    let scored: Vec<_> = r.findings.iter().filter(|f| f.package == "urllib3" && f.severity != Severity::Unknown).collect();
-    assert!(scored.len() >= 2, "{:?}", r.findings.iter().map(|f| (&f.id, f.severity)).collect::<Vec<_>>());
+    let scored: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.package == "urllib3" && f.severity != Severity::Unknown)
+        .collect();
+    assert!(
+        scored.len() >= 2,
+        "{:?}",
+        r.findings
+            .iter()
+            .map(|f| (&f.id, f.severity))
+            .collect::<Vec<_>>()
+    );
     assert!(scored.iter().all(|f| f.severity_source.is_some()));
     // One finding per vulnerability: no duplicate ids per component.
     let mut keys: Vec<_> = r.findings.iter().map(|f| (&f.purl, &f.id)).collect();
@@ -169,21 +286,41 @@ fn pypi_requests_and_urllib3_known_cves() {
     assert_eq!(keys.len(), n);
     // Name normalisation (PEP 503).
     let s = sbom(None, vec![pypi("Requests", "2.19.1")]);
-    assert!(match_sbom(&store, &s, &MatchOptions::default()).findings.iter().any(|f| f.id == "CVE-2018-18074"));
+    assert!(match_sbom(&store, &s, &MatchOptions::default())
+        .findings
+        .iter()
+        .any(|f| f.id == "CVE-2018-18074"));
     // A fixed version does not match.
     let s = sbom(None, vec![pypi("requests", "2.20.0")]);
-    assert!(!match_sbom(&store, &s, &MatchOptions::default()).findings.iter().any(|f| f.id == "CVE-2018-18074"));
+    assert!(!match_sbom(&store, &s, &MatchOptions::default())
+        .findings
+        .iter()
+        .any(|f| f.id == "CVE-2018-18074"));
 }
 
 #[test]
 fn go_old_x_crypto_matches() {
     let Some(store) = open() else { return };
-    let c = component(Ecosystem::Golang, "golang.org/x/crypto", "v0.0.0-20210921155107-089bfa567519", "pkg:golang/golang.org/x/crypto@v0.0.0-20210921155107-089bfa567519");
+    let c = component(
+        Ecosystem::Golang,
+        "golang.org/x/crypto",
+        "v0.0.0-20210921155107-089bfa567519",
+        "pkg:golang/golang.org/x/crypto@v0.0.0-20210921155107-089bfa567519",
+    );
     let r = match_sbom(&store, &sbom(None, vec![c]), &MatchOptions::default());
-    let f = r.findings.iter().find(|f| ids(f).contains(&"GO-2022-0968")).expect("GO-2022-0968");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| ids(f).contains(&"GO-2022-0968"))
+        .expect("GO-2022-0968");
     assert_eq!(f.id, "CVE-2021-43565");
     assert!(f.aliases.contains(&"GHSA-gwc9-m7rh-j2ww".to_string()));
-    let new = component(Ecosystem::Golang, "golang.org/x/crypto", "v0.31.0", "pkg:golang/golang.org/x/crypto@v0.31.0");
+    let new = component(
+        Ecosystem::Golang,
+        "golang.org/x/crypto",
+        "v0.31.0",
+        "pkg:golang/golang.org/x/crypto@v0.31.0",
+    );
     let r = match_sbom(&store, &sbom(None, vec![new]), &MatchOptions::default());
     assert!(!r.findings.iter().any(|f| ids(f).contains(&"GO-2022-0968")));
 }
@@ -196,47 +333,129 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
     // vendor advisory wins over the secdb entry for the same vulnerability.
     let s = sbom(
         Some(("wolfi", "20230201", None)),
-        vec![apk("wolfi", "busybox", "1.35.0-r2", None), apk("wolfi", "coreutils", "9.1-r0", None)],
+        vec![
+            apk("wolfi", "busybox", "1.35.0-r2", None),
+            apk("wolfi", "coreutils", "9.1-r0", None),
+        ],
     );
     let r = match_sbom(&store, &s, &MatchOptions::default());
-    assert!(r.findings.iter().any(|f| f.package == "busybox" && f.id == "CVE-2022-28391"));
-    let cu = r.findings.iter().find(|f| f.package == "coreutils" && f.id == "CVE-2016-2781").expect("coreutils");
-    assert_eq!(cu.advisory.as_ref().map(|a| a.id.as_str()), Some("CGA-758j-cqx5-pjx9"));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.package == "busybox" && f.id == "CVE-2022-28391"));
+    let cu = r
+        .findings
+        .iter()
+        .find(|f| f.package == "coreutils" && f.id == "CVE-2016-2781")
+        .expect("coreutils");
+    assert_eq!(
+        cu.advisory.as_ref().map(|a| a.id.as_str()),
+        Some("CGA-758j-cqx5-pjx9")
+    );
     assert_ne!(cu.status, AdvisoryStatus::NotAffected);
-    assert!(cu.sources.contains(&"secdb-wolfi".to_string()) && cu.sources.contains(&"wolfi-advisories".to_string()));
-    let s = sbom(Some(("wolfi", "20230201", None)), vec![apk("wolfi", "busybox", "1.35.0-r3", None)]);
-    assert!(!match_sbom(&store, &s, &MatchOptions::default()).findings.iter().any(|f| f.id == "CVE-2022-28391"));
+    assert!(
+        cu.sources.contains(&"secdb-wolfi".to_string())
+            && cu.sources.contains(&"wolfi-advisories".to_string())
+    );
+    let s = sbom(
+        Some(("wolfi", "20230201", None)),
+        vec![apk("wolfi", "busybox", "1.35.0-r3", None)],
+    );
+    assert!(!match_sbom(&store, &s, &MatchOptions::default())
+        .findings
+        .iter()
+        .any(|f| f.id == "CVE-2022-28391"));
     // Chainguard secdb: grafana fixed at 7.5.19-r0.
-    let s = sbom(Some(("chainguard", "20230214", None)), vec![apk("chainguard", "grafana", "7.5.18-r0", None)]);
+    let s = sbom(
+        Some(("chainguard", "20230214", None)),
+        vec![apk("chainguard", "grafana", "7.5.18-r0", None)],
+    );
     let r = match_sbom(&store, &s, &MatchOptions::default());
-    assert!(r.findings.iter().any(|f| f.id == "CVE-2022-31130"), "{:?}", r.findings);
+    assert!(
+        r.findings.iter().any(|f| f.id == "CVE-2022-31130"),
+        "{:?}",
+        r.findings
+    );
     // Not matched against another distro's feed.
-    let s = sbom(Some(("wolfi", "20230201", None)), vec![apk("wolfi", "grafana", "7.5.18-r0", None)]);
-    assert!(!match_sbom(&store, &s, &MatchOptions::default()).findings.iter().any(|f| f.id == "CVE-2022-31130"));
+    let s = sbom(
+        Some(("wolfi", "20230201", None)),
+        vec![apk("wolfi", "grafana", "7.5.18-r0", None)],
+    );
+    assert!(!match_sbom(&store, &s, &MatchOptions::default())
+        .findings
+        .iter()
+        .any(|f| f.id == "CVE-2022-31130"));
     // Alpine 3.15 community: alpine 2.23-r0 fixes CVE-2020-14929.
-    let s = sbom(Some(("alpine", "3.15.4", None)), vec![apk("alpine", "alpine", "2.22-r0", None)]);
+    let s = sbom(
+        Some(("alpine", "3.15.4", None)),
+        vec![apk("alpine", "alpine", "2.22-r0", None)],
+    );
     let r = match_sbom(&store, &s, &MatchOptions::default());
     assert!(r.findings.iter().any(|f| f.id == "CVE-2020-14929"));
     assert!(r.findings.iter().any(|f| f.id == "CVE-2021-38370"));
-    let s = sbom(Some(("alpine", "3.16.0", None)), vec![apk("alpine", "alpine", "2.22-r0", None)]);
-    assert!(match_sbom(&store, &s, &MatchOptions::default()).findings.is_empty(), "3.16 has no secdb here");
+    let s = sbom(
+        Some(("alpine", "3.16.0", None)),
+        vec![apk("alpine", "alpine", "2.22-r0", None)],
+    );
+    assert!(
+        match_sbom(&store, &s, &MatchOptions::default())
+            .findings
+            .is_empty(),
+        "3.16 has no secdb here"
+    );
 }
 
 #[test]
 fn debian_tracker_sample() {
     let Some(store) = open() else { return };
-    let mut chromium = component(Ecosystem::Deb, "chromium", "97.0.4692.99-1~deb11u2", "pkg:deb/debian/chromium@97.0.4692.99-1~deb11u2?distro=debian-11");
+    let mut chromium = component(
+        Ecosystem::Deb,
+        "chromium",
+        "97.0.4692.99-1~deb11u2",
+        "pkg:deb/debian/chromium@97.0.4692.99-1~deb11u2?distro=debian-11",
+    );
     chromium.origin = Some("chromium".to_string());
-    let mut sope = component(Ecosystem::Deb, "libsope1", "5.8.0-1", "pkg:deb/debian/libsope1@5.8.0-1?distro=debian-12");
+    let mut sope = component(
+        Ecosystem::Deb,
+        "libsope1",
+        "5.8.0-1",
+        "pkg:deb/debian/libsope1@5.8.0-1?distro=debian-12",
+    );
     sope.origin = Some("sope".to_string());
-    let r = match_sbom(&store, &sbom(Some(("debian", "11", None)), vec![chromium.clone()]), &MatchOptions::default());
-    let f = r.findings.iter().find(|f| f.id == "CVE-2022-0456").expect("chromium bullseye");
+    let r = match_sbom(
+        &store,
+        &sbom(Some(("debian", "11", None)), vec![chromium.clone()]),
+        &MatchOptions::default(),
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id == "CVE-2022-0456")
+        .expect("chromium bullseye");
     assert_eq!(f.fixed_version.as_deref(), Some("98.0.4758.80-1~deb11u1"));
-    let r = match_sbom(&store, &sbom(Some(("debian", "12", Some("bookworm"))), vec![sope]), &MatchOptions::default());
-    assert!(r.findings.iter().any(|f| f.id == "CVE-2025-53603" && f.fixed_version.as_deref() == Some("5.8.0-1+deb12u1")));
-    let mut fixed = component(Ecosystem::Deb, "libsope1", "5.8.0-1+deb12u1", "pkg:deb/debian/libsope1@5.8.0-1+deb12u1");
+    let r = match_sbom(
+        &store,
+        &sbom(Some(("debian", "12", Some("bookworm"))), vec![sope]),
+        &MatchOptions::default(),
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.id == "CVE-2025-53603"
+                && f.fixed_version.as_deref() == Some("5.8.0-1+deb12u1"))
+    );
+    let mut fixed = component(
+        Ecosystem::Deb,
+        "libsope1",
+        "5.8.0-1+deb12u1",
+        "pkg:deb/debian/libsope1@5.8.0-1+deb12u1",
+    );
     fixed.origin = Some("sope".to_string());
-    let r = match_sbom(&store, &sbom(Some(("debian", "12", None)), vec![fixed]), &MatchOptions::default());
+    let r = match_sbom(
+        &store,
+        &sbom(Some(("debian", "12", None)), vec![fixed]),
+        &MatchOptions::default(),
+    );
     assert!(!r.findings.iter().any(|f| f.id == "CVE-2025-53603"));
 }
 
@@ -248,8 +467,14 @@ fn apko_spdx_sboms_read() {
     let sbom = read_sbom(&std::fs::read(path).unwrap()).unwrap();
     let names: Vec<&str> = sbom.components.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["pretend-baselayout", "replayout"]);
-    assert!(sbom.components.iter().all(|c| c.ecosystem == Ecosystem::Apk && c.version == "1.0.0-r0"));
-    assert_eq!(sbom.image.os.as_ref().map(|o| o.id.as_str()), Some("replaces"));
+    assert!(sbom
+        .components
+        .iter()
+        .all(|c| c.ecosystem == Ecosystem::Apk && c.version == "1.0.0-r0"));
+    assert_eq!(
+        sbom.image.os.as_ref().map(|o| o.id.as_str()),
+        Some("replaces")
+    );
     let r = match_sbom(&store, &sbom, &MatchOptions::default());
     assert!(r.findings.is_empty());
 }

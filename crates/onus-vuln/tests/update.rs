@@ -24,7 +24,12 @@ fn file_url(p: &Path) -> String {
 }
 
 fn feed(url: String, kind: Option<FeedKind>, sha256: Option<String>) -> FeedSource {
-    FeedSource { url, kind, sha256, namespace: None }
+    FeedSource {
+        url,
+        kind,
+        sha256,
+        namespace: None,
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -34,12 +39,22 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 fn busybox_findings(target: &Path) -> Vec<String> {
     let store = Store::open_readonly(target).unwrap();
-    let s = sbom(Some(("wolfi", "1", None)), vec![apk("wolfi", "busybox", "1.35.0-r0", None)]);
-    match_sbom(&store, &s, &MatchOptions::default()).findings.into_iter().map(|f| f.id).collect()
+    let s = sbom(
+        Some(("wolfi", "1", None)),
+        vec![apk("wolfi", "busybox", "1.35.0-r0", None)],
+    );
+    match_sbom(&store, &s, &MatchOptions::default())
+        .findings
+        .into_iter()
+        .map(|f| f.id)
+        .collect()
 }
 
 fn opts(dir: &Path) -> UpdateOptions {
-    UpdateOptions { cache_dir: Some(dir.join("cache")), ..UpdateOptions::default() }
+    UpdateOptions {
+        cache_dir: Some(dir.join("cache")),
+        ..UpdateOptions::default()
+    }
 }
 
 #[test]
@@ -50,7 +65,11 @@ fn file_mirror_update_and_failures_keep_old_store() {
     std::fs::write(mirror.join("security.json"), SECDB).unwrap();
     let target = dir.path().join("store/vuln.db");
     let config = UpdateConfig {
-        sources: vec![feed(file_url(&mirror.join("security.json")), Some(FeedKind::Secdb), Some(sha256_hex(SECDB.as_bytes())))],
+        sources: vec![feed(
+            file_url(&mirror.join("security.json")),
+            Some(FeedKind::Secdb),
+            Some(sha256_hex(SECDB.as_bytes())),
+        )],
     };
     let summary = update(&target, &config, &opts(dir.path()), &mut |_| {}).unwrap();
     assert_eq!(summary.sources[0].records, 1);
@@ -64,28 +83,57 @@ fn file_mirror_update_and_failures_keep_old_store() {
     assert_eq!(std::fs::read(&target).unwrap(), before);
 
     // A corrupt archive in the mirror: refused.
-    let mut zst = zstd::encode_all(&b"not a tar at all, but long enough to be cut somewhere in the middle"[..], 3).unwrap();
+    let mut zst = zstd::encode_all(
+        &b"not a tar at all, but long enough to be cut somewhere in the middle"[..],
+        3,
+    )
+    .unwrap();
     zst.truncate(zst.len() - 8);
     std::fs::write(mirror.join("osv.tar.zst"), &zst).unwrap();
-    let bad = UpdateConfig { sources: vec![feed(file_url(&mirror.join("osv.tar.zst")), Some(FeedKind::Osv), None)] };
+    let bad = UpdateConfig {
+        sources: vec![feed(
+            file_url(&mirror.join("osv.tar.zst")),
+            Some(FeedKind::Osv),
+            None,
+        )],
+    };
     let err = update(&target, &bad, &opts(dir.path()), &mut |_| {}).unwrap_err();
     assert!(matches!(err, VulnError::FeedIncomplete { .. }), "{err}");
     // A missing mirror file and an unsupported scheme: refused.
-    let missing = UpdateConfig { sources: vec![feed(file_url(&mirror.join("absent.json")), None, None)] };
-    assert!(matches!(update(&target, &missing, &opts(dir.path()), &mut |_| {}), Err(VulnError::Fetch { .. })));
-    let ftp = UpdateConfig { sources: vec![feed("ftp://example.invalid/x".to_string(), None, None)] };
-    assert!(matches!(update(&target, &ftp, &opts(dir.path()), &mut |_| {}), Err(VulnError::Fetch { .. })));
+    let missing = UpdateConfig {
+        sources: vec![feed(file_url(&mirror.join("absent.json")), None, None)],
+    };
+    assert!(matches!(
+        update(&target, &missing, &opts(dir.path()), &mut |_| {}),
+        Err(VulnError::Fetch { .. })
+    ));
+    let ftp = UpdateConfig {
+        sources: vec![feed("ftp://example.invalid/x".to_string(), None, None)],
+    };
+    assert!(matches!(
+        update(&target, &ftp, &opts(dir.path()), &mut |_| {}),
+        Err(VulnError::Fetch { .. })
+    ));
     assert_eq!(std::fs::read(&target).unwrap(), before);
     assert_eq!(busybox_findings(&target), ["CVE-2099-1000"]);
 
     // A mirror directory works too, and the new data replaces the old store.
-    let config = UpdateConfig { sources: vec![feed(file_url(&mirror), None, None)] };
+    let config = UpdateConfig {
+        sources: vec![feed(file_url(&mirror), None, None)],
+    };
     std::fs::remove_file(mirror.join("osv.tar.zst")).unwrap();
     update(&target, &config, &opts(dir.path()), &mut |_| {}).unwrap();
-    assert_eq!(busybox_findings(&target), ["CVE-2099-1000", "CVE-2099-2000"]);
+    assert_eq!(
+        busybox_findings(&target),
+        ["CVE-2099-1000", "CVE-2099-2000"]
+    );
 
     // Config parsing.
-    let cfg = UpdateConfig::from_json(br#"{"sources":[{"url":"https://x.invalid/security.json","kind":"secdb"}]}"#, Path::new("c.json")).unwrap();
+    let cfg = UpdateConfig::from_json(
+        br#"{"sources":[{"url":"https://x.invalid/security.json","kind":"secdb"}]}"#,
+        Path::new("c.json"),
+    )
+    .unwrap();
     assert_eq!(cfg.sources[0].kind, Some(FeedKind::Secdb));
     assert!(UpdateConfig::from_json(b"{", Path::new("c.json")).is_err());
 }
@@ -110,10 +158,17 @@ fn serve(script: Script) -> (String, Arc<Mutex<Vec<String>>>) {
                     Ok(n) => req.extend_from_slice(&buf[..n]),
                 }
             }
-            seen2.lock().unwrap().push(String::from_utf8_lossy(&req).into_owned());
+            seen2
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&req).into_owned());
             let next = {
                 let mut s = script.lock().unwrap();
-                if s.is_empty() { None } else { Some(s.remove(0)) }
+                if s.is_empty() {
+                    None
+                } else {
+                    Some(s.remove(0))
+                }
             };
             let Some(resp) = next else { break };
             let _ = stream.write_all(&resp);
@@ -125,7 +180,11 @@ fn serve(script: Script) -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 fn ok(body: &[u8], etag: &str) -> Vec<u8> {
-    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {etag}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {etag}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     r.extend_from_slice(body);
     r
 }
@@ -135,7 +194,11 @@ fn http_update_truncated_and_corrupt_responses_keep_old_store() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("vuln.db");
     let truncated = {
-        let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", SECDB_V2.len()).into_bytes();
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            SECDB_V2.len()
+        )
+        .into_bytes();
         r.extend_from_slice(&SECDB_V2.as_bytes()[..40]);
         r
     };
@@ -145,11 +208,18 @@ fn http_update_truncated_and_corrupt_responses_keep_old_store() {
         ok(SECDB.as_bytes(), "\"v1\""),
         truncated,
         ok(&corrupt_zst, "\"bad\""),
-        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            .to_vec(),
         b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n".to_vec(),
     ]));
     let (base, seen) = serve(script);
-    let config = UpdateConfig { sources: vec![feed(format!("{base}/os/security.json"), Some(FeedKind::Secdb), None)] };
+    let config = UpdateConfig {
+        sources: vec![feed(
+            format!("{base}/os/security.json"),
+            Some(FeedKind::Secdb),
+            None,
+        )],
+    };
     update(&target, &config, &opts(dir.path()), &mut |_| {}).unwrap();
     let before = std::fs::read(&target).unwrap();
     assert_eq!(busybox_findings(&target), ["CVE-2099-1000"]);
@@ -159,9 +229,18 @@ fn http_update_truncated_and_corrupt_responses_keep_old_store() {
 
     let err = update(&target, &config, &opts(dir.path()), &mut |_| {}).unwrap_err();
     assert!(matches!(err, VulnError::Fetch { .. }), "truncated: {err}");
-    let corrupt = UpdateConfig { sources: vec![feed(format!("{base}/osv.tar.zst"), Some(FeedKind::Osv), None)] };
+    let corrupt = UpdateConfig {
+        sources: vec![feed(
+            format!("{base}/osv.tar.zst"),
+            Some(FeedKind::Osv),
+            None,
+        )],
+    };
     let err = update(&target, &corrupt, &opts(dir.path()), &mut |_| {}).unwrap_err();
-    assert!(matches!(err, VulnError::FeedIncomplete { .. }), "corrupt: {err}");
+    assert!(
+        matches!(err, VulnError::FeedIncomplete { .. }),
+        "corrupt: {err}"
+    );
     let err = update(&target, &config, &opts(dir.path()), &mut |_| {}).unwrap_err();
     assert!(matches!(err, VulnError::Fetch { .. }), "HTTP 500: {err}");
     assert_eq!(std::fs::read(&target).unwrap(), before);
@@ -171,14 +250,29 @@ fn http_update_truncated_and_corrupt_responses_keep_old_store() {
     update(&target, &config, &opts(dir.path()), &mut |_| {}).unwrap();
     assert_eq!(busybox_findings(&target), ["CVE-2099-1000"]);
     let requests = seen.lock().unwrap().clone();
-    assert!(requests.last().unwrap().to_ascii_lowercase().contains("if-none-match: \"v1\""), "{requests:?}");
+    assert!(
+        requests
+            .last()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("if-none-match: \"v1\""),
+        "{requests:?}"
+    );
 
     // Offline: never fetches; the cached copy serves, an uncached URL fails.
-    let offline = UpdateOptions { offline: true, ..opts(dir.path()) };
+    let offline = UpdateOptions {
+        offline: true,
+        ..opts(dir.path())
+    };
     update(&target, &config, &offline, &mut |_| {}).unwrap();
     let n = seen.lock().unwrap().len();
-    let uncached = UpdateConfig { sources: vec![feed(format!("{base}/other.json"), None, None)] };
-    assert!(matches!(update(&target, &uncached, &offline, &mut |_| {}), Err(VulnError::Fetch { .. })));
+    let uncached = UpdateConfig {
+        sources: vec![feed(format!("{base}/other.json"), None, None)],
+    };
+    assert!(matches!(
+        update(&target, &uncached, &offline, &mut |_| {}),
+        Err(VulnError::Fetch { .. })
+    ));
     assert_eq!(seen.lock().unwrap().len(), n, "offline made no request");
 }
 
@@ -190,19 +284,26 @@ const CHILD_MARKER: &str = "ONUS_VULN_TEST_CHILD_MARKER";
 #[test]
 #[ignore = "helper: run by killed_build_keeps_old_store in a child process"]
 fn child_build_that_hangs() {
-    let (Some(target), Some(input), Some(marker)) =
-        (std::env::var_os(CHILD_TARGET), std::env::var_os(CHILD_INPUT), std::env::var_os(CHILD_MARKER))
-    else {
+    let (Some(target), Some(input), Some(marker)) = (
+        std::env::var_os(CHILD_TARGET),
+        std::env::var_os(CHILD_INPUT),
+        std::env::var_os(CHILD_MARKER),
+    ) else {
         return;
     };
-    let _ = build(Path::new(&target), &[BuildInput::new(PathBuf::from(input))], &BuildOptions::default(), &mut |msg| {
-        if msg.starts_with("loading") {
-            std::fs::write(&marker, b"mid-build").unwrap();
-            loop {
-                std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = build(
+        Path::new(&target),
+        &[BuildInput::new(PathBuf::from(input))],
+        &BuildOptions::default(),
+        &mut |msg| {
+            if msg.starts_with("loading") {
+                std::fs::write(&marker, b"mid-build").unwrap();
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 #[test]
@@ -212,13 +313,25 @@ fn killed_build_keeps_old_store() {
     std::fs::create_dir_all(&input).unwrap();
     std::fs::write(input.join("security.json"), SECDB).unwrap();
     let target = dir.path().join("vuln.db");
-    build(&target, &[BuildInput::new(&input)], &BuildOptions::default(), &mut |_| {}).unwrap();
+    build(
+        &target,
+        &[BuildInput::new(&input)],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
     let before = std::fs::read(&target).unwrap();
 
     std::fs::write(input.join("security.json"), SECDB_V2).unwrap();
     let marker = dir.path().join("marker");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_build_that_hangs", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_build_that_hangs",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_TARGET, &target)
         .env(CHILD_INPUT, &input)
         .env(CHILD_MARKER, &marker)
@@ -237,11 +350,28 @@ fn killed_build_keeps_old_store() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    assert_eq!(std::fs::read(&target).unwrap(), before, "the old store is untouched");
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        before,
+        "the old store is untouched"
+    );
     assert_eq!(busybox_findings(&target), ["CVE-2099-1000"]);
     // The next build cleans up the dead build's temp file and succeeds.
-    build(&target, &[BuildInput::new(&input)], &BuildOptions::default(), &mut |_| {}).unwrap();
-    assert_eq!(busybox_findings(&target), ["CVE-2099-1000", "CVE-2099-2000"]);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+    build(
+        &target,
+        &[BuildInput::new(&input)],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        busybox_findings(&target),
+        ["CVE-2099-1000", "CVE-2099-2000"]
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -14,12 +14,23 @@ const SOURCE: &str = "debian-tracker";
 
 pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
     let Some(packages) = doc.as_object() else {
-        ctx.warn(SOURCE, KIND, format!("`{}`: skipped: not a JSON object", file.display));
+        ctx.warn(
+            SOURCE,
+            KIND,
+            format!("`{}`: skipped: not a JSON object", file.display),
+        );
         return Ok(());
     };
     for (package, cves) in packages {
         let Some(cves) = cves.as_object() else {
-            ctx.warn(SOURCE, KIND, format!("`{}`: package `{package}` skipped: not an object", file.display));
+            ctx.warn(
+                SOURCE,
+                KIND,
+                format!(
+                    "`{}`: package `{package}` skipped: not an object",
+                    file.display
+                ),
+            );
             continue;
         };
         for (cve, entry) in cves {
@@ -28,12 +39,27 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
                 continue;
             };
             for (release, state) in releases {
-                let status = state.get("status").and_then(Value::as_str).unwrap_or("").to_string();
+                let status = state
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 if status.is_empty() {
-                    ctx.warn(SOURCE, KIND, format!("`{}`: `{package}` `{cve}` release `{release}` skipped: no status", file.display));
+                    ctx.warn(
+                        SOURCE,
+                        KIND,
+                        format!(
+                            "`{}`: `{package}` `{cve}` release `{release}` skipped: no status",
+                            file.display
+                        ),
+                    );
                     continue;
                 }
-                let fixed = state.get("fixed_version").and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+                let fixed = state
+                    .get("fixed_version")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty());
                 if let Some(v) = fixed.filter(|v| *v != "0") {
                     if compare(Scheme::Deb, v, v).is_none() {
                         ctx.warn(
@@ -44,7 +70,10 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
                         continue;
                     }
                 }
-                let urgency = state.get("urgency").and_then(Value::as_str).map(|u| u.trim_end_matches('*').to_string());
+                let urgency = state
+                    .get("urgency")
+                    .and_then(Value::as_str)
+                    .map(|u| u.trim_end_matches('*').to_string());
                 ctx.writer.debian(&DebianRow {
                     release: release.clone(),
                     package: package.clone(),

@@ -13,12 +13,20 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
     let doc: Value = match serde_json::from_slice(&file.bytes) {
         Ok(v) => v,
         Err(e) => {
-            ctx.warn(SOURCE, KIND, format!("`{}`: skipped, not JSON: {e}", file.display));
+            ctx.warn(
+                SOURCE,
+                KIND,
+                format!("`{}`: skipped, not JSON: {e}", file.display),
+            );
             return Ok(());
         }
     };
     let Some(products) = doc.get("products").and_then(Value::as_object) else {
-        ctx.warn(SOURCE, KIND, format!("`{}`: skipped: no `products` object", file.display));
+        ctx.warn(
+            SOURCE,
+            KIND,
+            format!("`{}`: skipped: no `products` object", file.display),
+        );
         return Ok(());
     };
     let count = products.len() as u64;

@@ -23,7 +23,9 @@ pub(crate) mod wolfi;
 const MAX_WARNINGS_KEPT: usize = 200;
 
 /// The kind of a feed, as recognised from a file (or forced by the caller).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeedKind {
     /// Wolfi/Chainguard `*.advisories.yaml` (schema 2).
@@ -140,14 +142,23 @@ pub(crate) fn parse_time(value: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Load one input file, recognising its kind unless `forced`.
-pub(crate) fn load_file(file: &InputFile, forced: Option<FeedKind>, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
+pub(crate) fn load_file(
+    file: &InputFile,
+    forced: Option<FeedKind>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), VulnError> {
     let lower = file.member.to_ascii_lowercase();
     let base = lower.rsplit('/').next().unwrap_or(&lower);
-    if forced == Some(FeedKind::WolfiAdvisories) || lower.ends_with(".advisories.yaml") || lower.ends_with(".advisories.yml") {
+    if forced == Some(FeedKind::WolfiAdvisories)
+        || lower.ends_with(".advisories.yaml")
+        || lower.ends_with(".advisories.yml")
+    {
         return wolfi::load(file, ctx);
     }
     // Licence texts and dotfiles beside the data are not feeds.
-    let licence = ["license", "licence"].iter().any(|l| base == *l || base.starts_with(&format!("{l}.")) || base.starts_with(&format!("{l}-")));
+    let licence = ["license", "licence"].iter().any(|l| {
+        base == *l || base.starts_with(&format!("{l}.")) || base.starts_with(&format!("{l}-"))
+    });
     if licence || base.starts_with('.') {
         ctx.skipped += 1;
         return Ok(());
@@ -214,7 +225,10 @@ fn default_source(kind: FeedKind, lower_name: &str) -> String {
 
 fn kind_from_name(lower: &str) -> Option<FeedKind> {
     let base = lower.rsplit('/').next().unwrap_or(lower);
-    if ["pysec-", "go-", "ghsa-", "cga-", "osv-", "rustsec-"].iter().any(|p| base.starts_with(p)) {
+    if ["pysec-", "go-", "ghsa-", "cga-", "osv-", "rustsec-"]
+        .iter()
+        .any(|p| base.starts_with(p))
+    {
         Some(FeedKind::Osv)
     } else if base == "security.json" || lower.contains("secdb") {
         Some(FeedKind::Secdb)
@@ -240,7 +254,9 @@ fn detect(lower: &str, value: &Value) -> Option<FeedKind> {
     if obj.get("products").is_some_and(Value::is_object) {
         return Some(FeedKind::Endoflife);
     }
-    if obj.get("packages").is_some_and(Value::is_array) && (obj.contains_key("reponame") || obj.contains_key("urlprefix")) {
+    if obj.get("packages").is_some_and(Value::is_array)
+        && (obj.contains_key("reponame") || obj.contains_key("urlprefix"))
+    {
         return Some(FeedKind::Secdb);
     }
     if obj.contains_key("module_name") && obj.contains_key("vulnerable_versions") {
@@ -250,7 +266,9 @@ fn detect(lower: &str, value: &Value) -> Option<FeedKind> {
         return Some(FeedKind::NodejsSecurityWg);
     }
     if obj.get("id").is_some_and(Value::is_string)
-        && (obj.contains_key("affected") || obj.contains_key("withdrawn") || obj.contains_key("schema_version"))
+        && (obj.contains_key("affected")
+            || obj.contains_key("withdrawn")
+            || obj.contains_key("schema_version"))
     {
         return Some(FeedKind::Osv);
     }
@@ -259,7 +277,9 @@ fn detect(lower: &str, value: &Value) -> Option<FeedKind> {
     values.peek()?;
     let debian = values.all(|v| {
         v.as_object().is_some_and(|m| {
-            m.iter().take(3).all(|(k, v)| (k.starts_with("CVE-") || k.starts_with("TEMP-")) && v.get("releases").is_some())
+            m.iter().take(3).all(|(k, v)| {
+                (k.starts_with("CVE-") || k.starts_with("TEMP-")) && v.get("releases").is_some()
+            })
         })
     });
     debian.then_some(FeedKind::DebianTracker)
@@ -282,7 +302,9 @@ fn yaml_to_json(value: serde_yaml::Value) -> Value {
         // Versions written unquoted (`1.0`) must stay strings: keep the number's text.
         serde_yaml::Value::Number(n) => Value::String(n.to_string()),
         serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(seq) => Value::Array(seq.into_iter().map(yaml_to_json).collect()),
+        serde_yaml::Value::Sequence(seq) => {
+            Value::Array(seq.into_iter().map(yaml_to_json).collect())
+        }
         serde_yaml::Value::Mapping(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
@@ -290,7 +312,10 @@ fn yaml_to_json(value: serde_yaml::Value) -> Value {
                         serde_yaml::Value::String(s) => s,
                         serde_yaml::Value::Number(n) => n.to_string(),
                         serde_yaml::Value::Bool(b) => b.to_string(),
-                        other => serde_yaml::to_string(&other).unwrap_or_default().trim().to_string(),
+                        other => serde_yaml::to_string(&other)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
                     };
                     (key, yaml_to_json(v))
                 })
@@ -348,7 +373,8 @@ mod tests {
 
     #[test]
     fn yaml_numbers_stay_text() {
-        let v = parse_value(b"versions: [1.10, \"1.2\"]\nsecfixes: {0: [CVE-1]}", true).unwrap_or_default();
+        let v = parse_value(b"versions: [1.10, \"1.2\"]\nsecfixes: {0: [CVE-1]}", true)
+            .unwrap_or_default();
         assert_eq!(v["versions"][0], Value::String("1.1".into()));
         assert!(v["secfixes"].get("0").is_some());
     }

@@ -88,24 +88,44 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
     let record: Osv = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => {
-            ctx.warn("osv", KIND, format!("`{}`: skipped, not an OSV record: {e}", file.display));
+            ctx.warn(
+                "osv",
+                KIND,
+                format!("`{}`: skipped, not an OSV record: {e}", file.display),
+            );
             return Ok(());
         }
     };
     let first_eco = record
         .affected
         .iter()
-        .find_map(|a| a.package.as_ref().map(|p| p.ecosystem.split(':').next().unwrap_or("").to_ascii_lowercase()))
+        .find_map(|a| {
+            a.package.as_ref().map(|p| {
+                p.ecosystem
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase()
+            })
+        })
         .filter(|e| !e.is_empty())
         .unwrap_or_else(|| "unknown".to_string());
     let source = format!("osv-{first_eco}");
-    if record.withdrawn.as_deref().is_some_and(|w| !w.trim().is_empty()) {
+    if record
+        .withdrawn
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty())
+    {
         // Withdrawn records are not vulnerabilities any more; nothing to warn about.
         return Ok(());
     }
     let id = record.id.trim().to_string();
     if id.is_empty() {
-        ctx.warn(&source, KIND, format!("`{}`: skipped: empty `id`", file.display));
+        ctx.warn(
+            &source,
+            KIND,
+            format!("`{}`: skipped: empty `id`", file.display),
+        );
         return Ok(());
     }
     let mut aliases: Vec<String> = record
@@ -120,7 +140,10 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
     aliases.dedup();
 
     let (mut vector, mut score) = (None, None);
-    let all_severity = record.severity.iter().chain(record.affected.iter().flat_map(|a| a.severity.iter()));
+    let all_severity = record
+        .severity
+        .iter()
+        .chain(record.affected.iter().flat_map(|a| a.severity.iter()));
     let mut best: Option<(u8, String)> = None;
     for s in all_severity {
         let rank = match s.kind.as_str() {
@@ -137,15 +160,28 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
     if let Some((_, v)) = best {
         match score_vector(&v) {
             Some(s) => score = Some(s),
-            None => ctx.warn(&source, KIND, format!("`{}`: record `{id}`: unparseable CVSS vector `{v}`", file.display)),
+            None => ctx.warn(
+                &source,
+                KIND,
+                format!(
+                    "`{}`: record `{id}`: unparseable CVSS vector `{v}`",
+                    file.display
+                ),
+            ),
         }
         vector = Some(v);
     }
-    let label = score.map(|s| severity_label(Severity::from_score(s)).to_string()).or_else(|| {
-        let db = record.database_specific.as_ref()?.get("severity")?.as_str()?;
-        let sev = Severity::parse_label(db);
-        (sev != Severity::Unknown).then(|| severity_label(sev).to_string())
-    });
+    let label = score
+        .map(|s| severity_label(Severity::from_score(s)).to_string())
+        .or_else(|| {
+            let db = record
+                .database_specific
+                .as_ref()?
+                .get("severity")?
+                .as_str()?;
+            let sev = Severity::parse_label(db);
+            (sev != Severity::Unknown).then(|| severity_label(sev).to_string())
+        });
     for t in [&record.modified, &record.published].into_iter().flatten() {
         ctx.saw_time(&source, KIND, t);
     }
@@ -153,7 +189,12 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
         id: id.clone(),
         source: source.clone(),
         aliases,
-        summary: record.summary.clone().or_else(|| record.details.as_ref().map(|d| d.chars().take(300).collect())),
+        summary: record.summary.clone().or_else(|| {
+            record
+                .details
+                .as_ref()
+                .map(|d| d.chars().take(300).collect())
+        }),
         severity: label,
         cvss_vector: vector,
         cvss_score: score,
@@ -163,7 +204,11 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
 
     let mut stored = 0u64;
     for (i, affected) in record.affected.iter().enumerate() {
-        let Some(package) = affected.package.as_ref().filter(|p| !p.name.trim().is_empty() && !p.ecosystem.is_empty()) else {
+        let Some(package) = affected
+            .package
+            .as_ref()
+            .filter(|p| !p.name.trim().is_empty() && !p.ecosystem.is_empty())
+        else {
             continue;
         };
         let scheme = Scheme::for_ecosystem(&package.ecosystem);
@@ -239,5 +284,9 @@ fn convert_range(range: &OsvRange, scheme: Scheme) -> Result<Range, String> {
             });
         }
     }
-    Ok(Range { kind: range.kind.clone(), events, requirements: Vec::new() })
+    Ok(Range {
+        kind: range.kind.clone(),
+        events,
+        requirements: Vec::new(),
+    })
 }

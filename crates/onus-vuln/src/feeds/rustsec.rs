@@ -29,11 +29,22 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         return Ok(());
     }
     let Ok(text) = std::str::from_utf8(&file.bytes) else {
-        ctx.warn(SOURCE, KIND, format!("`{}`: skipped, not UTF-8", file.display));
+        ctx.warn(
+            SOURCE,
+            KIND,
+            format!("`{}`: skipped, not UTF-8", file.display),
+        );
         return Ok(());
     };
-    let Some(front) = text.strip_prefix("```toml").and_then(|rest| rest.split("\n```").next()) else {
-        ctx.warn(SOURCE, KIND, format!("`{}`: skipped: no TOML front matter", file.display));
+    let Some(front) = text
+        .strip_prefix("```toml")
+        .and_then(|rest| rest.split("\n```").next())
+    else {
+        ctx.warn(
+            SOURCE,
+            KIND,
+            format!("`{}`: skipped: no TOML front matter", file.display),
+        );
         return Ok(());
     };
     let tables = match parse_toml_subset(front) {
@@ -52,8 +63,16 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         Some(TomlValue::List(l)) => l.clone(),
         _ => Vec::new(),
     };
-    let (Some(id), Some(package)) = (text_of("advisory", "id"), text_of("advisory", "package")) else {
-        ctx.warn(SOURCE, KIND, format!("`{}`: skipped: no `advisory.id` or `advisory.package`", file.display));
+    let (Some(id), Some(package)) = (text_of("advisory", "id"), text_of("advisory", "package"))
+    else {
+        ctx.warn(
+            SOURCE,
+            KIND,
+            format!(
+                "`{}`: skipped: no `advisory.id` or `advisory.package`",
+                file.display
+            ),
+        );
         return Ok(());
     };
     if text_of("advisory", "withdrawn").is_some() {
@@ -71,7 +90,10 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         id: id.clone(),
         source: SOURCE.to_string(),
         aliases,
-        summary: text.lines().find(|l| l.starts_with("# ")).map(|l| l.trim_start_matches("# ").to_string()),
+        summary: text
+            .lines()
+            .find(|l| l.starts_with("# "))
+            .map(|l| l.trim_start_matches("# ").to_string()),
         severity: score.map(|s| severity_label(Severity::from_score(s)).to_string()),
         cvss_vector: vector,
         cvss_score: score,
@@ -86,7 +108,11 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         ecosystem: "crates.io".to_string(),
         package,
         // No patched or unaffected versions: every version is affected.
-        ranges: vec![Range { kind: REQ_UNAFFECTED.to_string(), events: Vec::new(), requirements }],
+        ranges: vec![Range {
+            kind: REQ_UNAFFECTED.to_string(),
+            events: Vec::new(),
+            requirements,
+        }],
         versions: Vec::new(),
         not_affected: false,
     })?;
@@ -123,7 +149,10 @@ fn parse_toml_subset(text: &str) -> Result<BTreeMap<String, BTreeMap<String, Tom
                 }
             }
         }
-        tables.entry(table.clone()).or_default().insert(key.trim().to_string(), parse_value(&value));
+        tables
+            .entry(table.clone())
+            .or_default()
+            .insert(key.trim().to_string(), parse_value(&value));
     }
     Ok(tables)
 }
@@ -166,7 +195,11 @@ fn parse_value(value: &str) -> TomlValue {
     if value.starts_with('[') {
         TomlValue::List(strings(value))
     } else if value.starts_with('"') {
-        strings(value).into_iter().next().map(TomlValue::Str).unwrap_or(TomlValue::Other)
+        strings(value)
+            .into_iter()
+            .next()
+            .map(TomlValue::Str)
+            .unwrap_or(TomlValue::Other)
     } else {
         TomlValue::Other
     }
@@ -181,7 +214,13 @@ mod tests {
         let t = parse_toml_subset("[advisory]\nid = \"RUSTSEC-1\"\naliases = [\n  \"CVE-1\",\n  \"GHSA-2\",\n]\n[versions]\npatched = [\">= 0.9.1\"]\ninformational = 3\n");
         let t = t.unwrap_or_default();
         assert_eq!(t["advisory"]["id"], TomlValue::Str("RUSTSEC-1".into()));
-        assert_eq!(t["advisory"]["aliases"], TomlValue::List(vec!["CVE-1".into(), "GHSA-2".into()]));
-        assert_eq!(t["versions"]["patched"], TomlValue::List(vec![">= 0.9.1".into()]));
+        assert_eq!(
+            t["advisory"]["aliases"],
+            TomlValue::List(vec!["CVE-1".into(), "GHSA-2".into()])
+        );
+        assert_eq!(
+            t["versions"]["patched"],
+            TomlValue::List(vec![">= 0.9.1".into()])
+        );
     }
 }

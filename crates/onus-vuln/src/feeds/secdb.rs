@@ -13,32 +13,60 @@ const KIND: FeedKind = FeedKind::Secdb;
 
 /// The store namespace of a secdb document: `wolfi`, `chainguard` or `alpine:<branch>`.
 pub(crate) fn namespace(doc: &Value) -> String {
-    let text = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-    let (reponame, urlprefix, distroversion) = (text("reponame"), text("urlprefix"), text("distroversion"));
+    let text = |k: &str| {
+        doc.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let (reponame, urlprefix, distroversion) =
+        (text("reponame"), text("urlprefix"), text("distroversion"));
     if !distroversion.is_empty() || urlprefix.contains("alpinelinux") {
         let branch = distroversion.trim_start_matches('v');
-        return if branch.is_empty() { "alpine".to_string() } else { format!("alpine:{branch}") };
+        return if branch.is_empty() {
+            "alpine".to_string()
+        } else {
+            format!("alpine:{branch}")
+        };
     }
     if urlprefix.contains("wolfi") || reponame == "os" || reponame == "wolfi" {
         return "wolfi".to_string();
     }
-    if reponame == "chainguard" || urlprefix.contains("cgr.dev") || urlprefix.contains("chainguard") {
+    if reponame == "chainguard" || urlprefix.contains("cgr.dev") || urlprefix.contains("chainguard")
+    {
         return "chainguard".to_string();
     }
-    if reponame.is_empty() { "unknown".to_string() } else { reponame }
+    if reponame.is_empty() {
+        "unknown".to_string()
+    } else {
+        reponame
+    }
 }
 
 pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
     let ns = namespace(doc);
     let source = format!("secdb-{}", ns.replace(':', "-"));
     let Some(packages) = doc.get("packages").and_then(Value::as_array) else {
-        ctx.warn(&source, KIND, format!("`{}`: skipped: no `packages` list", file.display));
+        ctx.warn(
+            &source,
+            KIND,
+            format!("`{}`: skipped: no `packages` list", file.display),
+        );
         return Ok(());
     };
     for (i, entry) in packages.iter().enumerate() {
         let pkg = entry.get("pkg").unwrap_or(entry);
-        let Some(name) = pkg.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty()) else {
-            ctx.warn(&source, KIND, format!("`{}`: package entry {i} skipped: no name", file.display));
+        let Some(name) = pkg
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        else {
+            ctx.warn(
+                &source,
+                KIND,
+                format!("`{}`: package entry {i} skipped: no name", file.display),
+            );
             continue;
         };
         let Some(secfixes) = pkg.get("secfixes").and_then(Value::as_object) else {
@@ -56,7 +84,11 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
                 other => as_text(other).into_iter().collect(),
             };
             // Alpine sometimes writes several ids (or an id and a comment) in one string.
-            for id in ids.iter().flat_map(|s| s.split_whitespace()).filter(|s| looks_like_id(s)) {
+            for id in ids
+                .iter()
+                .flat_map(|s| s.split_whitespace())
+                .filter(|s| looks_like_id(s))
+            {
                 ctx.writer.secdb(&SecdbRow {
                     namespace: ns.clone(),
                     package: name.to_string(),
@@ -73,5 +105,9 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
 
 fn looks_like_id(s: &str) -> bool {
     let upper = s.to_ascii_uppercase();
-    ["CVE-", "GHSA-", "GO-", "XSA-", "CGA-", "OSV-", "PYSEC-", "RUSTSEC-"].iter().any(|p| upper.starts_with(p))
+    [
+        "CVE-", "GHSA-", "GO-", "XSA-", "CGA-", "OSV-", "PYSEC-", "RUSTSEC-",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
 }

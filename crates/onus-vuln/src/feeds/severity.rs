@@ -26,27 +26,66 @@ const PREFERENCE: [(&str, &str); 5] = [
 pub(crate) fn load_csv(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
     let kind = FeedKind::CveSeverity;
     let Ok(text) = std::str::from_utf8(&file.bytes) else {
-        ctx.warn(CSV_SOURCE, kind, format!("`{}`: skipped, not UTF-8", file.display));
+        ctx.warn(
+            CSV_SOURCE,
+            kind,
+            format!("`{}`: skipped, not UTF-8", file.display),
+        );
         return Ok(());
     };
     let mut rows = CsvRows::new(text);
     let Some(header) = rows.next() else {
-        ctx.warn(CSV_SOURCE, kind, format!("`{}`: skipped, empty", file.display));
+        ctx.warn(
+            CSV_SOURCE,
+            kind,
+            format!("`{}`: skipped, empty", file.display),
+        );
         return Ok(());
     };
-    let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let col: HashMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let Some(&id_col) = col.get("cve_id") else {
-        ctx.warn(CSV_SOURCE, kind, format!("`{}`: skipped, no `cve_id` column", file.display));
+        ctx.warn(
+            CSV_SOURCE,
+            kind,
+            format!("`{}`: skipped, no `cve_id` column", file.display),
+        );
         return Ok(());
     };
     for (line, row) in rows.enumerate() {
-        let get = |name: &str| col.get(name).and_then(|&i| row.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let get = |name: &str| {
+            col.get(name)
+                .and_then(|&i| row.get(i))
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+        };
         if row.len() != header.len() {
-            ctx.warn(CSV_SOURCE, kind, format!("`{}`: row {} skipped: {} fields, expected {}", file.display, line + 2, row.len(), header.len()));
+            ctx.warn(
+                CSV_SOURCE,
+                kind,
+                format!(
+                    "`{}`: row {} skipped: {} fields, expected {}",
+                    file.display,
+                    line + 2,
+                    row.len(),
+                    header.len()
+                ),
+            );
             continue;
         }
-        let Some(cve) = row.get(id_col).map(|s| s.trim()).filter(|s| s.starts_with("CVE-")) else {
-            ctx.warn(CSV_SOURCE, kind, format!("`{}`: row {} skipped: no CVE id", file.display, line + 2));
+        let Some(cve) = row
+            .get(id_col)
+            .map(|s| s.trim())
+            .filter(|s| s.starts_with("CVE-"))
+        else {
+            ctx.warn(
+                CSV_SOURCE,
+                kind,
+                format!("`{}`: row {} skipped: no CVE id", file.display, line + 2),
+            );
             continue;
         };
         if let Some(date) = get("kev_date_added") {
@@ -56,15 +95,26 @@ pub(crate) fn load_csv(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnEr
             ctx.saw_time(CSV_SOURCE, kind, date);
         }
         for (prefix, origin) in PREFERENCE {
-            let Some(vector) = get(&format!("{prefix}_vector")) else { continue };
-            let score = get(&format!("{prefix}_score")).and_then(|s| s.parse::<f64>().ok()).or_else(|| score_vector(vector));
+            let Some(vector) = get(&format!("{prefix}_vector")) else {
+                continue;
+            };
+            let score = get(&format!("{prefix}_score"))
+                .and_then(|s| s.parse::<f64>().ok())
+                .or_else(|| score_vector(vector));
             let severity = get(&format!("{prefix}_severity"))
                 .map(Severity::parse_label)
                 .filter(|s| *s != Severity::Unknown)
                 .or_else(|| score.map(Severity::from_score))
                 .unwrap_or(Severity::Unknown);
             if severity == Severity::Unknown {
-                ctx.warn(CSV_SOURCE, kind, format!("`{}`: `{cve}` {origin} vector `{vector}` has no usable score", file.display));
+                ctx.warn(
+                    CSV_SOURCE,
+                    kind,
+                    format!(
+                        "`{}`: `{cve}` {origin} vector `{vector}` has no usable score",
+                        file.display
+                    ),
+                );
                 continue;
             }
             ctx.writer.cve_severity(&CveSeverityRow {
@@ -101,18 +151,34 @@ pub(crate) fn severity_label(s: Severity) -> &'static str {
 pub(crate) fn load_kev(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
     let kind = FeedKind::Kev;
     let Some(list) = doc.get("vulnerabilities").and_then(Value::as_array) else {
-        ctx.warn(KEV_SOURCE, kind, format!("`{}`: skipped: no `vulnerabilities` list", file.display));
+        ctx.warn(
+            KEV_SOURCE,
+            kind,
+            format!("`{}`: skipped: no `vulnerabilities` list", file.display),
+        );
         return Ok(());
     };
     if let Some(released) = doc.get("dateReleased").and_then(Value::as_str) {
         ctx.saw_time(KEV_SOURCE, kind, released);
     }
     for (i, entry) in list.iter().enumerate() {
-        let Some(cve) = entry.get("cveID").and_then(Value::as_str).filter(|c| c.starts_with("CVE-")) else {
-            ctx.warn(KEV_SOURCE, kind, format!("`{}`: entry {i} skipped: no `cveID`", file.display));
+        let Some(cve) = entry
+            .get("cveID")
+            .and_then(Value::as_str)
+            .filter(|c| c.starts_with("CVE-"))
+        else {
+            ctx.warn(
+                KEV_SOURCE,
+                kind,
+                format!("`{}`: entry {i} skipped: no `cveID`", file.display),
+            );
             continue;
         };
-        ctx.writer.kev(cve, entry.get("dateAdded").and_then(Value::as_str), KEV_SOURCE)?;
+        ctx.writer.kev(
+            cve,
+            entry.get("dateAdded").and_then(Value::as_str),
+            KEV_SOURCE,
+        )?;
         ctx.record(KEV_SOURCE, kind, 1);
     }
     Ok(())
@@ -177,13 +243,25 @@ mod tests {
     #[test]
     fn csv_quotes() {
         let rows: Vec<_> = CsvRows::new("a,b\n\"x,1\",\"say \"\"hi\"\"\"\r\n").collect();
-        assert_eq!(rows, vec![vec!["a".to_string(), "b".to_string()], vec!["x,1".to_string(), "say \"hi\"".to_string()]]);
+        assert_eq!(
+            rows,
+            vec![
+                vec!["a".to_string(), "b".to_string()],
+                vec!["x,1".to_string(), "say \"hi\"".to_string()]
+            ]
+        );
     }
 
     #[test]
     fn scores_vectors() {
-        assert_eq!(score_vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Some(9.8));
-        assert!(score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").is_some());
+        assert_eq!(
+            score_vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            Some(9.8)
+        );
+        assert!(
+            score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+                .is_some()
+        );
         assert_eq!(score_vector("nonsense"), None);
     }
 }

@@ -14,7 +14,11 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
     let doc = match onus_advisory::parse_document(&file.bytes, &file.display) {
         Ok(doc) => doc,
         Err(e) => {
-            ctx.warn(&source, KIND, format!("`{}`: skipped: {}", file.display, error_chain(&e)));
+            ctx.warn(
+                &source,
+                KIND,
+                format!("`{}`: skipped: {}", file.display, error_chain(&e)),
+            );
             return Ok(());
         }
     };
@@ -22,21 +26,37 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         ctx.warn(
             &source,
             KIND,
-            format!("`{}`: schema version `{}` is newer than supported; read leniently", file.display, doc.schema_version),
+            format!(
+                "`{}`: schema version `{}` is newer than supported; read leniently",
+                file.display, doc.schema_version
+            ),
         );
     }
     let package = doc.package.name.trim().to_string();
     if package.is_empty() {
-        ctx.warn(&source, KIND, format!("`{}`: skipped: no `package.name`", file.display));
+        ctx.warn(
+            &source,
+            KIND,
+            format!("`{}`: skipped: no `package.name`", file.display),
+        );
         return Ok(());
     }
     for advisory in &doc.advisories {
         let Some(current) = advisory.current_event() else {
-            ctx.warn(&source, KIND, format!("`{}`: advisory `{}` skipped: no events", file.display, advisory.id));
+            ctx.warn(
+                &source,
+                KIND,
+                format!(
+                    "`{}`: advisory `{}` skipped: no events",
+                    file.display, advisory.id
+                ),
+            );
             continue;
         };
         let justification = match &current.kind {
-            onus_advisory::EventKind::FalsePositiveDetermination { fp_type, .. } => Some(fp_type.as_str().to_string()),
+            onus_advisory::EventKind::FalsePositiveDetermination { fp_type, .. } => {
+                Some(fp_type.as_str().to_string())
+            }
             _ => None,
         };
         let mut aliases = advisory.aliases.clone();

@@ -4,13 +4,17 @@
 
 use std::path::PathBuf;
 
-use onus_inventory::{Component, Ecosystem, ImageInfo, OsInfo, Owner, Sbom, SourceInfo, SBOM_SCHEMA};
+use onus_inventory::{
+    Component, Ecosystem, ImageInfo, OsInfo, Owner, Sbom, SourceInfo, SBOM_SCHEMA,
+};
 
 /// `ONUS_SHARED_DATA`, else `<workspace>/../shared/data`; `None` (with a message) when absent.
 pub fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("ONUS_SHARED_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        });
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -38,17 +42,31 @@ pub fn component(eco: Ecosystem, name: &str, version: &str, purl: &str) -> Compo
 }
 
 pub fn apk(ns: &str, name: &str, version: &str, origin: Option<&str>) -> Component {
-    let mut c = component(Ecosystem::Apk, name, version, &format!("pkg:apk/{ns}/{name}@{version}?arch=x86_64"));
+    let mut c = component(
+        Ecosystem::Apk,
+        name,
+        version,
+        &format!("pkg:apk/{ns}/{name}@{version}?arch=x86_64"),
+    );
     c.origin = origin.map(str::to_string);
     c
 }
 
 pub fn pypi(name: &str, version: &str) -> Component {
-    component(Ecosystem::Pypi, name, version, &format!("pkg:pypi/{}@{version}", name.to_ascii_lowercase()))
+    component(
+        Ecosystem::Pypi,
+        name,
+        version,
+        &format!("pkg:pypi/{}@{version}", name.to_ascii_lowercase()),
+    )
 }
 
 pub fn owned(mut c: Component, owner: &Component) -> Component {
-    c.owner = Some(Owner { name: owner.name.clone(), version: owner.version.clone(), purl: owner.purl.clone() });
+    c.owner = Some(Owner {
+        name: owner.name.clone(),
+        version: owner.version.clone(),
+        purl: owner.purl.clone(),
+    });
     c
 }
 
