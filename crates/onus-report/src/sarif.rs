@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use onus_vuln::Severity;
 use serde_json::{json, Map, Value};
 
-use crate::report::{Report, ReportFinding};
+use crate::report::{Report, ReportComponent, ReportFinding};
 use crate::util;
 
 const SARIF_SCHEMA: &str =
@@ -65,7 +65,36 @@ fn message(f: &ReportFinding) -> String {
     text
 }
 
-fn result(report: &Report, f: &ReportFinding, rule_index: usize) -> Value {
+/// Components by purl and by `name@version`, first one wins (as [`Report::component_of`]).
+struct ComponentIndex<'a> {
+    by_purl: BTreeMap<&'a str, &'a ReportComponent>,
+    by_name: BTreeMap<(&'a str, &'a str), &'a ReportComponent>,
+}
+
+impl<'a> ComponentIndex<'a> {
+    fn new(report: &'a Report) -> Self {
+        let mut by_purl = BTreeMap::new();
+        let mut by_name = BTreeMap::new();
+        for c in &report.components {
+            if !c.component.purl.is_empty() {
+                by_purl.entry(c.component.purl.as_str()).or_insert(c);
+            }
+            by_name
+                .entry((c.component.name.as_str(), c.component.version.as_str()))
+                .or_insert(c);
+        }
+        ComponentIndex { by_purl, by_name }
+    }
+
+    fn of(&self, f: &onus_vuln::Finding) -> Option<&'a ReportComponent> {
+        self.by_purl
+            .get(f.purl.as_str())
+            .or_else(|| self.by_name.get(&(f.package.as_str(), f.version.as_str())))
+            .copied()
+    }
+}
+
+fn result(index: &ComponentIndex<'_>, f: &ReportFinding, rule_index: usize) -> Value {
     let g = &f.finding;
     let a = &f.attribution;
     let mut properties = Map::new();
@@ -87,8 +116,8 @@ fn result(report: &Report, f: &ReportFinding, rule_index: usize) -> Value {
     }
     let mut locations = Vec::new();
     let logical = json!([{ "name": format!("{}@{}", g.package, g.version), "fullyQualifiedName": g.purl, "kind": "package" }]);
-    let paths = report
-        .component_of(g)
+    let paths = index
+        .of(g)
         .map(|c| c.component.locations.as_slice())
         .unwrap_or_default();
     for path in paths {
@@ -143,7 +172,9 @@ pub(crate) fn document(report: &Report) -> Value {
             })
             .or_insert((f, score));
     }
-    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let rule_index: BTreeMap<&str, usize> =
+        rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let components = ComponentIndex::new(report);
     let rule_values: Vec<Value> = rules
         .iter()
         .map(|(id, (f, score))| {
@@ -170,11 +201,8 @@ pub(crate) fn document(report: &Report) -> Value {
         .findings
         .iter()
         .map(|f| {
-            result(
-                report,
-                f,
-                index.get(f.finding.id.as_str()).copied().unwrap_or(0),
-            )
+            let index = rule_index.get(f.finding.id.as_str()).copied().unwrap_or(0);
+            result(&components, f, index)
         })
         .collect();
     let mut run_properties = Map::new();
