@@ -349,6 +349,17 @@ impl Store {
             .map_err(self.query_err())
     }
 
+    /// The qualitative severity the CVE severity table gives `cve` (for SLA reports and other
+    /// callers outside the matcher); `None` when the table has no rating.
+    pub fn severity_of_cve(&self, cve: &str) -> Option<crate::Severity> {
+        let row = self.cve_severity(cve).ok().flatten()?;
+        let severity = match row.score {
+            Some(score) => crate::Severity::from_score(score),
+            None => crate::Severity::parse_label(&row.severity),
+        };
+        (severity != crate::Severity::Unknown).then_some(severity)
+    }
+
     pub(crate) fn cve_severity(&self, cve: &str) -> Result<Option<CveSeverityRow>, VulnError> {
         let mut stmt = self
             .conn
