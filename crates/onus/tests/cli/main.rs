@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod advisories;
 mod common;
 mod debian_images;
 mod matching;
