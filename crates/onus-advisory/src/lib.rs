@@ -16,6 +16,7 @@
 mod apk;
 mod error;
 mod export;
+mod fast;
 mod model;
 mod parse;
 mod reader;
@@ -40,3 +41,10 @@ pub use validate::{
     is_alias, is_cga_id, is_cve_id, is_ghsa_id, is_go_id, validate_document, validate_path, Code,
     Diagnostic, Severity, ValidateOptions, ValidationReport, Validator,
 };
+
+/// `parse_document` through serde_yaml only, without the fast reader: the reference the fast
+/// path is tested against. Not a stable API.
+#[doc(hidden)]
+pub fn __parse_document_reference(bytes: &[u8], path: &str) -> Result<Document, AdvisoryError> {
+    parse::parse_document_slow(bytes, path)
+}

@@ -139,6 +139,18 @@ impl Ctx<'_> {
 /// Accepts schema 2, 2.0.1, 2.0.2 and newer 2.x versions (see [`Document::is_future_schema`]);
 /// schema-1 documents (no `schema-version`, or `secfixes`-style content) are an error.
 pub fn parse_document(bytes: &[u8], path: &str) -> Result<Document, AdvisoryError> {
+    // The fast reader covers what advisory tooling writes; anything else, and every error,
+    // goes through serde_yaml.
+    if let Some(doc) = crate::fast::document(bytes) {
+        if check_schema_version(&doc.schema_version, path).is_ok() {
+            return Ok(doc);
+        }
+    }
+    parse_document_slow(bytes, path)
+}
+
+/// [`parse_document`] through serde_yaml only (the reference the fast path is tested against).
+pub(crate) fn parse_document_slow(bytes: &[u8], path: &str) -> Result<Document, AdvisoryError> {
     let raw: RawDocument = match serde_yaml::from_slice(bytes) {
         Ok(raw) => raw,
         Err(source) => return Err(diagnose_failure(bytes, path, source)),

@@ -249,3 +249,17 @@ fn json_serialisation_keeps_the_schema_shape() {
     assert_eq!(ev[11]["data"]["fixed-version"], "1.2.3-r4");
     assert_eq!(ev[0]["timestamp"], "2000-01-01T00:00:00Z");
 }
+
+#[test]
+fn hostile_documents_are_errors_not_crashes() {
+    let mut nested = String::from("schema-version: 2.0.2\npackage:\n");
+    for i in 1..3_000 {
+        nested.push_str(&" ".repeat(i));
+        nested.push_str("k:\n");
+    }
+    assert!(parse_document(nested.as_bytes(), "x.advisories.yaml").is_err());
+    let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    assert!(parse_document(bomb.as_bytes(), "x.advisories.yaml").is_err());
+    let wide: String = (0..20_000).map(|i| format!("k{i}: v\n")).collect();
+    assert!(parse_document(wide.as_bytes(), "x.advisories.yaml").is_err());
+}

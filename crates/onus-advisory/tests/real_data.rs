@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
-use onus_advisory::read_documents;
+use onus_advisory::{read_documents, Document};
 
 fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("ONUS_SHARED_DATA")
@@ -23,15 +24,19 @@ fn wolfi_archive() -> Option<PathBuf> {
     Some(shared_data()?.join("wolfi-advisories/wolfi-advisories-3d461f6.tar.zst"))
 }
 
+/// Every Wolfi document, read once for all tests of this file.
+fn wolfi_docs() -> Option<&'static [(String, Document)]> {
+    static DOCS: OnceLock<Vec<(String, Document)>> = OnceLock::new();
+    let archive = wolfi_archive()?;
+    Some(DOCS.get_or_init(|| read_documents(&archive).map(|item| item.unwrap()).collect()))
+}
+
 #[test]
 fn every_wolfi_document_parses() {
-    let Some(archive) = wolfi_archive() else {
-        return;
-    };
+    let Some(docs) = wolfi_docs() else { return };
     let (mut files, mut advisories, mut events) = (0, 0, 0);
-    for item in read_documents(&archive) {
-        let (name, doc) = item.unwrap();
-        assert_eq!(name, format!("{}.advisories.yaml", doc.package.name));
+    for (name, doc) in docs {
+        assert_eq!(*name, format!("{}.advisories.yaml", doc.package.name));
         files += 1;
         advisories += doc.advisories.len();
         events += doc.advisories.iter().map(|a| a.events.len()).sum::<usize>();
@@ -44,11 +49,13 @@ fn every_wolfi_document_parses() {
 
 #[test]
 fn wolfi_validation_matches_the_published_anomaly_counts() {
-    let Some(archive) = wolfi_archive() else {
-        return;
-    };
+    let Some(docs) = wolfi_docs() else { return };
     let now = "2026-01-08T00:00:00Z".parse().unwrap();
-    let report = onus_advisory::validate_path(&archive, onus_advisory::ValidateOptions::new(now));
+    let mut validator = onus_advisory::Validator::new(onus_advisory::ValidateOptions::new(now));
+    for (name, doc) in docs {
+        validator.add_document(name, doc);
+    }
+    let report = validator.finish();
     let mut by_code = std::collections::BTreeMap::new();
     for d in &report.diagnostics {
         *by_code.entry(d.code.code()).or_insert(0usize) += 1;
@@ -90,12 +97,11 @@ fn advisory_decision(
 
 #[test]
 fn secdb_round_trip_agrees_with_resolved_at_version() {
-    let Some(archive) = wolfi_archive() else {
-        return;
-    };
-    let docs: Vec<onus_advisory::Document> =
-        read_documents(&archive).map(|r| r.unwrap().1).collect();
-    let secdb = onus_advisory::export_secdb(&docs, &onus_advisory::SecdbOptions::default());
+    let Some(docs) = wolfi_docs() else { return };
+    let secdb = onus_advisory::export_secdb(
+        docs.iter().map(|(_, d)| d),
+        &onus_advisory::SecdbOptions::default(),
+    );
     // Through the serialised form, as a scanner would read it.
     let bytes = serde_json::to_vec(&secdb).unwrap();
     let secdb: onus_advisory::Secdb = serde_json::from_slice(&bytes).unwrap();
@@ -104,7 +110,7 @@ fn secdb_round_trip_agrees_with_resolved_at_version() {
         (0usize, 0usize, 0usize, 0usize);
     // Every 7th package: candidate installed versions are the package's own fixed versions
     // (capped), plus the lowest and a very high version.
-    for doc in docs.iter().step_by(7) {
+    for (_, doc) in docs.iter().step_by(7) {
         let mut candidates: Vec<String> = vec!["0-r0".into(), "99999-r0".into()];
         for adv in &doc.advisories {
             for e in &adv.events {
