@@ -274,21 +274,61 @@ pub(crate) fn eol_line(eol: &Value) -> String {
 
 // ---------------------------------------------------------------- SLA
 
-/// One line for a finding's SLA clock: the state first, then the other scalar fields.
+/// The clock state (`running`, `breached`, `met`, `not-started`, `not-applicable`).
+pub(crate) fn sla_state(sla: &Value) -> Option<String> {
+    field(sla, &["state", "status"])
+}
+
+const SLA_KNOWN: &[&str] = &[
+    "state",
+    "status",
+    "severity",
+    "sla_days",
+    "start",
+    "deadline",
+    "stop",
+    "days_left",
+    "days_overdue",
+    "why",
+    "flags",
+    "rule",
+    "source",
+];
+
+/// One line for a finding's SLA clock (`onus_sla::SlaClock`): `running, 3.5 days left (deadline
+/// 2024-05-08, 7-day SLA)`; other shapes fall back to their scalar fields.
 pub(crate) fn sla_line(sla: &Value) -> String {
-    let mut parts = Vec::new();
-    if let Some(state) = field(sla, &["state", "status"]) {
-        parts.push(state);
+    let mut text = sla_state(sla).unwrap_or_else(|| "sla".to_string());
+    if let Some(days) = field(sla, &["days_overdue"]) {
+        text.push_str(&format!(", {days} days overdue"));
+    } else if let Some(days) = field(sla, &["days_left"]) {
+        text.push_str(&format!(", {days} days left"));
     }
-    let rest = other_fields(sla, &["state", "status"]);
+    let mut facts = Vec::new();
+    if let Some(deadline) = field(sla, &["deadline"]) {
+        // The date is enough for a reader; the JSON keeps the full time.
+        facts.push(format!(
+            "deadline {}",
+            deadline.get(..10).unwrap_or(&deadline)
+        ));
+    }
+    if let Some(days) = field(sla, &["sla_days"]) {
+        facts.push(format!("{days}-day SLA"));
+    }
+    if !facts.is_empty() {
+        text.push_str(&format!(" ({})", facts.join(", ")));
+    }
+    let state = sla_state(sla).unwrap_or_default();
+    if matches!(state.as_str(), "not-started" | "not-applicable") {
+        if let Some(why) = field(sla, &["why"]) {
+            text.push_str(&format!(": {why}"));
+        }
+    }
+    let rest = other_fields(sla, SLA_KNOWN);
     if !rest.is_empty() {
-        parts.push(rest.join(", "));
+        text.push_str(&format!(" {}", rest.join(", ")));
     }
-    if parts.is_empty() {
-        sla.to_string()
-    } else {
-        parts.join(" ")
-    }
+    text
 }
 
 #[cfg(test)]

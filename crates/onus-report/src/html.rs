@@ -503,7 +503,17 @@ fn findings_table(findings: &[&ReportFinding], columns: Columns) -> String {
         };
         let mut reason = format!("<code>{}</code> {}", e(&a.rule), e(&a.reason));
         if let Some(sla) = &f.sla {
-            let _ = write!(reason, "<br>SLA: {}", e(&extra::sla_line(sla)));
+            let class = match extra::sla_state(sla).as_deref() {
+                Some("breached") => "bad-t",
+                Some("running") => "warn-t",
+                Some("met") => "ok-t",
+                _ => "muted",
+            };
+            let _ = write!(
+                reason,
+                r#"<br>SLA: <span class="{class}">{}</span>"#,
+                e(&extra::sla_line(sla))
+            );
         }
         if let Some(why) = &g.suppressed {
             let _ = write!(reason, "<br>suppressed: {}", e(why));

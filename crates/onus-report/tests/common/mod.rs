@@ -417,7 +417,9 @@ pub fn report() -> Report {
             Some("3.3.1-r0"),
             None,
         ),
-        Some(json!({"state": "RUNNING", "deadline": "2024-05-08", "days_remaining": 3})),
+        Some(
+            json!({"state": "running", "severity": "critical", "sla_days": 7, "start": "2024-05-01T00:00:00Z", "deadline": "2024-05-08T00:00:00Z", "days_left": 3.5, "why": "fix available upstream", "flags": [], "rule": "R-PAT-3", "source": "SLA-25"}),
+        ),
     );
     let mut kev = finding(
         &by_name("curl"),
@@ -440,7 +442,9 @@ pub fn report() -> Report {
             None,
             Some("bump to v0.18.0 breaks the build"),
         ),
-        Some(json!({"state": "NOT_STARTED"})),
+        Some(
+            json!({"state": "not-started", "severity": "medium", "why": "pending upstream fix: the clock does not start", "flags": [], "rule": "R-PAT-5", "source": "SRM-A"}),
+        ),
     );
     push(
         finding(
@@ -452,7 +456,9 @@ pub fn report() -> Report {
             Some("go1.21.11"),
             None,
         ),
-        Some(json!({"state": "BREACHED", "days_overdue": 12})),
+        Some(
+            json!({"state": "breached", "severity": "critical", "sla_days": 7, "start": "2024-04-01T00:00:00Z", "deadline": "2024-04-08T00:00:00Z", "days_overdue": 12.25, "why": "no fix released within the SLA", "flags": ["timezone-assumed-utc"], "rule": "R-PAT-3", "source": "SLA-25"}),
+        ),
     );
     push(
         finding(
