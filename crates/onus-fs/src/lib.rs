@@ -162,20 +162,37 @@ pub fn normalize_path(raw: &str) -> Option<String> {
     if raw.contains('\0') {
         return None;
     }
-    let mut parts: Vec<&str> = Vec::new();
+    // One allocation: components are appended, and `..` truncates back to the previous `/`.
+    let mut out = String::with_capacity(raw.len() + 1);
     for part in raw.split('/') {
         match part {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                let keep = out.rfind('/').unwrap_or(0);
+                out.truncate(keep);
             }
-            other => parts.push(other),
+            other => {
+                out.push('/');
+                out.push_str(other);
+            }
         }
     }
-    if parts.is_empty() {
-        return Some("/".to_string());
+    if out.is_empty() {
+        out.push('/');
     }
-    Some(format!("/{}", parts.join("/")))
+    Some(out)
+}
+
+/// True when `path` is already what [`normalize_path`] would make of it.
+pub fn is_normalized(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
+    path.starts_with('/')
+        && !path.contains('\0')
+        && path[1..]
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 /// The parent of a normalised absolute path (`/a/b` → `/a`, `/a` → `/`).
@@ -224,6 +241,15 @@ mod tests {
         assert_eq!(normalize_path("/a/./b/../c").as_deref(), Some("/a/c"));
         assert_eq!(normalize_path("").as_deref(), Some("/"));
         assert_eq!(normalize_path("a\0b"), None);
+        assert_eq!(normalize_path("a/b/../../..").as_deref(), Some("/"));
+        assert_eq!(normalize_path("/x/../y/./z/..").as_deref(), Some("/y"));
+        for clean in ["/", "/a", "/a/b.c", "/..a/b"] {
+            assert!(is_normalized(clean), "{clean}");
+            assert_eq!(normalize_path(clean).as_deref(), Some(clean));
+        }
+        for dirty in ["", "a", "/a/", "//a", "/a/./b", "/a/../b", "/a/..", "/a\0"] {
+            assert!(!is_normalized(dirty), "{dirty}");
+        }
         assert_eq!(parent("/a/b"), "/a");
         assert_eq!(parent("/a"), "/");
         assert_eq!(file_name("/a/b"), "b");

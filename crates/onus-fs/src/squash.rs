@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::{
-    file_name, normalize_path, parent, FileKind, FileMeta, FileVersion, FileView, LayerId,
-    ResolveError,
+    file_name, is_normalized, normalize_path, parent, FileKind, FileMeta, FileVersion, FileView,
+    LayerId, ResolveError,
 };
 
 /// Symlink hops allowed while resolving one path (Linux uses 40).
@@ -40,7 +40,47 @@ pub struct LayerListing {
 #[derive(Debug, Default)]
 pub struct SquashedView {
     layers: Vec<LayerId>,
-    files: BTreeMap<String, Vec<FileVersion>>,
+    files: BTreeMap<Box<str>, Chain>,
+}
+
+/// The visible versions of one path, oldest first; most paths have one, kept inline.
+#[derive(Debug)]
+enum Chain {
+    One(FileVersion),
+    Many(Vec<FileVersion>),
+}
+
+impl Chain {
+    fn as_slice(&self) -> &[FileVersion] {
+        match self {
+            Chain::One(version) => std::slice::from_ref(version),
+            Chain::Many(versions) => versions,
+        }
+    }
+
+    fn last(&self) -> Option<&FileVersion> {
+        self.as_slice().last()
+    }
+
+    /// Add a version on top; a second write by the same layer replaces that layer's version.
+    fn push(&mut self, version: FileVersion) {
+        match self {
+            Chain::One(last) if last.layer == version.layer => *last = version,
+            Chain::Many(versions) if versions.last().is_some_and(|l| l.layer == version.layer) => {
+                if let Some(last) = versions.last_mut() {
+                    *last = version;
+                }
+            }
+            Chain::Many(versions) => versions.push(version),
+            Chain::One(_) => {
+                let previous = std::mem::replace(self, Chain::Many(Vec::with_capacity(2)));
+                if let (Chain::One(first), Chain::Many(versions)) = (previous, &mut *self) {
+                    versions.push(first);
+                    versions.push(version);
+                }
+            }
+        }
+    }
 }
 
 impl SquashedView {
@@ -56,7 +96,7 @@ impl SquashedView {
     /// An empty view (only `/`) for an image with these layers; fill it with [`Self::push_layer`].
     pub fn new(layers: Vec<LayerId>) -> Self {
         let mut files = BTreeMap::new();
-        files.insert("/".to_string(), vec![implicit_dir(0)]);
+        files.insert(Box::from("/"), Chain::One(implicit_dir(0)));
         SquashedView { layers, files }
     }
 
@@ -65,17 +105,16 @@ impl SquashedView {
     /// Lets an image reader squash layers as they complete, without holding every listing.
     pub fn push_layer(&mut self, listing: LayerListing) {
         // Whiteouts hide lower layers only, so they go first, then the layer's own entries.
-        let mut files = Vec::with_capacity(listing.entries.len());
-        for entry in listing.entries {
+        for entry in &listing.entries {
             match entry {
-                ListingEntry::Whiteout { path } => self.whiteout(&path),
-                ListingEntry::Opaque { dir } => self.opaque(&dir),
-                file @ ListingEntry::File { .. } => files.push(file),
+                ListingEntry::Whiteout { path } => self.whiteout(path),
+                ListingEntry::Opaque { dir } => self.opaque(dir),
+                ListingEntry::File { .. } => {}
             }
         }
-        for entry in files {
+        for entry in listing.entries {
             if let ListingEntry::File { path, version } = entry {
-                self.add(&path, version);
+                self.add(path, version);
             }
         }
     }
@@ -129,50 +168,52 @@ impl SquashedView {
         self.is_dir(&real).then_some(real)
     }
 
-    fn add(&mut self, path: &str, mut version: FileVersion) {
-        let Some(path) = normalize_path(path) else {
-            return;
+    fn add(&mut self, path: String, mut version: FileVersion) {
+        let path = if is_normalized(&path) {
+            path
+        } else {
+            match normalize_path(&path) {
+                Some(path) => path,
+                None => return,
+            }
         };
         if path == "/" {
             // The root is always a directory; a layer cannot replace it.
             return;
         }
         let dir = parent(&path);
-        let dir = if self.is_dir(dir) {
-            dir.to_string()
+        // Fast path: the parent is a real directory (so are its ancestors, by the invariant).
+        let path = if self.is_dir(dir) {
+            path
         } else {
-            self.make_dirs(dir, version.layer)
+            let real = self.make_dirs(dir, version.layer);
+            join(&real, file_name(&path))
         };
-        let path = join(&dir, file_name(&path));
-        let is_dir = version.meta.kind == FileKind::Directory;
-        if is_dir {
+        if version.meta.kind == FileKind::Directory {
             // Directories carry no content; drop anything a reader attached by mistake.
             version.content = None;
         }
-        match self.files.get_mut(&path) {
+        match self.files.get_mut(path.as_str()) {
             Some(chain)
                 if chain
                     .last()
                     .is_some_and(|v| v.meta.kind == version.meta.kind) =>
             {
-                match chain.last_mut() {
-                    // The same layer wrote the path twice: the later entry wins.
-                    Some(last) if last.layer == version.layer => *last = version,
-                    _ => chain.push(version),
-                }
+                chain.push(version);
             }
             Some(chain) => {
                 // A different kind of object replaces the old one and, for a directory, its contents.
                 let was_dir = chain
                     .last()
                     .is_some_and(|v| v.meta.kind == FileKind::Directory);
-                *chain = vec![version];
+                *chain = Chain::One(version);
                 if was_dir {
                     self.remove_tree(&path, false);
                 }
             }
             None => {
-                self.files.insert(path, vec![version]);
+                self.files
+                    .insert(path.into_boxed_str(), Chain::One(version));
             }
         }
     }
@@ -212,8 +253,10 @@ impl SquashedView {
                     }
                 }
                 _ => {
-                    self.files
-                        .insert(candidate.clone(), vec![implicit_dir(layer)]);
+                    self.files.insert(
+                        Box::from(candidate.as_str()),
+                        Chain::One(implicit_dir(layer)),
+                    );
                     current = candidate;
                 }
             }
@@ -231,14 +274,14 @@ impl SquashedView {
         } else {
             format!("{path}/")
         };
-        let doomed: Vec<String> = self
+        let doomed: Vec<Box<str>> = self
             .files
             .range::<str, _>((
                 std::ops::Bound::Included(prefix.as_str()),
                 std::ops::Bound::Unbounded,
             ))
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| k.as_str() != "/")
+            .filter(|(k, _)| &***k != "/")
             .map(|(k, _)| k.clone())
             .collect();
         for key in doomed {
@@ -279,7 +322,7 @@ impl FileView for SquashedView {
     }
 
     fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        Box::new(self.files.keys().map(String::as_str))
+        Box::new(self.files.keys().map(|k| &**k))
     }
 
     fn entry(&self, path: &str) -> Option<&FileVersion> {
@@ -287,7 +330,7 @@ impl FileView for SquashedView {
     }
 
     fn history(&self, path: &str) -> &[FileVersion] {
-        self.files.get(path).map(Vec::as_slice).unwrap_or(&[])
+        self.files.get(path).map(Chain::as_slice).unwrap_or(&[])
     }
 
     fn resolve(&self, path: &str) -> Result<String, ResolveError> {

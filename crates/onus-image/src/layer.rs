@@ -3,7 +3,7 @@
 //! walk the tar into a listing.
 
 use std::cell::{Cell, RefCell};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -190,6 +190,8 @@ struct Inflated<'a, R> {
     shared: Rc<Shared>,
     limits: &'a Limits,
     total: &'a AtomicU64,
+    /// Discard buffer for forward seeks.
+    scratch: Vec<u8>,
 }
 
 impl<R: Read> Read for Inflated<'_, R> {
@@ -243,6 +245,43 @@ impl<R: Read> Read for Inflated<'_, R> {
             hasher.update(window.get(..n).unwrap_or_default());
         }
         Ok(n)
+    }
+}
+
+/// Forward-only seeking (reading and discarding), so the tar reader can skip padding without a
+/// fresh zeroed buffer per entry; everything skipped is still hashed and counted.
+impl<R: Read> Seek for Inflated<'_, R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let SeekFrom::Current(delta) = pos else {
+            return Err(io::Error::other("a layer stream only seeks forward"));
+        };
+        let mut remaining = u64::try_from(delta)
+            .map_err(|_| io::Error::other("a layer stream only seeks forward"))?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        if scratch.is_empty() {
+            scratch = vec![0u8; 16 * 1024];
+        }
+        let result = loop {
+            if remaining == 0 {
+                break Ok(self.count);
+            }
+            let len = scratch
+                .len()
+                .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            match self.read(scratch.get_mut(..len).unwrap_or_default()) {
+                Ok(0) => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "unexpected EOF during skip",
+                    ))
+                }
+                Ok(n) => remaining -= n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.scratch = scratch;
+        result
     }
 }
 
@@ -341,6 +380,7 @@ pub(crate) fn scan<R: Read>(blob: R, job: &LayerJob<'_>) -> Result<ScannedLayer,
         shared: Rc::clone(&shared),
         limits: job.limits,
         total: job.total,
+        scratch: Vec::new(),
     };
     let mut archive = tar::Archive::new(inflated);
     let walked = walk::walk(

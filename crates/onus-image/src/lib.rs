@@ -662,6 +662,9 @@ fn view_unknowns(view: &SquashedView) -> Vec<(String, String)> {
         let Some(version) = view.entry(path) else {
             continue;
         };
+        if !matches!(version.meta.kind, FileKind::Hardlink | FileKind::Symlink) {
+            continue;
+        }
         let target = version.meta.link_target.as_deref().unwrap_or_default();
         match (version.meta.kind, view.resolve(path)) {
             (FileKind::Hardlink, Err(ResolveError::NotFound(_))) => unknowns.push((

@@ -1,8 +1,9 @@
 //! Walking one layer tar entry by entry into an `onus_fs::LayerListing`: path normalisation,
 //! whiteouts, links, and content capture as the policy asks; everything else is skipped.
 
+use std::borrow::Cow;
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 
 use onus_fs::{
     file_name, normalize_path, parent, Capture, CapturePolicy, Content, EntryHeader, FileKind,
@@ -73,7 +74,7 @@ impl<R: Read> Read for Counted<'_, R> {
 
 /// Walk every entry of `archive`. Each entry is read to its end before the next header, so the
 /// header `budget` bounds exactly the extension records (PAX, GNU long names) of one entry.
-pub(crate) fn walk<R: Read>(
+pub(crate) fn walk<R: Read + Seek>(
     archive: &mut tar::Archive<R>,
     layer: usize,
     capture: &dyn CapturePolicy,
@@ -82,7 +83,9 @@ pub(crate) fn walk<R: Read>(
 ) -> Result<Walked, WalkError> {
     let mut out = Walked::default();
     let mut buf = vec![0u8; 64 * 1024];
-    let mut entries = archive.entries()?;
+    // The seekable iterator skips inter-entry padding through `Seek` (a forward read in the
+    // layer stream) instead of zeroing a 32 KiB buffer for every entry.
+    let mut entries = archive.entries_with_seek()?;
     loop {
         // Header blocks, plus the padding left by the previous entry, plus extension records.
         budget.set(Some(limits.max_tar_header_bytes.saturating_add(4 * 512)));
@@ -102,16 +105,13 @@ pub(crate) fn walk<R: Read>(
             inner: &mut entry,
             read: 0,
         };
-        let path = visit(&mut counted, layer, capture, limits, &mut buf, &mut out)?;
+        visit(&mut counted, layer, capture, limits, &mut buf, &mut out)?;
         drain(&mut counted, &mut buf)?;
         if counted.read < size {
-            return Err(WalkError::Io(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "the stream ends inside `{path}` after {} of {size} bytes",
-                    counted.read
-                ),
-            )));
+            let read = counted.read;
+            let raw = lossy(&entry.path_bytes()).0.into_owned();
+            let shown = normalize_path(&raw).unwrap_or(raw);
+            return Err(truncated(&shown, read, size));
         }
     }
     Ok(out)
@@ -148,14 +148,14 @@ fn depth_of(path: &str) -> usize {
     path.split('/').filter(|c| !c.is_empty()).count()
 }
 
-fn lossy(bytes: &[u8]) -> (String, bool) {
+fn lossy(bytes: &[u8]) -> (Cow<'_, str>, bool) {
     match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_string(), false),
-        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
+        Ok(s) => (Cow::Borrowed(s), false),
+        Err(_) => (String::from_utf8_lossy(bytes), true),
     }
 }
 
-/// Record one entry (reading the content the policy wants); returns its path for messages.
+/// Record one entry, reading the content the policy wants.
 fn visit<R: Read>(
     counted: &mut Counted<'_, tar::Entry<'_, R>>,
     layer: usize,
@@ -163,9 +163,10 @@ fn visit<R: Read>(
     limits: &Limits,
     buf: &mut [u8],
     out: &mut Walked,
-) -> Result<String, WalkError> {
+) -> Result<(), WalkError> {
     let entry = &mut *counted.inner;
-    let (raw_path, not_utf8) = lossy(&entry.path_bytes());
+    let path_bytes = entry.path_bytes();
+    let (raw_path, not_utf8) = lossy(&path_bytes);
     let header = entry.header();
     let kind = match header.entry_type() {
         tar::EntryType::Regular if raw_path.ends_with('/') && entry.size() == 0 => {
@@ -179,9 +180,9 @@ fn visit<R: Read>(
         tar::EntryType::Link => FileKind::Hardlink,
         tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => FileKind::Other,
         // A PAX global header describes the archive, not a file.
-        tar::EntryType::XGlobalHeader => return Ok(raw_path),
+        tar::EntryType::XGlobalHeader => return Ok(()),
         other => {
-            let shown = normalize_path(&raw_path).unwrap_or_else(|| raw_path.clone());
+            let shown = normalize_path(&raw_path).unwrap_or_else(|| raw_path.to_string());
             out.unknown(
                 &shown,
                 format!(
@@ -189,7 +190,7 @@ fn visit<R: Read>(
                     char::from(other.as_byte()).escape_default()
                 ),
             );
-            return Ok(raw_path);
+            return Ok(());
         }
     };
     let mode = match header.mode() {
@@ -207,7 +208,7 @@ fn visit<R: Read>(
             &raw_path.replace('\0', "\\0"),
             "member path contains a NUL byte; skipped".to_string(),
         );
-        return Ok(raw_path);
+        return Ok(());
     };
     if not_utf8 {
         out.unknown(
@@ -226,7 +227,7 @@ fn visit<R: Read>(
                 "a non-directory entry for the root; skipped".to_string(),
             );
         }
-        return Ok(path);
+        return Ok(());
     }
     if let Some(rest) = file_name(&path).strip_prefix(".wh.") {
         let dir = parent(&path);
@@ -248,14 +249,14 @@ fn visit<R: Read>(
                 .entries
                 .push(ListingEntry::Whiteout { path: target });
         }
-        return Ok(path);
+        return Ok(());
     }
-    let link = entry.link_name_bytes().map(|b| lossy(&b).0);
+    let link = entry.link_name_bytes().map(|b| lossy(&b).0.into_owned());
     match kind {
         FileKind::Symlink => {
             let Some(target) = link.filter(|t| !t.is_empty()) else {
                 out.unknown(&path, "symlink without a target; skipped".to_string());
-                return Ok(path);
+                return Ok(());
             };
             if !target.starts_with('/') && climbs_above(&target, depth_of(parent(&path))) {
                 out.unknown(&path, format!("symlink target `{target}` climbs above the image root; it resolves inside the image"),
@@ -267,7 +268,7 @@ fn visit<R: Read>(
                 size: 0,
                 link_target: Some(target),
             };
-            out.push(path.clone(), layer, meta, None);
+            out.push(path, layer, meta, None);
         }
         FileKind::Hardlink => {
             let target = link.filter(|t| !t.is_empty());
@@ -280,7 +281,7 @@ fn visit<R: Read>(
                     &path,
                     "hard link without a usable target; skipped".to_string(),
                 );
-                return Ok(path);
+                return Ok(());
             };
             if target.as_deref().is_some_and(path_escapes) {
                 out.unknown(
@@ -293,7 +294,7 @@ fn visit<R: Read>(
             }
             if normalized == path {
                 out.unknown(&path, "hard link to itself; skipped".to_string());
-                return Ok(path);
+                return Ok(());
             }
             let meta = FileMeta {
                 kind,
@@ -301,7 +302,7 @@ fn visit<R: Read>(
                 size: 0,
                 link_target: Some(normalized),
             };
-            out.push(path.clone(), layer, meta, None);
+            out.push(path, layer, meta, None);
         }
         FileKind::Regular => {
             let size = entry.size();
@@ -318,7 +319,7 @@ fn visit<R: Read>(
                 size,
                 link_target: None,
             };
-            out.push(path.clone(), layer, meta, content);
+            out.push(path, layer, meta, content);
         }
         FileKind::Directory | FileKind::Other => {
             let meta = FileMeta {
@@ -327,10 +328,10 @@ fn visit<R: Read>(
                 size: 0,
                 link_target: None,
             };
-            out.push(path.clone(), layer, meta, None);
+            out.push(path, layer, meta, None);
         }
     }
-    Ok(path)
+    Ok(())
 }
 
 fn truncated(path: &str, got: u64, size: u64) -> WalkError {
