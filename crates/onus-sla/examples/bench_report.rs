@@ -1,9 +1,13 @@
 //! Benchmark of `sla report` over a full advisory archive (not a test):
-//! `cargo run --release -p onus-sla --example bench_report -- <advisories.tar.zst> [now]`
-//! Measure peak RSS with `/usr/bin/time -v`.
+//! `cargo run --release -p onus-sla --example bench_report -- <advisories.tar.zst> [now] [format]`
+//! Measure peak RSS with `/usr/bin/time -v`. With a format (`table`, `csv`, `markdown`, `html`,
+//! `json`) the rendered report goes to stdout instead of the summary. With `ONUS_SEVERITY_CSV`
+//! set to the CISA Vulnrichment extract (`cve-severity/*.csv`), severities come from it (CNA
+//! CVSS 3.1, else 4.0, else 3.0, else CISA-ADP 3.1); otherwise every advisory is `unknown`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +32,7 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let format = args.next();
     let started = Instant::now();
     let mut errors = 0usize;
     let docs = read_documents(&path).filter_map(|item| match item {
@@ -38,9 +43,35 @@ fn main() {
             None
         }
     });
-    let no_severity = |_: &[String]| -> Option<Severity> { None };
-    let r = report(docs, &no_severity, None, now);
+    let table = std::env::var_os("ONUS_SEVERITY_CSV")
+        .map(|p| load_severities(&p))
+        .unwrap_or_default();
+    let severity = |ids: &[String]| -> Option<Severity> {
+        ids.iter().find_map(|id| table.get(id.as_str()).copied())
+    };
+    let r = report(docs, &severity, None, now);
     let elapsed = started.elapsed();
+    if let Some(format) = format {
+        let render = match format.as_str() {
+            "table" => onus_sla::render_table,
+            "csv" => onus_sla::render_csv,
+            "markdown" => onus_sla::render_markdown,
+            "html" => onus_sla::render_html,
+            "json" => onus_sla::render_json,
+            other => {
+                eprintln!("unknown format `{other}`");
+                std::process::exit(2);
+            }
+        };
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        if let Err(e) = render(&r, &mut lock) {
+            eprintln!("write failed: {e}");
+            std::process::exit(1);
+        }
+        eprintln!("elapsed {:.3} s", elapsed.as_secs_f64());
+        return;
+    }
     let o = &r.time_to_fix.overall;
     println!(
         "documents {} advisories {} (read errors {errors})",
@@ -62,6 +93,12 @@ fn main() {
         r.redetections.advisories,
         r.redetections.events
     );
+    for (k, s) in &r.time_to_fix.by_severity {
+        println!(
+            "  severity {k}: {} median {:?} p90 {:?} within policy {:?}",
+            s.count, s.median_days, s.p90_days, s.within_policy
+        );
+    }
     for (k, s) in &r.time_to_fix.by_component_type {
         println!(
             "  {k}: {} median {:?} p90 {:?}",
@@ -76,4 +113,65 @@ fn main() {
             .collect::<Vec<_>>()
     );
     println!("elapsed {:.3} s", elapsed.as_secs_f64());
+}
+
+/// CVE → severity from the Vulnrichment extract (quote-aware CSV split; bad rows skipped).
+fn load_severities(path: &std::ffi::OsStr) -> HashMap<String, Severity> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cannot read severity CSV: {e}");
+            return HashMap::new();
+        }
+    };
+    let mut lines = text.lines();
+    let header = split(lines.next().unwrap_or(""));
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let cols: Vec<usize> = [
+        "cna_cvss31_severity",
+        "cna_cvss40_severity",
+        "cna_cvss30_severity",
+        "adp_cvss31_severity",
+    ]
+    .iter()
+    .filter_map(|c| col(c))
+    .collect();
+    let mut out = HashMap::new();
+    for line in lines {
+        let cells = split(line);
+        let Some(id) = cells.first() else { continue };
+        let sev = cols
+            .iter()
+            .filter_map(|c| cells.get(*c))
+            .map(|s| Severity::from_label(s))
+            .find(|s| *s != Severity::Unknown);
+        if let Some(sev) = sev {
+            out.insert(id.clone(), sev);
+        }
+    }
+    out
+}
+
+fn split(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                if let Some(cell) = cells.last_mut() {
+                    cell.push('"');
+                }
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(String::new()),
+            (c, _) => {
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(c);
+                }
+            }
+        }
+    }
+    cells
 }

@@ -380,7 +380,11 @@ pub fn evaluate_clock(input: &ClockInput, policy: &Policy, now: DateTime<Utc>) -
         }
         return finish(clock, flags);
     };
-    let deadline = start + Duration::days(i64::from(days));
+    let Some(deadline) = start.checked_add_signed(Duration::days(i64::from(days))) else {
+        clock.state = ClockState::NotStarted;
+        clock.why = format!("start {} is out of the representable range", ts(start));
+        return finish(clock, flags);
+    };
     clock.start = Some(start);
     clock.deadline = Some(deadline);
     let what = format!("{sev}: {days} days from {} ({start_label})", ts(start));

@@ -501,3 +501,16 @@ fn serialised_shape() {
     assert!(input.guarded);
     assert_eq!(input.first_detection, Some(t("2023-12-31T22:00:00Z")));
 }
+
+#[test]
+fn extreme_times_do_not_panic() {
+    let mut input = ClockInput::new(Severity::High, AdvisoryState::Affected);
+    input.first_detection = Some(DateTime::<Utc>::MAX_UTC);
+    let c = evaluate_clock(&input, &policy(), DateTime::<Utc>::MIN_UTC);
+    assert_eq!(c.state, ClockState::NotStarted);
+    input.first_detection = Some(DateTime::<Utc>::MIN_UTC);
+    input.fixed_times = vec![DateTime::<Utc>::MAX_UTC];
+    let c = evaluate_clock(&input, &policy(), DateTime::<Utc>::MAX_UTC);
+    assert_eq!(c.state, ClockState::Breached);
+    assert!(c.days_overdue.unwrap() > 0.0);
+}
