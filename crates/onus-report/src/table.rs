@@ -408,7 +408,55 @@ pub fn render_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
         write_findings(out, &closed)?;
     }
-    Ok(())
+    write_components(report, out)
+}
+
+/// Who owns each component, most urgent party first: the attribution is the point of the tool,
+/// so it is shown even when nothing is vulnerable.
+fn write_components(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.components.is_empty() {
+        return Ok(());
+    }
+    let mut attributed: Vec<_> = report.components.iter().collect();
+    attributed.sort_by_key(|c| {
+        c.attribution
+            .as_ref()
+            .map(|a| (a.party, std::cmp::Reverse(a.tier)))
+    });
+    writeln!(out)?;
+    writeln!(out, "COMPONENTS: {} by party and tier", attributed.len())?;
+    let mut rows = vec![[
+        "PARTY",
+        "TIER",
+        "PACKAGE@VERSION",
+        "LAYER",
+        "RULE",
+        "REASON",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for c in attributed {
+        let (party, tier, rule, reason) = match &c.attribution {
+            Some(a) => (
+                util::party_label(a.party),
+                util::tier_label(a.tier),
+                a.rule.as_str(),
+                a.reason.as_str(),
+            ),
+            None => ("-", "-", "-", ""),
+        };
+        rows.push(vec![
+            party.to_string(),
+            tier.to_string(),
+            package_at_version(&clean(&c.component.name), &clean(&c.component.version), 30),
+            c.component
+                .layer
+                .map_or_else(|| "-".to_string(), |l| l.to_string()),
+            rule.to_string(),
+            truncate(&clean(reason), 29),
+        ]);
+    }
+    write_columns(out, "  ", &rows, &[3])
 }
 
 #[cfg(test)]
