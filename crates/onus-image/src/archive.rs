@@ -13,6 +13,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::AtomicU64;
+use std::sync::mpsc;
 
 use onus_fs::{CapturePolicy, Reporter};
 
@@ -261,36 +262,155 @@ pub(crate) fn stream_pass(
 ) -> Result<Streamed, ImageError> {
     let limits = options.limits;
     let shown = path.display().to_string();
-    let io_err = |e: &io::Error| ImageError::io(&shown, e);
-    let file = File::open(path).map_err(|e| io_err(&e))?;
-    let compressed = Rc::new(Cell::new(0u64));
-    let progress = Progress {
-        inner: file,
-        read: Rc::clone(&compressed),
-        reporter: options.reporter,
-        unreported: 0,
-    };
-    let mut buffered = BufReader::with_capacity(256 * 1024, progress);
+    let mut file = File::open(path).map_err(|e| ImageError::io(&shown, &e))?;
     let mut magic = [0u8; 4];
-    let got = read_up_to(&mut buffered, &mut magic).map_err(|e| io_err(&e))?;
+    let got = read_up_to(&mut file, &mut magic).map_err(|e| ImageError::io(&shown, &e))?;
     let magic = magic.get(..got).unwrap_or_default().to_vec();
     let compression = sniff(&magic).map_err(|reason| ImageError::Detect {
         path: shown.clone(),
         reason: reason.to_string(),
     })?;
-    let head = io::Cursor::new(magic).chain(buffered);
-    let decoder = Decoder::new(head, compression, limits).map_err(|e| io_err(&e))?;
+    let hit = Cell::new(None);
+    // The outer decompression runs on its own thread, overlapping with the layer scans here.
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel(4);
+        let reporter = options.reporter;
+        scope.spawn(move || produce(file, magic, compression, limits, reporter, &tx));
+        let reader = ChannelReader {
+            rx,
+            chunk: Vec::new(),
+            pos: 0,
+            hit: &hit,
+            done: false,
+        };
+        consume(reader, &shown, location, options, decide, &hit)
+    })
+}
+
+/// Why the producer of the decompressed outer stream stopped early.
+enum Stop {
+    /// A limit (its name) was reached; the message says how.
+    Limit(&'static str, String),
+    Io(io::Error),
+}
+
+/// Chunk size handed from the decompressing thread to the scanning one.
+const CHUNK: usize = 256 * 1024;
+
+/// Decompress the outer archive (bounded by size and ratio) and send it on in chunks. Stops
+/// quietly when the receiver is gone (the scan finished early or failed).
+fn produce(
+    file: File,
+    magic: Vec<u8>,
+    compression: Compression,
+    limits: &Limits,
+    reporter: &dyn Reporter,
+    tx: &mpsc::SyncSender<Result<Vec<u8>, Stop>>,
+) {
+    let compressed = Rc::new(Cell::new(magic.len() as u64));
+    let progress = Progress {
+        inner: file,
+        read: Rc::clone(&compressed),
+        reporter,
+        unreported: magic.len() as u64,
+    };
+    let head = io::Cursor::new(magic).chain(BufReader::with_capacity(CHUNK, progress));
+    let decoder = match Decoder::new(head, compression, limits) {
+        Ok(decoder) => decoder,
+        Err(e) => {
+            let _ = tx.send(Err(Stop::Io(e)));
+            return;
+        }
+    };
     let hit = Rc::new(Cell::new(None));
-    let outer = OuterLimit {
+    let mut outer = OuterLimit {
         inner: decoder,
         count: 0,
         compressed,
         limits,
         hit: Rc::clone(&hit),
     };
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let n = match read_up_to(&mut outer, &mut chunk) {
+            Ok(n) => n,
+            Err(e) => {
+                let stop = match hit.get() {
+                    Some(limit) => Stop::Limit(limit, e.to_string()),
+                    None => Stop::Io(e),
+                };
+                let _ = tx.send(Err(stop));
+                return;
+            }
+        };
+        if n == 0 {
+            return;
+        }
+        chunk.truncate(n);
+        if tx.send(Ok(chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The decompressed outer stream, as received from [`produce`].
+struct ChannelReader<'h> {
+    rx: mpsc::Receiver<Result<Vec<u8>, Stop>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    hit: &'h Cell<Option<&'static str>>,
+    done: bool,
+}
+
+impl Read for ChannelReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.chunk.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(Stop::Limit(limit, message))) => {
+                    self.done = true;
+                    self.hit.set(Some(limit));
+                    return Err(io::Error::other(message));
+                }
+                Ok(Err(Stop::Io(e))) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let available = self.chunk.get(self.pos..).unwrap_or_default();
+        let n = available.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), available.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Walk the members of the decompressed outer stream.
+fn consume(
+    reader: ChannelReader<'_>,
+    shown: &str,
+    location: &str,
+    options: &PassOptions<'_>,
+    decide: &dyn Fn(&MemStore) -> Progressed,
+    hit: &Cell<Option<&'static str>>,
+) -> Result<Streamed, ImageError> {
+    let limits = options.limits;
     let budget = Rc::new(Cell::new(None));
     let reader = Budgeted {
-        inner: outer,
+        inner: reader,
         budget: Rc::clone(&budget),
         max: limits.max_tar_header_bytes,
     };
@@ -302,7 +422,7 @@ pub(crate) fn stream_pass(
         },
         None => ImageError::Invalid {
             what: "archive",
-            object: shown.clone(),
+            object: shown.to_string(),
             reason: e.to_string(),
         },
     };
