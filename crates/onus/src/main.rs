@@ -1,6 +1,9 @@
 //! The `onus` command-line tool: parses arguments, runs one command, maps the outcome to an exit
 //! code (docs/exit-codes.md). All output goes through `output`; progress through `progress`.
-#![allow(clippy::print_stderr, reason = "the binary reports errors and warnings on stderr")]
+#![allow(
+    clippy::print_stderr,
+    reason = "the binary reports errors and warnings on stderr"
+)]
 
 mod cli;
 mod commands;

@@ -10,7 +10,8 @@ use anyhow::Context as _;
 fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match path {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create output file `{}`", path.display()))?;
+            let file = File::create(path)
+                .with_context(|| format!("cannot create output file `{}`", path.display()))?;
             Box::new(BufWriter::new(file))
         }
         None => Box::new(BufWriter::new(io::stdout().lock())),
@@ -30,7 +31,9 @@ pub fn write_with(
 
 /// True when the error chain ends in a closed pipe (`onus … | head`), which is not a failure.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

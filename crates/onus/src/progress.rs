@@ -23,7 +23,11 @@ struct Stage {
 
 impl TerminalReporter {
     pub fn new(hidden: bool, quiet: bool) -> Self {
-        TerminalReporter { hidden, quiet, state: Mutex::new(None) }
+        TerminalReporter {
+            hidden,
+            quiet,
+            state: Mutex::new(None),
+        }
     }
 
     /// Remove any bar before an error message is printed.
@@ -53,12 +57,18 @@ impl Reporter for TerminalReporter {
         }
         bar.set_message(name.to_string());
         if let Ok(mut state) = self.state.lock() {
-            *state = Some(Stage { bar, started: Instant::now(), shown: false });
+            *state = Some(Stage {
+                bar,
+                started: Instant::now(),
+                shown: false,
+            });
         }
     }
 
     fn advance(&self, delta: u64) {
-        let Ok(mut state) = self.state.lock() else { return };
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
         let Some(stage) = state.as_mut() else { return };
         stage.bar.inc(delta);
         // Work that ends within a second draws nothing.
@@ -77,7 +87,12 @@ impl Reporter for TerminalReporter {
             return;
         }
         let line = format!("warning: {message}");
-        match self.state.lock().ok().and_then(|s| s.as_ref().map(|stage| stage.bar.clone())) {
+        match self
+            .state
+            .lock()
+            .ok()
+            .and_then(|s| s.as_ref().map(|stage| stage.bar.clone()))
+        {
             Some(bar) if !bar.is_hidden() => bar.println(line),
             _ => eprintln!("{line}"),
         }

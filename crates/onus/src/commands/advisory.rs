@@ -13,17 +13,28 @@ use crate::{output, time, Outcome};
 
 pub fn run(command: AdvisoryCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
     match command {
-        AdvisoryCommand::Validate { path, eol_data, now, format } => {
+        AdvisoryCommand::Validate {
+            path,
+            eol_data,
+            now,
+            format,
+        } => {
             let now = time::parse_now(now.as_deref())?;
-            let eol = match &eol_data {
-                Some(file) => Some(
-                    onus_eol::parse_products(&std::fs::read(file).with_context(|| format!("cannot read EOL data `{}`", file.display()))?)
+            let eol =
+                match &eol_data {
+                    Some(file) => Some(
+                        onus_eol::parse_products(&std::fs::read(file).with_context(|| {
+                            format!("cannot read EOL data `{}`", file.display())
+                        })?)
                         .context("cannot parse endoflife.date data")?,
-                ),
-                None => None,
-            };
+                    ),
+                    None => None,
+                };
             let today = now.date_naive();
-            let oracle = |package: &str| eol.as_ref().and_then(|data| is_supported(data, package, today));
+            let oracle = |package: &str| {
+                eol.as_ref()
+                    .and_then(|data| is_supported(data, package, today))
+            };
             let mut options = ValidateOptions::new(now);
             if eol.is_some() {
                 options.is_supported = Some(&oracle);
@@ -38,22 +49,29 @@ pub fn run(command: AdvisoryCommand, reporter: &dyn Reporter) -> anyhow::Result<
                 }
                 MatchFormat::Table => render_validation(&report, out),
             })?;
-            Ok(if report.is_ok() { Outcome::Pass } else { Outcome::PolicyFailed })
+            Ok(if report.is_ok() {
+                Outcome::Pass
+            } else {
+                Outcome::PolicyFailed
+            })
         }
         AdvisoryCommand::Export { to, path, output } => {
             let documents = read_all(&path, reporter)?;
             let docs = documents.iter();
             output::write_with(output.output.as_deref(), |out| {
                 match to {
-                    ExportFormat::Secdb => {
-                        serde_json::to_writer_pretty(&mut *out, &onus_advisory::export_secdb(docs, &Default::default()))?
-                    }
-                    ExportFormat::Osv => {
-                        serde_json::to_writer_pretty(&mut *out, &onus_advisory::export_osv(docs, &Default::default()))?
-                    }
-                    ExportFormat::Openvex => {
-                        serde_json::to_writer_pretty(&mut *out, &onus_advisory::export_openvex(docs, &Default::default()))?
-                    }
+                    ExportFormat::Secdb => serde_json::to_writer_pretty(
+                        &mut *out,
+                        &onus_advisory::export_secdb(docs, &Default::default()),
+                    )?,
+                    ExportFormat::Osv => serde_json::to_writer_pretty(
+                        &mut *out,
+                        &onus_advisory::export_osv(docs, &Default::default()),
+                    )?,
+                    ExportFormat::Openvex => serde_json::to_writer_pretty(
+                        &mut *out,
+                        &onus_advisory::export_openvex(docs, &Default::default()),
+                    )?,
                 }
                 writeln!(out)
             })?;
@@ -69,7 +87,8 @@ fn read_all(path: &Path, reporter: &dyn Reporter) -> anyhow::Result<Vec<Document
     let mut documents = Vec::new();
     for item in onus_advisory::read_documents(path) {
         reporter.advance(1);
-        let (_, document) = item.with_context(|| format!("cannot read advisories from `{}`", path.display()))?;
+        let (_, document) =
+            item.with_context(|| format!("cannot read advisories from `{}`", path.display()))?;
         documents.push(document);
     }
     reporter.finish_stage();
@@ -94,7 +113,10 @@ fn is_supported(data: &onus_eol::EolData, package: &str, today: NaiveDate) -> Op
 
 fn render_validation(report: &ValidationReport, out: &mut dyn Write) -> std::io::Result<()> {
     for d in &report.diagnostics {
-        let severity = serde_json::to_value(&d.severity).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let severity = serde_json::to_value(&d.severity)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let place = match (&d.advisory, d.event) {
             (Some(advisory), Some(event)) => format!("{} {advisory} event {event}", d.file),
             (Some(advisory), None) => format!("{} {advisory}", d.file),

@@ -27,15 +27,27 @@ pub fn run(args: &ChpArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
 /// Parse `--runtime FILE` (Kubernetes or Compose).
 pub fn read_runtime(path: Option<&Path>) -> anyhow::Result<Option<RuntimeConfig>> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read runtime manifest `{}`", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read runtime manifest `{}`", path.display()))?;
     let config = onus_chp::parse_runtime(&text, None)
         .with_context(|| format!("cannot use runtime manifest `{}`", path.display()))?;
     Ok(Some(config))
 }
 
 /// Evaluate CHP on an inventoried image with the built-in detector lists.
-pub fn evaluate(scanned: &onus_scan::Scanned, runtime: Option<&RuntimeConfig>, cves: &CveInput) -> anyhow::Result<Chp> {
-    let detectors = onus_chp::load_detectors(None).context("cannot load the built-in CHP detector lists")?;
+pub fn evaluate(
+    scanned: &onus_scan::Scanned,
+    runtime: Option<&RuntimeConfig>,
+    cves: &CveInput,
+) -> anyhow::Result<Chp> {
+    let detectors =
+        onus_chp::load_detectors(None).context("cannot load the built-in CHP detector lists")?;
     let owners = OwnerIndex::from_sbom(&scanned.sbom);
-    Ok(onus_chp::evaluate(&scanned.view, &owners, runtime, cves, &detectors))
+    Ok(onus_chp::evaluate(
+        &scanned.view,
+        &owners,
+        runtime,
+        cves,
+        &detectors,
+    ))
 }

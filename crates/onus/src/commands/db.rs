@@ -1,12 +1,17 @@
 //! `onus db build|update|status`: the local vulnerability store.
-#![allow(clippy::print_stderr, reason = "build summaries are human-facing status on stderr")]
+#![allow(
+    clippy::print_stderr,
+    reason = "build summaries are human-facing status on stderr"
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use onus_fs::Reporter;
-use onus_vuln::{BuildInput, BuildOptions, BuildSummary, Store, StoreStatus, UpdateConfig, UpdateOptions};
+use onus_vuln::{
+    BuildInput, BuildOptions, BuildSummary, Store, StoreStatus, UpdateConfig, UpdateOptions,
+};
 
 use crate::cli::{DbArgs, DbCommand, MatchFormat};
 use crate::{output, time, Outcome};
@@ -17,22 +22,38 @@ pub fn run(command: DbCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcom
             let target = store_path(&db)?;
             let inputs: Vec<BuildInput> = from.iter().map(BuildInput::new).collect();
             reporter.stage("building store", None);
-            let summary = onus_vuln::build(&target, &inputs, &BuildOptions::default(), &mut |_| reporter.advance(1))
-                .with_context(|| format!("cannot build the store at `{}`", target.display()))?;
+            let summary = onus_vuln::build(&target, &inputs, &BuildOptions::default(), &mut |_| {
+                reporter.advance(1)
+            })
+            .with_context(|| format!("cannot build the store at `{}`", target.display()))?;
             reporter.finish_stage();
             print_summary(&summary, reporter);
             Ok(Outcome::Pass)
         }
-        DbCommand::Update { config, offline, db } => {
+        DbCommand::Update {
+            config,
+            offline,
+            db,
+        } => {
             let target = store_path(&db)?;
             let config = match config {
-                Some(path) => UpdateConfig::load(&path).with_context(|| format!("cannot read feed list `{}`", path.display()))?,
+                Some(path) => UpdateConfig::load(&path)
+                    .with_context(|| format!("cannot read feed list `{}`", path.display()))?,
                 None => UpdateConfig::upstream(),
             };
-            let options = UpdateOptions { offline, ..Default::default() };
+            let options = UpdateOptions {
+                offline,
+                ..Default::default()
+            };
             reporter.stage("updating store", None);
-            let summary = onus_vuln::update(&target, &config, &options, &mut |_| reporter.advance(1))
-                .with_context(|| format!("cannot update the store at `{}` (the previous store is kept)", target.display()))?;
+            let summary =
+                onus_vuln::update(&target, &config, &options, &mut |_| reporter.advance(1))
+                    .with_context(|| {
+                        format!(
+                            "cannot update the store at `{}` (the previous store is kept)",
+                            target.display()
+                        )
+                    })?;
             reporter.finish_stage();
             print_summary(&summary, reporter);
             Ok(Outcome::Pass)
@@ -41,7 +62,8 @@ pub fn run(command: DbCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcom
             let now = time::parse_now(now.as_deref())?;
             let store = open_store(&db)?;
             let max_age = chrono::Duration::days(i64::from(db.max_db_age));
-            let status = onus_vuln::status(&store, now, Some(max_age)).context("cannot read the store status")?;
+            let status = onus_vuln::status(&store, now, Some(max_age))
+                .context("cannot read the store status")?;
             if status.stale {
                 reporter.warn(&stale_message(&status));
             }
@@ -61,7 +83,8 @@ pub fn run(command: DbCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcom
 pub fn store_path(db: &DbArgs) -> anyhow::Result<PathBuf> {
     match &db.db {
         Some(path) => Ok(path.clone()),
-        None => onus_vuln::default_store_path().context("cannot find the user cache directory; pass --db"),
+        None => onus_vuln::default_store_path()
+            .context("cannot find the user cache directory; pass --db"),
     }
 }
 
@@ -75,11 +98,16 @@ pub fn open_store(db: &DbArgs) -> anyhow::Result<Store> {
             path.display()
         );
     }
-    Store::open_readonly(&path).with_context(|| format!("cannot open the store at `{}`", path.display()))
+    Store::open_readonly(&path)
+        .with_context(|| format!("cannot open the store at `{}`", path.display()))
 }
 
 /// Open the store and warn when it is older than the configured age.
-pub fn open_checked(db: &DbArgs, now: chrono::DateTime<chrono::Utc>, reporter: &dyn Reporter) -> anyhow::Result<Store> {
+pub fn open_checked(
+    db: &DbArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Store> {
     let store = open_store(db)?;
     let max_age = chrono::Duration::days(i64::from(db.max_db_age));
     if let Ok(status) = onus_vuln::status(&store, now, Some(max_age)) {
@@ -124,12 +152,23 @@ fn print_summary(summary: &BuildSummary, reporter: &dyn Reporter) {
 
 fn render_status(status: &StoreStatus, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "store: {}", status.path.display())?;
-    writeln!(out, "built: {}", status.built_at.as_deref().unwrap_or("unknown"))?;
+    writeln!(
+        out,
+        "built: {}",
+        status.built_at.as_deref().unwrap_or("unknown")
+    )?;
     writeln!(out, "stale: {}", if status.stale { "yes" } else { "no" })?;
     writeln!(out)?;
-    writeln!(out, "{:<28} {:<18} {:>9} {:>8} {:>8}  PROVENANCE", "SOURCE", "KIND", "RECORDS", "WARNINGS", "AGE")?;
+    writeln!(
+        out,
+        "{:<28} {:<18} {:>9} {:>8} {:>8}  PROVENANCE",
+        "SOURCE", "KIND", "RECORDS", "WARNINGS", "AGE"
+    )?;
     for source in &status.sources {
-        let age = source.age_seconds.map(|s| format!("{}d", s / 86_400)).unwrap_or_else(|| "-".to_string());
+        let age = source
+            .age_seconds
+            .map(|s| format!("{}d", s / 86_400))
+            .unwrap_or_else(|| "-".to_string());
         writeln!(
             out,
             "{:<28} {:<18} {:>9} {:>8} {:>8}  {}",

@@ -27,9 +27,13 @@ pub fn run(args: &EolArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
 }
 
 /// endoflife.date data from `--eol-data FILE`, else from the store.
-pub fn load_data(file: Option<&std::path::Path>, db_args: &DbArgs) -> anyhow::Result<onus_eol::EolData> {
+pub fn load_data(
+    file: Option<&std::path::Path>,
+    db_args: &DbArgs,
+) -> anyhow::Result<onus_eol::EolData> {
     let bytes = match file {
-        Some(path) => std::fs::read(path).with_context(|| format!("cannot read EOL data `{}`", path.display()))?,
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("cannot read EOL data `{}`", path.display()))?,
         None => {
             let store = db::open_store(db_args)?;
             store
@@ -48,8 +52,15 @@ pub fn evaluate(
     vendor_layers: Option<usize>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<EolEntry>> {
-    let mapping = onus_eol::load_mapping(None).context("cannot load the built-in EOL product mapping")?;
-    Ok(onus_eol::evaluate(sbom, data, &mapping, vendor_layers, now.date_naive()))
+    let mapping =
+        onus_eol::load_mapping(None).context("cannot load the built-in EOL product mapping")?;
+    Ok(onus_eol::evaluate(
+        sbom,
+        data,
+        &mapping,
+        vendor_layers,
+        now.date_naive(),
+    ))
 }
 
 pub fn render_table(entries: &[EolEntry], out: &mut dyn Write) -> std::io::Result<()> {
@@ -59,7 +70,10 @@ pub fn render_table(entries: &[EolEntry], out: &mut dyn Write) -> std::io::Resul
         "PRODUCT", "VERSION", "CYCLE", "EOL", "STATE", "DAYS", "PARTY", "RULE"
     )?;
     for entry in entries {
-        let state = serde_json::to_value(&entry.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let state = serde_json::to_value(&entry.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         writeln!(
             out,
             "{:<18} {:<12} {:<8} {:<11} {:<11} {:>6}  {:<9} {:<8} {}",
@@ -68,7 +82,10 @@ pub fn render_table(entries: &[EolEntry], out: &mut dyn Write) -> std::io::Resul
             entry.cycle.as_deref().unwrap_or("-"),
             entry.eol_date.as_deref().unwrap_or("-"),
             state,
-            entry.days.map(|d| d.to_string()).unwrap_or_else(|| "-".to_string()),
+            entry
+                .days
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".to_string()),
             entry.party,
             entry.rule,
             entry.detected_by

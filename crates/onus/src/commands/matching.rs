@@ -23,8 +23,10 @@ struct MatchOutput<'a> {
 }
 
 pub fn run(args: &MatchArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
-    let bytes = std::fs::read(&args.sbom).with_context(|| format!("cannot read SBOM `{}`", args.sbom.display()))?;
-    let sbom = onus_vuln::read_sbom(&bytes).with_context(|| format!("cannot parse SBOM `{}`", args.sbom.display()))?;
+    let bytes = std::fs::read(&args.sbom)
+        .with_context(|| format!("cannot read SBOM `{}`", args.sbom.display()))?;
+    let sbom = onus_vuln::read_sbom(&bytes)
+        .with_context(|| format!("cannot parse SBOM `{}`", args.sbom.display()))?;
     let now = time::parse_now(args.matching.now.as_deref())?;
     let store = db::open_checked(&args.matching.db, now, reporter)?;
     let result = match_with(&store, &sbom, &args.matching, reporter)?;
@@ -43,8 +45,17 @@ pub fn run(args: &MatchArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome>
         MatchFormat::Table => render_table(&result, out),
     })?;
     let threshold = args.matching.fail_on_severity.map(severity_of);
-    let failed = threshold.is_some_and(|min| result.findings.iter().any(|f| f.suppressed.is_none() && f.severity >= min));
-    Ok(if failed { Outcome::PolicyFailed } else { Outcome::Pass })
+    let failed = threshold.is_some_and(|min| {
+        result
+            .findings
+            .iter()
+            .any(|f| f.suppressed.is_none() && f.severity >= min)
+    });
+    Ok(if failed {
+        Outcome::PolicyFailed
+    } else {
+        Outcome::Pass
+    })
 }
 
 /// Load `--vex` documents and match.
@@ -56,10 +67,17 @@ pub fn match_with(
 ) -> anyhow::Result<MatchResult> {
     let mut vex = Vec::new();
     for path in &args.vex {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read VEX document `{}`", path.display()))?;
-        vex.push(onus_vuln::parse_vex(&bytes, &path.display().to_string()).with_context(|| format!("cannot parse VEX document `{}`", path.display()))?);
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read VEX document `{}`", path.display()))?;
+        vex.push(
+            onus_vuln::parse_vex(&bytes, &path.display().to_string())
+                .with_context(|| format!("cannot parse VEX document `{}`", path.display()))?,
+        );
     }
-    let options = MatchOptions { show_fixed: args.show_fixed, vex };
+    let options = MatchOptions {
+        show_fixed: args.show_fixed,
+        vex,
+    };
     reporter.stage("matching", None);
     let result = onus_vuln::match_sbom(store, sbom, &options);
     reporter.finish_stage();
@@ -79,10 +97,20 @@ pub fn severity_of(arg: SeverityArg) -> Severity {
 }
 
 fn render_table(result: &MatchResult, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "{:<20} {:<32} {:<22} {:<9} {:<22} FIXED-IN", "ID", "PACKAGE", "VERSION", "SEVERITY", "STATUS")?;
+    writeln!(
+        out,
+        "{:<20} {:<32} {:<22} {:<9} {:<22} FIXED-IN",
+        "ID", "PACKAGE", "VERSION", "SEVERITY", "STATUS"
+    )?;
     for finding in result.findings.iter().chain(&result.fixed) {
-        let status = serde_json::to_value(finding.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let severity = serde_json::to_value(finding.severity).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let status = serde_json::to_value(finding.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let severity = serde_json::to_value(finding.severity)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         writeln!(
             out,
             "{:<20} {:<32} {:<22} {:<9} {:<22} {}",
@@ -94,5 +122,10 @@ fn render_table(result: &MatchResult, out: &mut dyn Write) -> std::io::Result<()
             finding.fixed_version.as_deref().unwrap_or("-")
         )?;
     }
-    writeln!(out, "\n{} open, {} suppressed", result.findings.len(), result.suppressed.len())
+    writeln!(
+        out,
+        "\n{} open, {} suppressed",
+        result.findings.len(),
+        result.suppressed.len()
+    )
 }

@@ -15,12 +15,21 @@ pub fn run(args: &SbomArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         cli::SbomFormat::SpdxJson => SbomFormat::SpdxJson,
         cli::SbomFormat::Table => SbomFormat::Table,
     };
-    output::write_with(args.output.output.as_deref(), |out| onus_report::render_sbom(&scanned.sbom, format, out))?;
+    output::write_with(args.output.output.as_deref(), |out| {
+        onus_report::render_sbom(&scanned.sbom, format, out)
+    })?;
     Ok(Outcome::Pass)
 }
 
 /// Read and catalog an image source.
-pub fn inventory(source: &SourceArgs, reporter: &dyn Reporter) -> anyhow::Result<onus_scan::Scanned> {
-    let options = onus_image::OpenOptions { platform: source.platform.clone(), ..Default::default() };
-    onus_scan::inventory(&source.source, &options, reporter).with_context(|| format!("cannot inventory `{}`", source.source))
+pub fn inventory(
+    source: &SourceArgs,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<onus_scan::Scanned> {
+    let options = onus_image::OpenOptions {
+        platform: source.platform.clone(),
+        ..Default::default()
+    };
+    onus_scan::inventory(&source.source, &options, reporter)
+        .with_context(|| format!("cannot inventory `{}`", source.source))
 }

@@ -57,12 +57,17 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         .into_iter()
         .zip(attribution.findings.iter().cloned())
         .zip(clocks)
-        .map(|((finding, attribution), sla)| AttributedFinding { finding, attribution, sla })
+        .map(|((finding, attribution), sla)| AttributedFinding {
+            finding,
+            attribution,
+            sla,
+        })
         .collect();
 
     let eol_entries = match store.as_ref().map(|s| s.eol_products()) {
         Some(Ok(Some(bytes))) => {
-            let data = onus_eol::parse_products(&bytes).context("cannot parse endoflife.date data from the store")?;
+            let data = onus_eol::parse_products(&bytes)
+                .context("cannot parse endoflife.date data from the store")?;
             eol::evaluate(target.sbom(), &data, vendor_layers, now)?
         }
         _ => Vec::new(),
@@ -77,7 +82,11 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         Target::Sbom(_) => None,
     };
 
-    let component_attributions = attribution.components.iter().map(|c| c.attribution.clone()).collect();
+    let component_attributions = attribution
+        .components
+        .iter()
+        .map(|c| c.attribution.clone())
+        .collect();
     let report = Report::new(
         target.into_sbom(),
         Some(attribution.kind),
@@ -85,8 +94,18 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         component_attributions,
         attributed,
     )
-    .with_chp(chp.map(|c| serde_json::to_value(c)).transpose().context("cannot serialise the CHP result")?)
-    .with_eol(eol_entries.iter().map(serde_json::to_value).collect::<Result<_, _>>().context("cannot serialise EOL results")?);
+    .with_chp(
+        chp.map(|c| serde_json::to_value(c))
+            .transpose()
+            .context("cannot serialise the CHP result")?,
+    )
+    .with_eol(
+        eol_entries
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()
+            .context("cannot serialise EOL results")?,
+    );
 
     let format = match args.format {
         ScanFormat::Table => ReportFormat::Table,
@@ -95,7 +114,9 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         ScanFormat::Openvex => ReportFormat::OpenVex,
         ScanFormat::Html => ReportFormat::Html,
     };
-    output::write_with(args.output.output.as_deref(), |out| onus_report::render_report(&report, format, out))?;
+    output::write_with(args.output.output.as_deref(), |out| {
+        onus_report::render_report(&report, format, out)
+    })?;
 
     let party = args.matching.fail_on_party.map(|p| match p {
         PartyArg::Customer => Party::Customer,
@@ -103,8 +124,13 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         PartyArg::Upstream => Party::Upstream,
     });
     let severity = args.matching.fail_on_severity.map(matching::severity_of);
-    let failed = (party.is_some() || severity.is_some()) && onus_report::fail_on(&report, party, severity);
-    Ok(if failed { Outcome::PolicyFailed } else { Outcome::Pass })
+    let failed =
+        (party.is_some() || severity.is_some()) && onus_report::fail_on(&report, party, severity);
+    Ok(if failed {
+        Outcome::PolicyFailed
+    } else {
+        Outcome::Pass
+    })
 }
 
 /// What is being scanned: an image (with its file view) or an SBOM alone.
@@ -142,28 +168,44 @@ fn sbom_path(source: &str) -> Option<&Path> {
         return Some(Path::new(path));
     }
     let path = Path::new(source);
-    (path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) && path.is_file()).then_some(path)
+    (path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        && path.is_file())
+    .then_some(path)
 }
 
 fn read_sbom_file(path: &Path) -> anyhow::Result<Sbom> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read SBOM `{}`", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read SBOM `{}`", path.display()))?;
     onus_vuln::read_sbom(&bytes).with_context(|| format!("cannot parse SBOM `{}`", path.display()))
 }
 
 /// `--base`: an SBOM gives its packages; an image gives its layer diff_ids.
 fn read_base(base: Option<&str>, platform: Option<&str>) -> anyhow::Result<BaseInput> {
-    let Some(base) = base else { return Ok(BaseInput::None) };
+    let Some(base) = base else {
+        return Ok(BaseInput::None);
+    };
     if let Some(path) = sbom_path(base) {
         return Ok(BaseInput::Sbom(read_sbom_file(path)?));
     }
-    let options = onus_image::OpenOptions { platform: platform.map(str::to_string), ..Default::default() };
-    let meta = onus_image::read_metadata(base, &options).with_context(|| format!("cannot read base image `{base}`"))?;
-    Ok(BaseInput::ImageDiffIds(meta.layers.iter().map(|l| l.diff_id.clone()).collect()))
+    let options = onus_image::OpenOptions {
+        platform: platform.map(str::to_string),
+        ..Default::default()
+    };
+    let meta = onus_image::read_metadata(base, &options)
+        .with_context(|| format!("cannot read base image `{base}`"))?;
+    Ok(BaseInput::ImageDiffIds(
+        meta.layers.iter().map(|l| l.diff_id.clone()).collect(),
+    ))
 }
 
 fn read_rules(path: Option<&Path>) -> anyhow::Result<onus_attribution::Rules> {
     let extra = match path {
-        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("cannot read rules `{}`", path.display()))?),
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read rules `{}`", path.display()))?,
+        ),
         None => None,
     };
     onus_attribution::load_rules(extra.as_deref()).context("cannot load tier rules")
@@ -179,7 +221,10 @@ fn cve_input(assessed: bool, findings: &[AttributedFinding]) -> CveInput {
     let mut unexplained = Vec::new();
     let mut past_sla = Vec::new();
     for f in open {
-        let label = format!("{} on {}@{}", f.finding.id, f.finding.package, f.finding.version);
+        let label = format!(
+            "{} on {}@{}",
+            f.finding.id, f.finding.package, f.finding.version
+        );
         if f.attribution.tier != Tier::Custom && f.finding.advisory.is_none() {
             unexplained.push(label.clone());
         }
@@ -187,5 +232,9 @@ fn cve_input(assessed: bool, findings: &[AttributedFinding]) -> CveInput {
             past_sla.push(label);
         }
     }
-    CveInput::Assessed { unexplained, past_sla, eol_or_stale: Vec::new() }
+    CveInput::Assessed {
+        unexplained,
+        past_sla,
+        eol_or_stale: Vec::new(),
+    }
 }

@@ -12,22 +12,38 @@ use crate::cli::{SlaCommand, SlaFormat};
 use crate::{output, time, Outcome};
 
 pub fn run(command: SlaCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
-    let SlaCommand::Report { advisories, fleet, policy, now, db, format, output } = command;
+    let SlaCommand::Report {
+        advisories,
+        fleet,
+        policy,
+        now,
+        db,
+        format,
+        output,
+    } = command;
     let now = time::parse_now(now.as_deref())?;
     let policy = read_policy(policy.as_deref())?;
     let fleet = match &fleet {
-        Some(dir) => Some(onus_sla::load_fleet(dir).with_context(|| format!("cannot read fleet `{}`", dir.display()))?),
+        Some(dir) => Some(
+            onus_sla::load_fleet(dir)
+                .with_context(|| format!("cannot read fleet `{}`", dir.display()))?,
+        ),
         None => None,
     };
     let store = match &db {
         Some(path) => Some(
-            onus_vuln::Store::open_readonly(path).with_context(|| format!("cannot open the store at `{}`", path.display()))?,
+            onus_vuln::Store::open_readonly(path)
+                .with_context(|| format!("cannot open the store at `{}`", path.display()))?,
         ),
         None => None,
     };
     let severity = |aliases: &[String]| -> Option<SlaSeverity> {
         let store = store.as_ref()?;
-        let best = aliases.iter().filter(|a| a.starts_with("CVE-")).filter_map(|cve| store.severity_of_cve(cve)).max()?;
+        let best = aliases
+            .iter()
+            .filter(|a| a.starts_with("CVE-"))
+            .filter_map(|cve| store.severity_of_cve(cve))
+            .max()?;
         Some(sla_severity(best))
     };
 
@@ -57,7 +73,10 @@ pub fn run(command: SlaCommand, reporter: &dyn Reporter) -> anyhow::Result<Outco
 
 fn read_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
     let text = match path {
-        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("cannot read SLA policy `{}`", path.display()))?),
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read SLA policy `{}`", path.display()))?,
+        ),
         None => None,
     };
     onus_sla::load_policy(text.as_deref()).context("cannot load the SLA policy")
@@ -75,7 +94,11 @@ fn sla_severity(severity: Severity) -> SlaSeverity {
 
 /// One SLA clock per finding (aligned with `findings`): every finding outside the customer's
 /// layers gets one; customer-added ones are not-applicable by construction (R-PAT-7).
-pub fn clocks_for_findings(findings: &[Finding], attributions: &[Attribution], now: DateTime<Utc>) -> Vec<Option<Value>> {
+pub fn clocks_for_findings(
+    findings: &[Finding],
+    attributions: &[Attribution],
+    now: DateTime<Utc>,
+) -> Vec<Option<Value>> {
     let policy = Policy::default();
     findings
         .iter()
@@ -84,17 +107,27 @@ pub fn clocks_for_findings(findings: &[Finding], attributions: &[Attribution], n
             if attribution.party == Party::Customer {
                 return None;
             }
-            let status = serde_json::to_value(finding.status).ok()?.as_str()?.to_string();
-            let severity = serde_json::to_value(finding.severity).ok()?.as_str()?.to_string();
+            let status = serde_json::to_value(finding.status)
+                .ok()?
+                .as_str()?
+                .to_string();
+            let severity = serde_json::to_value(finding.severity)
+                .ok()?
+                .as_str()?
+                .to_string();
             let advisory = finding.advisory.as_ref();
             let input = FindingClockInput {
                 status,
                 severity,
-                first_detection: advisory.and_then(|a| a.first_detection.as_deref()).and_then(onus_sla::parse_time),
-                current_event_time: advisory.and_then(|a| onus_sla::parse_time(&a.current_event_time)),
+                first_detection: advisory
+                    .and_then(|a| a.first_detection.as_deref())
+                    .and_then(onus_sla::parse_time),
+                current_event_time: advisory
+                    .and_then(|a| onus_sla::parse_time(&a.current_event_time)),
                 fixed_version: finding.fixed_version.clone(),
                 vendor_owned: attribution.party == Party::Vendor,
-                langlib_pending: attribution.tier == Tier::LangLib && attribution.party == Party::Upstream,
+                langlib_pending: attribution.tier == Tier::LangLib
+                    && attribution.party == Party::Upstream,
                 ..FindingClockInput::default()
             };
             serde_json::to_value(onus_sla::clock_for_finding(&input, &policy, now)).ok()

@@ -37,7 +37,8 @@ pub fn onus_ok(args: &[&str], code: i32) -> String {
 /// Run `onus` expecting success and JSON on stdout.
 pub fn onus_json(args: &[&str]) -> Value {
     let stdout = onus_ok(args, 0);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("onus {args:?}: stdout is not JSON: {e}\n{stdout}"))
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("onus {args:?}: stdout is not JSON: {e}\n{stdout}"))
 }
 
 /// `../shared/data/apko-images/<name>` as an `oci-dir:` source.
@@ -63,7 +64,10 @@ pub fn store() -> Option<PathBuf> {
 
 /// Components of a report or SBOM, keyed by (ecosystem, name, version).
 pub fn component<'a>(doc: &'a Value, ecosystem: &str, name: &str) -> Option<&'a Value> {
-    doc["components"].as_array()?.iter().find(|c| c["ecosystem"] == ecosystem && c["name"] == name)
+    doc["components"]
+        .as_array()?
+        .iter()
+        .find(|c| c["ecosystem"] == ecosystem && c["name"] == name)
 }
 
 pub fn path_str(path: &Path) -> String {

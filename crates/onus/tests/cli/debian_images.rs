@@ -50,14 +50,24 @@ fn found(sbom: &Value) -> BTreeMap<(String, String, String), u64> {
 }
 
 fn check_image(name: &str) {
-    let Some(image) = support::test_image(name) else { return };
+    let Some(image) = support::test_image(name) else {
+        return;
+    };
     let want = expected(&image);
-    for source in [format!("oci-dir:{}", path_str(&image.join("oci"))), format!("docker-archive:{}", path_str(&image.join("docker.tar")))] {
+    for source in [
+        format!("oci-dir:{}", path_str(&image.join("oci"))),
+        format!("docker-archive:{}", path_str(&image.join("docker.tar"))),
+    ] {
         let sbom = onus_json(&["sbom", &source]);
         let got = found(&sbom);
         for (key, layer) in &want {
-            let got_layer = got.get(key).unwrap_or_else(|| panic!("{name} ({source}): {key:?} not found"));
-            assert_eq!(got_layer, layer, "{name} ({source}): {key:?} introduced in layer {got_layer}, expected {layer}");
+            let got_layer = got
+                .get(key)
+                .unwrap_or_else(|| panic!("{name} ({source}): {key:?} not found"));
+            assert_eq!(
+                got_layer, layer,
+                "{name} ({source}): {key:?} introduced in layer {got_layer}, expected {layer}"
+            );
         }
         assert_eq!(sbom["image"]["os"]["id"], "debian");
         assert_eq!(sbom["image"]["os"]["version_id"], "12");
@@ -81,13 +91,21 @@ fn multilayer_image_packages_and_layers() {
 
 #[test]
 fn python_package_shipped_by_a_deb_names_its_owner() {
-    let Some(image) = support::test_image("minbase") else { return };
+    let Some(image) = support::test_image("minbase") else {
+        return;
+    };
     let sbom = onus_json(&["sbom", &format!("oci-dir:{}", path_str(&image.join("oci")))]);
     // Every deb carries its file list; any language component inside one names it as owner.
     for c in sbom["components"].as_array().unwrap() {
         if c["ecosystem"] != "deb" {
             if let Some(owner) = c["owner"].as_object() {
-                assert!(owner["purl"].as_str().unwrap().starts_with("pkg:deb/debian/"), "{c}");
+                assert!(
+                    owner["purl"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("pkg:deb/debian/"),
+                    "{c}"
+                );
             }
         }
     }

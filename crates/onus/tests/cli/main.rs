@@ -1,5 +1,9 @@
 //! Integration tests: drive the real `onus` binary on real images and real feeds.
-#![allow(clippy::unwrap_used, clippy::print_stderr, reason = "tests fail loudly on unexpected data")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stderr,
+    reason = "tests fail loudly on unexpected data"
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -9,5 +13,6 @@ mod common;
 mod debian_images;
 mod matching;
 mod policy;
-mod scan;
+mod roundtrip;
 mod sbom;
+mod scan;

@@ -6,11 +6,34 @@ use crate::support;
 #[test]
 fn db_status_lists_every_source_with_counts() {
     let Some(db) = store() else { return };
-    let status = onus_json(&["db", "status", "--db", &path_str(&db), "--format", "json", "--now", NOW]);
+    let status = onus_json(&[
+        "db",
+        "status",
+        "--db",
+        &path_str(&db),
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ]);
     let sources = status["sources"].as_array().unwrap();
-    let names: Vec<&str> = sources.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    for expected in ["wolfi-advisories", "osv-pypi", "osv-go", "cve-severity", "cisa-kev", "endoflife", "debian-tracker"] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    let names: Vec<&str> = sources
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "wolfi-advisories",
+        "osv-pypi",
+        "osv-go",
+        "cve-severity",
+        "cisa-kev",
+        "endoflife",
+        "debian-tracker",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     assert!(sources.iter().all(|s| s["records"].as_u64().unwrap() > 0));
     let table = onus_ok(&["db", "status", "--db", &path_str(&db), "--now", NOW], 0);
@@ -19,20 +42,51 @@ fn db_status_lists_every_source_with_counts() {
 
 #[test]
 fn match_an_onus_sbom_of_the_multilayer_image() {
-    let (Some(image), Some(db)) = (support::test_image("multilayer"), store()) else { return };
+    let (Some(image), Some(db)) = (support::test_image("multilayer"), store()) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let sbom = dir.path().join("sbom.json");
-    onus_ok(&["sbom", &format!("oci-dir:{}", path_str(&image.join("oci"))), "-o", &path_str(&sbom)], 0);
-    let result = onus_json(&["match", &path_str(&sbom), "--db", &path_str(&db), "--format", "json"]);
-    let ids: Vec<&str> = result["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    onus_ok(
+        &[
+            "sbom",
+            &format!("oci-dir:{}", path_str(&image.join("oci"))),
+            "-o",
+            &path_str(&sbom),
+        ],
+        0,
+    );
+    let result = onus_json(&[
+        "match",
+        &path_str(&sbom),
+        "--db",
+        &path_str(&db),
+        "--format",
+        "json",
+    ]);
+    let ids: Vec<&str> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"CVE-2018-18074"), "{ids:?}");
     assert!(ids.contains(&"CVE-2019-11324"), "{ids:?}");
 }
 
 #[test]
 fn match_the_spdx_sbom_apko_attaches() {
-    let (Some(data), Some(db)) = (support::shared_data(), store()) else { return };
+    let (Some(data), Some(db)) = (support::shared_data(), store()) else {
+        return;
+    };
     let sbom = data.join("apko-images/golden/sboms/sbom-x86_64.spdx.json");
-    let result = onus_json(&["match", &path_str(&sbom), "--db", &path_str(&db), "--format", "json"]);
+    let result = onus_json(&[
+        "match",
+        &path_str(&sbom),
+        "--db",
+        &path_str(&db),
+        "--format",
+        "json",
+    ]);
     assert!(result["findings"].is_array());
 }

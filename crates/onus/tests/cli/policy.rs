@@ -5,7 +5,9 @@ use crate::support;
 
 #[test]
 fn distroless_is_chp4_and_5_when_run_read_only() {
-    let Some(image) = support::test_image("distroless") else { return };
+    let Some(image) = support::test_image("distroless") else {
+        return;
+    };
     let source = format!("oci-dir:{}", path_str(&image.join("oci")));
     let chp = onus_json(&["chp", &source, "--format", "json"]);
     assert_eq!(chp["level"], 4, "{chp}");
@@ -22,27 +24,65 @@ fn distroless_is_chp4_and_5_when_run_read_only() {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: onus-test/distroless\n          securityContext: {readOnlyRootFilesystem: true}\n",
     )
     .unwrap();
-    let chp = onus_json(&["chp", &source, "--runtime", &path_str(&manifest), "--format", "json"]);
+    let chp = onus_json(&[
+        "chp",
+        &source,
+        "--runtime",
+        &path_str(&manifest),
+        "--format",
+        "json",
+    ]);
     assert_eq!(chp["level"], 5, "{chp}");
 }
 
 #[test]
 fn minbase_is_chp1_with_shell_sys_and_package_manager_evidence() {
-    let Some(image) = support::test_image("minbase") else { return };
-    let chp = onus_json(&["chp", &format!("oci-dir:{}", path_str(&image.join("oci"))), "--format", "json"]);
+    let Some(image) = support::test_image("minbase") else {
+        return;
+    };
+    let chp = onus_json(&[
+        "chp",
+        &format!("oci-dir:{}", path_str(&image.join("oci"))),
+        "--format",
+        "json",
+    ]);
     assert_eq!(chp["level"], 1, "{chp}");
     let paths = |dim: &str| -> Vec<String> {
-        chp["dimensions"][dim]["evidence"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_string()).collect()
+        chp["dimensions"][dim]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["path"].as_str().unwrap().to_string())
+            .collect()
     };
-    assert!(paths("shell").iter().any(|p| p.ends_with("/sh") || p.ends_with("/bash")), "{:?}", paths("shell"));
-    assert!(paths("sys").iter().any(|p| p.ends_with("/ls")), "{:?}", paths("sys"));
-    assert!(paths("net").iter().any(|p| p.ends_with("/apt-get") || p.ends_with("/dpkg")), "{:?}", paths("net"));
+    assert!(
+        paths("shell")
+            .iter()
+            .any(|p| p.ends_with("/sh") || p.ends_with("/bash")),
+        "{:?}",
+        paths("shell")
+    );
+    assert!(
+        paths("sys").iter().any(|p| p.ends_with("/ls")),
+        "{:?}",
+        paths("sys")
+    );
+    assert!(
+        paths("net")
+            .iter()
+            .any(|p| p.ends_with("/apt-get") || p.ends_with("/dpkg")),
+        "{:?}",
+        paths("net")
+    );
     assert!(chp["blockers"].as_array().is_some_and(|b| !b.is_empty()));
 }
 
 #[test]
 fn eol_of_debian_go_and_openssl_in_the_multilayer_image() {
-    let (Some(image), Some(data)) = (support::test_image("multilayer"), support::shared_data()) else { return };
+    let (Some(image), Some(data)) = (support::test_image("multilayer"), support::shared_data())
+    else {
+        return;
+    };
     let eol_data = data.join("endoflife/products.json");
     let entries = onus_json(&[
         "eol",
@@ -55,7 +95,12 @@ fn eol_of_debian_go_and_openssl_in_the_multilayer_image() {
         "json",
     ]);
     let find = |product: &str| {
-        entries.as_array().unwrap().iter().find(|e| e["product"] == product).unwrap_or_else(|| panic!("{product} not detected: {entries}"))
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["product"] == product)
+            .unwrap_or_else(|| panic!("{product} not detected: {entries}"))
     };
     let debian = find("debian");
     assert_eq!(debian["cycle"], "12");

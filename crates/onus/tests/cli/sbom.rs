@@ -12,11 +12,20 @@ fn top_image_lists_apk_packages_with_introducing_layer() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["name"].as_str().unwrap().to_string(), c["layer"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["layer"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         layers,
-        vec![("package-x".to_string(), 0), ("pretend-baselayout".to_string(), 0), ("replayout".to_string(), 1)]
+        vec![
+            ("package-x".to_string(), 0),
+            ("pretend-baselayout".to_string(), 0),
+            ("replayout".to_string(), 1)
+        ]
     );
     for c in sbom["components"].as_array().unwrap() {
         assert_eq!(c["ecosystem"], "apk");
@@ -27,12 +36,17 @@ fn top_image_lists_apk_packages_with_introducing_layer() {
 
 #[test]
 fn platform_option_picks_from_a_multi_platform_index() {
-    let Some(base) = apko("base_image") else { return };
+    let Some(base) = apko("base_image") else {
+        return;
+    };
     let amd = onus_json(&["sbom", &base]);
     let arm = onus_json(&["sbom", &base, "--platform", "linux/arm64"]);
     assert_eq!(amd["source"]["platform"], "linux/amd64");
     assert_eq!(arm["source"]["platform"], "linux/arm64");
-    assert_ne!(amd["image"]["manifest_digest"], arm["image"]["manifest_digest"]);
+    assert_ne!(
+        amd["image"]["manifest_digest"],
+        arm["image"]["manifest_digest"]
+    );
 }
 
 #[test]
@@ -53,9 +67,15 @@ fn missing_image_and_bad_arguments_exit_2() {
     let out = onus(&["sbom", "oci-dir:/nonexistent/image"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent/image"), "the error names the image: {stderr}");
+    assert!(
+        stderr.contains("/nonexistent/image"),
+        "the error names the image: {stderr}"
+    );
     assert_eq!(onus(&["sbom"]).status.code(), Some(2));
-    assert_eq!(onus(&["sbom", "x", "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(
+        onus(&["sbom", "x", "--format", "xml"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -65,6 +85,7 @@ fn output_file_receives_the_data() {
     let path = dir.path().join("sbom.json");
     let stdout = onus_ok(&["sbom", &top, "-o", &path.display().to_string()], 0);
     assert!(stdout.is_empty());
-    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(written["schema"], "onus.sbom/v1");
 }
