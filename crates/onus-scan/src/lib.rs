@@ -25,13 +25,26 @@ pub struct Scanned {
 }
 
 /// Read `source` (`oci-dir:…`, `docker-archive:…`, …), catalog it and build the SBOM.
-pub fn inventory(source: &str, options: &OpenOptions, reporter: &dyn Reporter) -> Result<Scanned, ScanError> {
-    let capture = ScanCapture { catalog: onus_catalog::capture_policy() };
-    let image = onus_image::open(source, options, &capture, reporter)
-        .map_err(|error| ScanError::Image { source_name: source.to_string(), source: error })?;
+pub fn inventory(
+    source: &str,
+    options: &OpenOptions,
+    reporter: &dyn Reporter,
+) -> Result<Scanned, ScanError> {
+    let capture = ScanCapture {
+        catalog: onus_catalog::capture_policy(),
+    };
+    let image = onus_image::open(source, options, &capture, reporter).map_err(|error| {
+        ScanError::Image {
+            source_name: source.to_string(),
+            source: error,
+        }
+    })?;
     let catalog = onus_catalog::catalog(&image.view, reporter);
     let sbom = assemble(&image, catalog);
-    Ok(Scanned { sbom, view: image.view })
+    Ok(Scanned {
+        sbom,
+        view: image.view,
+    })
 }
 
 /// What the whole pipeline needs captured: the catalogers' files, plus `/etc/shells` for the
@@ -46,7 +59,9 @@ const SHELLS_CAP: u64 = 64 * 1024;
 impl<C: CapturePolicy> CapturePolicy for ScanCapture<C> {
     fn capture(&self, header: &EntryHeader<'_>) -> Capture {
         if header.path == "/etc/shells" {
-            return Capture::Whole { max_bytes: SHELLS_CAP };
+            return Capture::Whole {
+                max_bytes: SHELLS_CAP,
+            };
         }
         self.catalog.capture(header)
     }
@@ -67,9 +82,10 @@ fn assemble(image: &Image, catalog: onus_catalog::Catalog) -> Sbom {
         })
         .collect();
     let mut unknowns = catalog.unknowns;
-    unknowns.extend(
-        image.unknowns.iter().map(|(location, reason)| Unknown { location: location.clone(), reason: reason.clone() }),
-    );
+    unknowns.extend(image.unknowns.iter().map(|(location, reason)| Unknown {
+        location: location.clone(),
+        reason: reason.clone(),
+    }));
     let mut sbom = Sbom {
         schema: SBOM_SCHEMA.to_string(),
         source: SourceInfo {
