@@ -153,6 +153,10 @@ pub trait FileView: Send + Sync {
     }
 }
 
+/// The longest path (in bytes) a view holds or resolves, as Linux's `PATH_MAX`; longer archive
+/// paths cannot exist in a running container and are reported and skipped by image readers.
+pub const MAX_PATH_BYTES: usize = 4096;
+
 /// Normalise a path from an archive into an absolute image path, or `None` when it cannot be
 /// made safe (it is empty after normalisation or it contains a NUL byte).
 ///

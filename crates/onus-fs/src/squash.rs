@@ -9,15 +9,18 @@
 //! Invariant kept by every mutation: each stored path's proper ancestors are stored too, as
 //! directories. It makes the common case of `add` (parent already a directory) a single lookup.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::{
     file_name, is_normalized, normalize_path, parent, FileKind, FileMeta, FileVersion, FileView,
-    LayerId, ResolveError,
+    LayerId, ResolveError, MAX_PATH_BYTES,
 };
 
 /// Symlink hops allowed while resolving one path (Linux uses 40).
 const MAX_LINK_HOPS: usize = 40;
+/// Path components one walk may process (symlink targets included); real paths need far fewer,
+/// and the bound keeps a crafted chain of long link targets from creating or copying without end.
+const MAX_WALK_STEPS: usize = 4096;
 
 /// One entry of a layer as an image reader saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +40,24 @@ pub struct LayerListing {
 }
 
 /// The squashed filesystem of an image, with each path's visible version chain.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SquashedView {
     layers: Vec<LayerId>,
     files: BTreeMap<Box<str>, Chain>,
+    /// Approximate memory held for paths (see [`Self::set_size_limit`]).
+    bytes: usize,
+    limit: usize,
+    over_limit: bool,
 }
+
+impl Default for SquashedView {
+    fn default() -> Self {
+        SquashedView::new(Vec::new())
+    }
+}
+
+/// Memory charged per stored path besides its bytes (map node share, inline version).
+const PER_PATH_BYTES: usize = 128;
 
 /// The visible versions of one path, oldest first; most paths have one, kept inline.
 #[derive(Debug)]
@@ -97,7 +113,46 @@ impl SquashedView {
     pub fn new(layers: Vec<LayerId>) -> Self {
         let mut files = BTreeMap::new();
         files.insert(Box::from("/"), Chain::One(implicit_dir(0)));
-        SquashedView { layers, files }
+        SquashedView {
+            layers,
+            files,
+            bytes: 1 + PER_PATH_BYTES,
+            limit: usize::MAX,
+            over_limit: false,
+        }
+    }
+
+    /// Bound the approximate memory the view holds for paths and versions. Once reached, new
+    /// paths are dropped and [`Self::over_limit`] turns true, so an image reader can stop with an
+    /// error (a crafted layer could otherwise create deep directory chains without end).
+    pub fn set_size_limit(&mut self, bytes: usize) {
+        self.limit = bytes;
+    }
+
+    /// True when some path was dropped because of [`Self::set_size_limit`].
+    pub fn over_limit(&self) -> bool {
+        self.over_limit
+    }
+
+    /// Approximate memory held for paths and versions, in bytes (content not included).
+    pub fn approx_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Store `chain` at a new or existing `path`, within the size limit; false when dropped.
+    fn store(&mut self, path: &str, chain: Chain) -> bool {
+        if let Some(existing) = self.files.get_mut(path) {
+            *existing = chain;
+            return true;
+        }
+        let cost = path.len() + PER_PATH_BYTES;
+        if self.bytes.saturating_add(cost) > self.limit {
+            self.over_limit = true;
+            return false;
+        }
+        self.bytes += cost;
+        self.files.insert(Box::from(path), chain);
+        true
     }
 
     /// Apply the next layer's listing on top of what is already there (bottom layer first).
@@ -177,8 +232,9 @@ impl SquashedView {
                 None => return,
             }
         };
-        if path == "/" {
-            // The root is always a directory; a layer cannot replace it.
+        if path == "/" || path.len() > MAX_PATH_BYTES {
+            // The root is always a directory; a layer cannot replace it. Paths no kernel would
+            // accept are dropped (image readers report them).
             return;
         }
         let dir = parent(&path);
@@ -186,9 +242,14 @@ impl SquashedView {
         let path = if self.is_dir(dir) {
             path
         } else {
-            let real = self.make_dirs(dir, version.layer);
+            let Some(real) = self.make_dirs(dir, version.layer) else {
+                return;
+            };
             join(&real, file_name(&path))
         };
+        if path.len() > MAX_PATH_BYTES {
+            return;
+        }
         if version.meta.kind == FileKind::Directory {
             // Directories carry no content; drop anything a reader attached by mistake.
             version.content = None;
@@ -212,8 +273,7 @@ impl SquashedView {
                 }
             }
             None => {
-                self.files
-                    .insert(path.into_boxed_str(), Chain::One(version));
+                self.store(&path, Chain::One(version));
             }
         }
     }
@@ -222,23 +282,32 @@ impl SquashedView {
     /// chroot: symlinks are followed where they are met (`..` after a symlink climbs from its
     /// target), never above `/`; a missing component, a file, or a dangling or looping link is
     /// replaced by a directory, as the runtime's `mkdir -p` would after removing the obstacle.
-    /// Returns the real path.
-    fn make_dirs(&mut self, dir: &str, layer: usize) -> String {
-        let Some(normalized) = normalize_path(dir) else {
-            return "/".to_string();
-        };
+    /// Returns the real path, or `None` when the walk is longer than any real path could be.
+    fn make_dirs(&mut self, dir: &str, layer: usize) -> Option<String> {
+        let normalized = normalize_path(dir)?;
         let mut pending: VecDeque<String> = components(&normalized).map(str::to_string).collect();
         let mut current = String::from("/");
         let mut hops = 0usize;
+        let mut steps = 0usize;
+        // Directories to create (or to put in place of an obstacle), committed only when the
+        // whole walk succeeds.
+        let mut created: BTreeSet<String> = BTreeSet::new();
         while let Some(component) = pending.pop_front() {
+            steps += 1;
+            if steps > MAX_WALK_STEPS || current.len() + component.len() >= MAX_PATH_BYTES {
+                return None;
+            }
             if component == ".." {
                 current = parent(&current).to_string();
                 continue;
             }
             let candidate = join(&current, &component);
-            let found = self
-                .current(&candidate)
-                .map(|v| (v.meta.kind, v.meta.link_target.clone()));
+            let found = if created.contains(&candidate) {
+                Some((FileKind::Directory, None))
+            } else {
+                self.current(&candidate)
+                    .map(|v| (v.meta.kind, v.meta.link_target.clone()))
+            };
             match found {
                 Some((FileKind::Directory, _)) => current = candidate,
                 Some((FileKind::Symlink, Some(target)))
@@ -253,21 +322,25 @@ impl SquashedView {
                     }
                 }
                 _ => {
-                    self.files.insert(
-                        Box::from(candidate.as_str()),
-                        Chain::One(implicit_dir(layer)),
-                    );
+                    created.insert(candidate.clone());
                     current = candidate;
                 }
             }
         }
-        current
+        // Sorted order puts every parent before its children, keeping the ancestor invariant
+        // even if the size limit stops the commit half way.
+        for dir in created {
+            if !self.store(&dir, Chain::One(implicit_dir(layer))) {
+                return None;
+            }
+        }
+        Some(current)
     }
 
     /// Remove the descendants of `path`, and `path` itself when `including_self`.
     fn remove_tree(&mut self, path: &str, including_self: bool) {
-        if including_self && path != "/" {
-            self.files.remove(path);
+        if including_self && path != "/" && self.files.remove(path).is_some() {
+            self.bytes = self.bytes.saturating_sub(path.len() + PER_PATH_BYTES);
         }
         let prefix = if path == "/" {
             "/".to_string()
@@ -285,7 +358,9 @@ impl SquashedView {
             .map(|(k, _)| k.clone())
             .collect();
         for key in doomed {
-            self.files.remove(&key);
+            if self.files.remove(&key).is_some() {
+                self.bytes = self.bytes.saturating_sub(key.len() + PER_PATH_BYTES);
+            }
         }
     }
 }
@@ -348,7 +423,12 @@ impl SquashedView {
         let mut pending: VecDeque<String> = components(&normalized).map(str::to_string).collect();
         let mut current = String::from("/");
         let mut hops = 0usize;
+        let mut steps = 0usize;
         while let Some(component) = pending.pop_front() {
+            steps += 1;
+            if steps > MAX_WALK_STEPS || current.len() + component.len() >= MAX_PATH_BYTES {
+                return Err(ResolveError::Loop(path.to_string()));
+            }
             if component == ".." {
                 current = parent(&current).to_string();
                 continue;
@@ -695,6 +775,48 @@ mod tests {
         };
         let view = SquashedView::from_layers(layer_ids(3), vec![l0, l1, l2]);
         assert_eq!(layers_of(&view, "/f"), vec![2]);
+    }
+
+    #[test]
+    fn long_link_chains_are_bounded() {
+        // `l -> l/l/l/…`: writing or resolving through it must stay small and end.
+        let target = vec!["l"; 2000].join("/");
+        let base = LayerListing {
+            entries: vec![link("/l", &target, 0)],
+        };
+        let top = LayerListing {
+            entries: vec![file("/l/x", 1), file(&format!("/{}", "d/".repeat(3000)), 1)],
+        };
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert!(view.len() < 100, "{} paths", view.len());
+        assert!(view.paths().all(|p| p.len() <= MAX_PATH_BYTES));
+        assert!(matches!(view.resolve("/l/x"), Err(ResolveError::Loop(_))));
+        assert_invariant(&view);
+    }
+
+    #[test]
+    fn the_size_limit_drops_new_paths_and_says_so() {
+        let mut view = SquashedView::new(layer_ids(1));
+        view.set_size_limit(20 * (PER_PATH_BYTES + 16));
+        let entries = (0..100)
+            .map(|i| file(&format!("/d{}/f{i}", i % 3), 0))
+            .collect();
+        view.push_layer(LayerListing { entries });
+        assert!(view.over_limit());
+        assert!(view.len() < 25);
+        assert!(view.approx_bytes() <= 20 * (PER_PATH_BYTES + 16));
+        assert_invariant(&view);
+        let unlimited = SquashedView::from_layers(
+            layer_ids(1),
+            vec![LayerListing {
+                entries: vec![file("/a/b", 0)],
+            }],
+        );
+        assert!(!unlimited.over_limit());
+        assert_eq!(
+            unlimited.approx_bytes(),
+            3 * PER_PATH_BYTES + "/".len() + "/a".len() + "/a/b".len()
+        );
     }
 
     #[test]

@@ -304,13 +304,15 @@ pub fn open(
             reporter.stage("reading files", None);
             let walked = dir::walk_dir(&path, capture, limits, reporter)?;
             reporter.finish_stage();
-            let view = SquashedView::from_layers(
+            let mut view = bounded_view(
                 vec![LayerId {
                     index: 0,
                     diff_id: String::new(),
                 }],
-                vec![walked.listing],
+                limits,
             );
+            view.push_layer(walked.listing);
+            check_view(&view, 0, "", limits)?;
             let unknowns = walked
                 .unknowns
                 .into_iter()
@@ -420,7 +422,7 @@ fn read_parallel(
     reporter: &dyn Reporter,
 ) -> Result<(SquashedView, Vec<Summary>), ImageError> {
     let count = plan.layers.len();
-    let mut view = SquashedView::new(layer_ids(plan));
+    let mut view = bounded_view(layer_ids(plan), &options.limits);
     let mut summaries: Vec<Summary> = Vec::with_capacity(count);
     let next = AtomicUsize::new(0);
     let failed_at = AtomicUsize::new(usize::MAX);
@@ -462,6 +464,17 @@ fn read_parallel(
                 let index = summaries.len();
                 summaries.push(summary(index, &mut layer));
                 view.push_layer(std::mem::take(&mut layer.listing));
+                let label = plan
+                    .layers
+                    .get(index)
+                    .map(|l| l.label())
+                    .unwrap_or_default();
+                if let Err(e) = check_view(&view, index, &label, &options.limits) {
+                    failed_at.fetch_min(index, Ordering::SeqCst);
+                    if first_error.as_ref().is_none_or(|(at, _)| index < *at) {
+                        first_error = Some((index, e));
+                    }
+                }
             }
         }
     });
@@ -536,7 +549,7 @@ fn read_streamed(
         reason: "the archive has neither `oci-layout` nor `manifest.json`".to_string(),
     })?;
     let plan = plan_for(&streamed.store, scheme, platform, limits)?;
-    let mut view = SquashedView::new(layer_ids(&plan));
+    let mut view = bounded_view(layer_ids(&plan), limits);
     let mut summaries = Vec::with_capacity(plan.layers.len());
     for (index, planned) in plan.layers.iter().enumerate() {
         let real = store::follow(&streamed.store.members, &planned.path)
@@ -576,6 +589,7 @@ fn read_streamed(
         }
         summaries.push(summary(index, &mut layer));
         view.push_layer(std::mem::take(&mut layer.listing));
+        check_view(&view, index, &planned.label(), limits)?;
     }
     Ok((scheme, plan, view, summaries))
 }
@@ -653,6 +667,31 @@ fn relabel(error: ImageError, index: usize, label: &str) -> ImageError {
         },
         other => other,
     }
+}
+
+fn bounded_view(layers: Vec<LayerId>, limits: &Limits) -> SquashedView {
+    let mut view = SquashedView::new(layers);
+    view.set_size_limit(usize::try_from(limits.max_view_bytes).unwrap_or(usize::MAX));
+    view
+}
+
+/// Fail when squashing layer `index` pushed the view over `max_view_bytes`.
+fn check_view(
+    view: &SquashedView,
+    index: usize,
+    label: &str,
+    limits: &Limits,
+) -> Result<(), ImageError> {
+    if view.over_limit() {
+        return Err(ImageError::Limit {
+            object: format!("layer {index} `{label}`"),
+            what: format!(
+                "file view over {} bytes of paths (max_view_bytes)",
+                limits.max_view_bytes
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Findings on the squashed view: hard links whose target is missing, link loops.

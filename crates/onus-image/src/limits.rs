@@ -30,6 +30,9 @@ pub struct Limits {
     pub max_layers: usize,
     /// Directory depth walked by the `dir:` source.
     pub max_dir_depth: usize,
+    /// Approximate memory of the squashed view's paths (content not included); bounds what a
+    /// crafted layer of deep, distinct directory chains could make the view hold.
+    pub max_view_bytes: u64,
 }
 
 const GIB: u64 = 1 << 30;
@@ -50,6 +53,7 @@ impl Default for Limits {
             max_zstd_window_log: 27,
             max_layers: 1024,
             max_dir_depth: 256,
+            max_view_bytes: GIB,
         }
     }
 }

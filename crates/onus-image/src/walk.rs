@@ -7,7 +7,7 @@ use std::io::{self, Read, Seek};
 
 use onus_fs::{
     file_name, normalize_path, parent, Capture, CapturePolicy, Content, EntryHeader, FileKind,
-    FileMeta, FileVersion, LayerListing, ListingEntry,
+    FileMeta, FileVersion, LayerListing, ListingEntry, MAX_PATH_BYTES,
 };
 
 use crate::layer::drain;
@@ -210,6 +210,16 @@ fn visit<R: Read>(
         );
         return Ok(());
     };
+    if path.len() > MAX_PATH_BYTES {
+        out.unknown(
+            &format!("{}…", path.chars().take(200).collect::<String>()),
+            format!(
+                "member path of {} bytes is over {MAX_PATH_BYTES} bytes; skipped",
+                path.len()
+            ),
+        );
+        return Ok(());
+    }
     if not_utf8 {
         out.unknown(
             &path,
@@ -254,8 +264,12 @@ fn visit<R: Read>(
     let link = entry.link_name_bytes().map(|b| lossy(&b).0.into_owned());
     match kind {
         FileKind::Symlink => {
-            let Some(target) = link.filter(|t| !t.is_empty()) else {
-                out.unknown(&path, "symlink without a target; skipped".to_string());
+            let Some(target) = link.filter(|t| !t.is_empty() && t.len() <= MAX_PATH_BYTES) else {
+                out.unknown(
+                    &path,
+                    "symlink without a usable target (empty or over 4096 bytes); skipped"
+                        .to_string(),
+                );
                 return Ok(());
             };
             if !target.starts_with('/') && climbs_above(&target, depth_of(parent(&path))) {
@@ -275,7 +289,7 @@ fn visit<R: Read>(
             let Some(normalized) = target
                 .as_deref()
                 .and_then(normalize_path)
-                .filter(|t| t != "/")
+                .filter(|t| t != "/" && t.len() <= MAX_PATH_BYTES)
             else {
                 out.unknown(
                     &path,

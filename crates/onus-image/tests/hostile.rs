@@ -775,3 +775,59 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn deep_paths_are_bounded() {
+    // A path longer than PATH_MAX is reported and skipped; distinct deep directory chains stop at
+    // the view's size limit instead of growing memory with the square of the depth.
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut add = |path: &str| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(1);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, path, &b"x"[..]).unwrap();
+    };
+    let too_long = format!("{}f", "d/".repeat(2100));
+    add(&too_long);
+    for i in 0..200 {
+        add(&format!("top{i}/{}f", "abcdefgh/".repeat(100)));
+    }
+    let tar = builder.into_inner().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let blob = Blob::gzip_tar(&[]);
+    let blob = Blob {
+        diff_id: sha256(&tar),
+        bytes: gzip(&tar),
+        ..blob
+    };
+    oci_layout(tmp.path(), &[blob]);
+    let image = open_layout(tmp.path()).unwrap();
+    assert!(
+        image
+            .unknowns
+            .iter()
+            .any(|(_, r)| r.contains("over 4096 bytes")),
+        "{:?}",
+        image.unknowns
+    );
+    assert_eq!(
+        image.view.paths().filter(|p| p.ends_with("/f")).count(),
+        200
+    );
+    let options = OpenOptions {
+        limits: Limits {
+            max_view_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        ..OpenOptions::default()
+    };
+    match open(
+        &tmp.path().display().to_string(),
+        &options,
+        &All,
+        &NoReporter,
+    ) {
+        Err(ImageError::Limit { what, .. }) => assert!(what.contains("max_view_bytes"), "{what}"),
+        other => panic!("expected the view limit, got {other:?}"),
+    }
+}
