@@ -51,7 +51,7 @@ fn header(name: &[u8], kind: u8, link: &[u8], size: usize) -> [u8; 512] {
 /// Turn structured input into up to four layer tars.
 fn structured(mut data: &[u8]) -> Vec<Vec<u8>> {
     let mut layers = vec![Vec::new()];
-    let mut take = |data: &mut &[u8]| -> Option<Vec<u8>> {
+    let take = |data: &mut &[u8]| -> Option<Vec<u8>> {
         let (&len, rest) = data.split_first()?;
         let len = usize::from(len).min(rest.len());
         let (bytes, rest) = rest.split_at(len);
