@@ -75,7 +75,9 @@ fn structured(mut data: &[u8]) -> Vec<Vec<u8>> {
             8 => b'7',
             n => b'0' + n,
         };
-        let (Some(name), Some(link), Some(body)) = (take(&mut data), take(&mut data), take(&mut data)) else {
+        let (Some(name), Some(link), Some(body)) =
+            (take(&mut data), take(&mut data), take(&mut data))
+        else {
             break;
         };
         let Some(tar) = layers.last_mut() else { break };
@@ -113,7 +115,10 @@ fuzz_target!(|data: &[u8]| {
     for (index, blob) in blobs.iter().enumerate() {
         match scan_layer(blob.as_slice(), index, &Alternate, &limits) {
             Ok(scanned) => {
-                ids.push(LayerId { index, diff_id: scanned.diff_id });
+                ids.push(LayerId {
+                    index,
+                    diff_id: scanned.diff_id,
+                });
                 listings.push(scanned.listing);
             }
             Err(error) => {
