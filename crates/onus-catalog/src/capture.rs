@@ -4,7 +4,7 @@
 
 use onus_fs::{Capture, CapturePolicy, EntryHeader, FileKind};
 
-use crate::golang::GoSink;
+use crate::golang_sink::GoSink;
 use crate::java::{is_java_archive, JavaSink};
 use crate::{apk, dpkg, npm, os_release, python};
 
@@ -21,9 +21,6 @@ pub struct Caps {
     pub metadata: u64,
     /// Java archives are buffered up to this size to be unzipped; larger ones become unknowns.
     pub java_archive: u64,
-    /// Executables are buffered from their start up to this size, so that a pre-1.18 Go build
-    /// info (pointers into the binary) can be resolved; past it only the inline format is read.
-    pub go_whole_binary: u64,
     /// Bytes kept after an inline Go build-info header (the version and module strings).
     pub go_build_info: u64,
 }
@@ -36,7 +33,6 @@ impl Default for Caps {
             os_release: 64 << 10,
             metadata: 4 << 20,
             java_archive: 256 << 20,
-            go_whole_binary: 16 << 20,
             go_build_info: 1 << 20,
         }
     }
@@ -52,6 +48,10 @@ pub struct CatalogCapture {
 pub fn capture_policy() -> CatalogCapture {
     CatalogCapture::default()
 }
+
+/// Non-executable files smaller than this are not looked at for Go build info (the smallest Go
+/// binaries are around a megabyte).
+const MIN_EXECUTABLE_SIZE: u64 = 64 << 10;
 
 fn cap_usize(cap: u64) -> usize {
     usize::try_from(cap).unwrap_or(usize::MAX)
@@ -93,11 +93,11 @@ impl CapturePolicy for CatalogCapture {
                 header.size,
             )));
         }
-        if header.mode & 0o111 != 0 {
-            return Capture::Sink(Box::new(GoSink::new(
-                cap_usize(caps.go_whole_binary),
-                cap_usize(caps.go_build_info),
-            )));
+        // Go binaries are found by content, like Syft (its MIME types), not by the mode: the
+        // sink looks at the first four bytes and stops at once unless they announce an
+        // executable format, so other files cost one allocation.
+        if header.mode & 0o111 != 0 || header.size >= MIN_EXECUTABLE_SIZE {
+            return Capture::Sink(Box::new(GoSink::new(cap_usize(caps.go_build_info))));
         }
         Capture::Skip
     }
@@ -147,6 +147,16 @@ mod tests {
         assert_eq!(kind_of("/var/lib/dpkg/info/libc6.postinst", 0o755), "sink");
         assert_eq!(kind_of("/var/lib/dpkg/info/libc6.conffiles", 0o644), "skip");
         assert_eq!(kind_of("/app/package.json", 0o644), "skip");
+        let big = EntryHeader {
+            path: "/usr/lib/plugin.so",
+            kind: FileKind::Regular,
+            mode: 0o644,
+            size: MIN_EXECUTABLE_SIZE,
+        };
+        assert!(
+            matches!(capture_policy().capture(&big), Capture::Sink(_)),
+            "a non-executable file can be a Go binary"
+        );
         let dir = EntryHeader {
             path: "/var/lib/dpkg/status",
             kind: FileKind::Directory,

@@ -1,14 +1,14 @@
 //! Go binaries: the build info the Go linker embeds (`\xff Go buildinf:`), read from a stream.
 //!
 //! Go 1.18+ stores the version and module info inline after the 32-byte header (flag bit 2);
-//! older binaries store two pointers to Go string headers, which can only be followed with the
-//! whole binary at hand (ELF program headers map the addresses to file offsets). The capture
-//! sink keeps only a small summary (the two strings), never the binary.
+//! older binaries store two pointers to Go string headers (ELF program headers map the addresses
+//! to file offsets). The capture sink ([`crate::golang_sink`]) keeps only a small summary (the two
+//! strings), never the binary.
 
 use std::collections::BTreeMap;
 
 use memchr::memmem;
-use onus_fs::{ContentSink, FileVersion};
+use onus_fs::FileVersion;
 use onus_inventory::{make_purl, Ecosystem};
 use serde::{Deserialize, Serialize};
 
@@ -18,20 +18,20 @@ use crate::{Cataloger, Ctx, Parsed};
 /// The build-info header magic.
 pub(crate) const MAGIC: &[u8] = b"\xff Go buildinf:";
 /// Size of the build-info header; the inline strings follow it.
-const HEADER_SIZE: usize = 32;
+pub(crate) const HEADER_SIZE: usize = 32;
 /// The header sits at a 16-byte aligned offset.
-const ALIGN: u64 = 16;
+pub(crate) const ALIGN: u64 = 16;
 /// Flag bit: the strings are inline after the header (Go 1.18+).
-const FLAG_INLINE: u8 = 2;
+pub(crate) const FLAG_INLINE: u8 = 2;
 /// Flag bit: big-endian pointers (pointer format).
-const FLAG_BIG_ENDIAN: u8 = 1;
+pub(crate) const FLAG_BIG_ENDIAN: u8 = 1;
 /// Longest version or modinfo string accepted.
-const MAX_STRING: u64 = 4 << 20;
+pub(crate) const MAX_STRING: u64 = 4 << 20;
 /// Marks the summary a [`GoSink`] keeps, so it is never mistaken for a binary.
 pub(crate) const SUMMARY_PREFIX: &[u8] = b"onus-summary:go/v1\n";
 
 /// The modinfo sentinels that wrap `runtime.modinfo`.
-const SENTINEL_LEN: usize = 16;
+pub(crate) const SENTINEL_LEN: usize = 16;
 
 /// One module of a Go binary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,13 +73,13 @@ pub struct GoBuildInfo {
 
 /// What the sink keeps of a binary: the two strings, or why they could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct GoSummary {
+pub(crate) struct GoSummary {
     #[serde(default)]
-    go_version: Option<String>,
+    pub go_version: Option<String>,
     #[serde(default)]
-    modinfo: Option<String>,
+    pub modinfo: Option<String>,
     #[serde(default)]
-    error: Option<String>,
+    pub error: Option<String>,
 }
 
 /// Read the build info of a whole Go binary. `Ok(None)` when it has no build-info header (not a
@@ -172,7 +172,7 @@ fn find_header(bytes: &[u8], base: u64) -> Option<usize> {
     None
 }
 
-fn header_ok(header: &[u8]) -> bool {
+pub(crate) fn header_ok(header: &[u8]) -> bool {
     matches!(header.get(14), Some(4 | 8))
         && header
             .get(15)
@@ -184,14 +184,7 @@ fn header_ok(header: &[u8]) -> bool {
 fn read_strings(data: &[u8], file: Option<&[u8]>) -> Result<(String, String), String> {
     let flags = data.get(15).copied().unwrap_or(0);
     if flags & FLAG_INLINE != 0 {
-        let rest = data
-            .get(HEADER_SIZE..)
-            .ok_or("build info header is cut short")?;
-        let (version, rest) =
-            read_varint_string(rest).ok_or("build info version string is cut short or too long")?;
-        let (modinfo, _) =
-            read_varint_string(rest).ok_or("build info module string is cut short or too long")?;
-        return Ok((lossy(version), strip_sentinels(modinfo)));
+        return read_inline_strings(data);
     }
     let file = file.ok_or(
         "build info uses the pre-1.18 pointer format, which needs the whole binary, and the binary is larger than the capture cap",
@@ -214,12 +207,24 @@ fn read_strings(data: &[u8], file: Option<&[u8]>) -> Result<(String, String), St
     Ok((lossy(version), strip_sentinels(modinfo)))
 }
 
+/// The version and modinfo strings that follow an inline (Go 1.18+) header at the start of `data`.
+pub(crate) fn read_inline_strings(data: &[u8]) -> Result<(String, String), String> {
+    let rest = data
+        .get(HEADER_SIZE..)
+        .ok_or("build info header is cut short")?;
+    let (version, rest) =
+        read_varint_string(rest).ok_or("build info version string is cut short or too long")?;
+    let (modinfo, _) =
+        read_varint_string(rest).ok_or("build info module string is cut short or too long")?;
+    Ok((lossy(version), strip_sentinels(modinfo)))
+}
+
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `runtime.modinfo` is wrapped in 16-byte sentinels; Go keeps the text only when they are there.
-fn strip_sentinels(modinfo: &[u8]) -> String {
+pub(crate) fn strip_sentinels(modinfo: &[u8]) -> String {
     let n = modinfo.len();
     if n > 2 * SENTINEL_LEN && modinfo[n - SENTINEL_LEN - 1] == b'\n' {
         lossy(&modinfo[SENTINEL_LEN..n - SENTINEL_LEN])
@@ -248,7 +253,7 @@ fn read_varint_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
     None
 }
 
-fn decode(bytes: &[u8], big_endian: bool) -> u64 {
+pub(crate) fn decode(bytes: &[u8], big_endian: bool) -> u64 {
     let fold = |acc: u64, b: &u8| (acc << 8) | u64::from(*b);
     if big_endian {
         bytes.iter().fold(0, fold)
@@ -258,13 +263,13 @@ fn decode(bytes: &[u8], big_endian: bool) -> u64 {
 }
 
 /// Just enough ELF to map virtual addresses to file offsets (the `PT_LOAD` segments).
-struct Elf {
+pub(crate) struct Elf {
     /// (virtual address, file offset, size in the file)
     loads: Vec<(u64, u64, u64)>,
 }
 
 impl Elf {
-    fn parse(file: &[u8]) -> Result<Elf, String> {
+    pub(crate) fn parse(file: &[u8]) -> Result<Elf, String> {
         const NOT_ELF: &str =
             "build info uses the pre-1.18 pointer format and the binary is not a readable ELF file";
         if file.get(..4) != Some(b"\x7fELF") {
@@ -309,12 +314,20 @@ impl Elf {
         Ok(Elf { loads })
     }
 
+    /// The file offset of virtual address `addr`, when `len` bytes from there are in the file.
+    pub(crate) fn offset_of(&self, addr: u64, len: u64) -> Option<u64> {
+        let (vaddr, offset, _) = self.loads.iter().find(|(v, _, size)| {
+            addr >= *v
+                && addr
+                    .checked_add(len)
+                    .is_some_and(|end| v.checked_add(*size).is_some_and(|limit| end <= limit))
+        })?;
+        offset.checked_add(addr - vaddr)
+    }
+
     /// The file bytes at virtual address `addr`, `len` long.
     fn read<'a>(&self, file: &'a [u8], addr: u64, len: u64) -> Option<&'a [u8]> {
-        let (vaddr, offset, _) = self.loads.iter().find(|(v, _, size)| {
-            addr >= *v && addr.checked_add(len).is_some_and(|end| end <= v + size)
-        })?;
-        let start = usize::try_from(offset.checked_add(addr - vaddr)?).ok()?;
+        let start = usize::try_from(self.offset_of(addr, len)?).ok()?;
         let len = usize::try_from(len).ok()?;
         file.get(start..start.checked_add(len)?)
     }
@@ -345,149 +358,8 @@ impl Elf {
     }
 }
 
-/// Streams an executable and keeps only the build-info summary of a Go binary.
-///
-/// Until a header is found it keeps the file from its start (up to `whole_cap`, so a pre-1.18
-/// pointer-format header can still be resolved); past the cap only a short tail is kept for
-/// matching the magic across chunks. Once an inline header is found it keeps `window` bytes from it.
-pub(crate) struct GoSink {
-    buf: Vec<u8>,
-    /// File offset of `buf[0]`.
-    base: u64,
-    /// `buf` holds the file from offset 0.
-    whole: bool,
-    /// `buf[..searched]` holds no header start.
-    searched: usize,
-    /// Index in `buf` of a valid header.
-    found: Option<usize>,
-    /// Nothing more is needed.
-    done: bool,
-    /// A pointer-format header was found but the file is too big to resolve it.
-    too_big: bool,
-    whole_cap: usize,
-    window: usize,
-}
-
-impl GoSink {
-    pub(crate) fn new(whole_cap: usize, window: usize) -> Self {
-        GoSink {
-            buf: Vec::new(),
-            base: 0,
-            whole: true,
-            searched: 0,
-            found: None,
-            done: false,
-            too_big: false,
-            whole_cap,
-            window: window.max(HEADER_SIZE),
-        }
-    }
-
-    fn search(&mut self) {
-        let finder = memmem::Finder::new(MAGIC);
-        let mut start = self.searched;
-        while let Some(i) = self.buf.get(start..).and_then(|rest| finder.find(rest)) {
-            let at = start + i;
-            match self.buf.get(at..at + HEADER_SIZE) {
-                None => {
-                    // The header is not complete yet: look here again after the next chunk.
-                    self.searched = at;
-                    return;
-                }
-                Some(header) => {
-                    if (self.base + at as u64).is_multiple_of(ALIGN) && header_ok(header) {
-                        self.found = Some(at);
-                        self.searched = at;
-                        return;
-                    }
-                }
-            }
-            start = at + 1;
-        }
-        self.searched = self
-            .buf
-            .len()
-            .saturating_sub(MAGIC.len() - 1)
-            .max(start.min(self.buf.len()));
-    }
-
-    fn settle(&mut self) {
-        let Some(at) = self.found else {
-            if self.whole && self.buf.len() > self.whole_cap {
-                self.whole = false;
-            }
-            if !self.whole && self.searched > 0 {
-                self.buf.drain(..self.searched);
-                self.base += self.searched as u64;
-                self.searched = 0;
-            }
-            return;
-        };
-        let inline = self.buf.get(at + 15).is_some_and(|f| f & FLAG_INLINE != 0);
-        if inline {
-            if at > 0 {
-                self.buf.drain(..at);
-                self.base += at as u64;
-                self.found = Some(0);
-                self.whole = false;
-            }
-            if self.buf.len() >= self.window {
-                self.buf.truncate(self.window);
-                self.done = true;
-            }
-        } else if !self.whole || self.buf.len() > self.whole_cap {
-            self.too_big = true;
-            self.done = true;
-            self.buf = self
-                .buf
-                .get(at..at + HEADER_SIZE)
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default();
-            self.found = Some(0);
-        }
-    }
-
-    fn summary(&self) -> GoSummary {
-        let Some(at) = self.found else {
-            return GoSummary::default();
-        };
-        let file = (self.whole && !self.too_big).then_some(self.buf.as_slice());
-        match read_strings(&self.buf[at..], file) {
-            Ok((version, modinfo)) => GoSummary {
-                go_version: Some(version),
-                modinfo: Some(modinfo),
-                error: None,
-            },
-            Err(error) => GoSummary {
-                error: Some(error),
-                ..GoSummary::default()
-            },
-        }
-    }
-}
-
-impl ContentSink for GoSink {
-    fn write(&mut self, chunk: &[u8]) {
-        if self.done {
-            return;
-        }
-        self.buf.extend_from_slice(chunk);
-        if self.found.is_none() {
-            self.search();
-        }
-        self.settle();
-    }
-
-    fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        self.found?;
-        let mut out = SUMMARY_PREFIX.to_vec();
-        out.extend(serde_json::to_vec(&self.summary()).ok()?);
-        Some(out)
-    }
-}
-
 /// Decode captured content: a sink summary, or (a `Whole` capture, a test) the binary itself.
-fn decode_content(bytes: &[u8]) -> Result<Option<GoBuildInfo>, String> {
+pub(crate) fn decode_content(bytes: &[u8]) -> Result<Option<GoBuildInfo>, String> {
     match bytes.strip_prefix(SUMMARY_PREFIX) {
         Some(json) => {
             let summary: GoSummary = serde_json::from_slice(json)
@@ -517,6 +389,44 @@ fn module_purl(path: &str, version: &str) -> Result<String, onus_inventory::Purl
         None => (None, path),
     };
     make_purl("golang", namespace, name, version, &[])
+}
+
+/// The version Go gives a main module built from a working tree.
+const DEVEL: &str = "(devel)";
+
+/// The main module's version: like Syft, a `(devel)` build with VCS stamping becomes the module
+/// pseudo-version of its commit (`v0.0.0-20240102030405-0123456789ab`), or the bare revision
+/// without a commit time.
+fn main_version(version: &str, settings: &BTreeMap<String, String>) -> String {
+    if version != DEVEL {
+        return version.to_string();
+    }
+    let Some(revision) = settings.get("vcs.revision").filter(|r| !r.is_empty()) else {
+        return version.to_string();
+    };
+    let Some(time) = settings.get("vcs.time") else {
+        return revision.clone();
+    };
+    let short: String = revision.chars().take(12).collect();
+    format!("v0.0.0-{}-{short}", pseudo_timestamp(time))
+}
+
+/// `2024-01-02T03:04:05Z` → `20240102030405` (Go stamps `vcs.time` in UTC); anything else gives
+/// the zero time, as Syft does when the time does not parse.
+fn pseudo_timestamp(time: &str) -> String {
+    let bytes = time.as_bytes();
+    let shape_ok = bytes.len() >= 20
+        && bytes.iter().take(19).enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            10 => *b == b'T',
+            13 | 16 => *b == b':',
+            _ => b.is_ascii_digit(),
+        })
+        && time.ends_with('Z');
+    if !shape_ok {
+        return "00010101000000".to_string();
+    }
+    time.chars().take(19).filter(char::is_ascii_digit).collect()
 }
 
 /// Build settings copied to the main module's metadata.
@@ -553,7 +463,18 @@ fn components(info: &GoBuildInfo, path: &str, parsed: &mut Parsed) {
         }
         Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
     };
-    if let Some(main) = &info.main {
+    // Like Syft (and `go version -m`): a binary built from a package without a module (the Go
+    // toolchain's own `cmd/go`) has only a `path` line; that path stands for the main module.
+    let from_path = match (&info.main, &info.path) {
+        (None, Some(path)) => Some(GoModule {
+            path: path.clone(),
+            version: DEVEL.to_string(),
+            sum: None,
+            replace: None,
+        }),
+        _ => None,
+    };
+    if let Some(main) = info.main.as_ref().or(from_path.as_ref()) {
         let module = main.effective();
         let mut extra = BTreeMap::new();
         for key in KEPT_SETTINGS {
@@ -561,10 +482,14 @@ fn components(info: &GoBuildInfo, path: &str, parsed: &mut Parsed) {
                 extra.insert(format!("build.{key}"), clip(value));
             }
         }
+        let version = main_version(&module.version, &info.settings);
+        if version != module.version {
+            extra.insert("module_version".to_string(), module.version.clone());
+        }
         push(
             &module.path,
-            &module.version,
-            module_purl(&module.path, &module.version),
+            &version,
+            module_purl(&module.path, &version),
             extra,
         );
     }
@@ -598,10 +523,15 @@ fn components(info: &GoBuildInfo, path: &str, parsed: &mut Parsed) {
     }
 }
 
-/// True for files the Go cataloger looks at: executables whose content was captured.
+/// True for files the Go cataloger looks at: regular files whose captured content is a Go sink
+/// summary (executable or not, like Syft, which goes by the file's magic), and executables whose
+/// content was captured whole (hand-built views).
 pub(crate) fn is_go_candidate(path: &str, entry: &FileVersion) -> bool {
-    entry.meta.is_executable_file()
-        && entry.content.is_some()
+    let Some(content) = entry.content.as_ref() else {
+        return false;
+    };
+    entry.meta.kind == onus_fs::FileKind::Regular
+        && (content.bytes.starts_with(SUMMARY_PREFIX) || entry.meta.is_executable_file())
         && !crate::java::is_java_archive(path)
 }
 
@@ -669,9 +599,13 @@ pub(crate) mod tests {
         out.push(n as u8);
     }
 
-    /// A fake binary with a Go 1.18+ inline build-info blob at an aligned offset `offset`.
+    /// A fake binary with a Go 1.18+ inline build-info blob at an aligned offset `offset`; it
+    /// starts with the ELF magic when `offset` leaves room for it.
     pub fn inline_binary(offset: usize, version: &str, modinfo: &str) -> Vec<u8> {
         let mut bin = vec![0x90u8; offset];
+        if offset >= 4 {
+            bin[..4].copy_from_slice(b"\x7fELF");
+        }
         bin.extend_from_slice(MAGIC);
         bin.push(8);
         bin.push(FLAG_INLINE);
@@ -685,7 +619,9 @@ pub(crate) mod tests {
         bin
     }
 
-    /// A minimal little-endian ELF64 with a pre-1.18 pointer-format build info.
+    /// A minimal little-endian ELF64 with a pre-1.18 pointer-format build info, laid out like
+    /// the Go linker does: the strings in `.rodata` first, then the build-info header (first in
+    /// the data segment), then the two Go string headers it points to (`.data`).
     pub fn pointer_elf(version: &str, modinfo: &str) -> Vec<u8> {
         const VADDR: u64 = 0x400000;
         let mut f = vec![0u8; 0x1000];
@@ -700,19 +636,19 @@ pub(crate) mod tests {
         f[0x200..0x200 + version.len()].copy_from_slice(version.as_bytes());
         f.resize(0x300 + m.len() + 0x100, 0);
         f[0x300..0x300 + m.len()].copy_from_slice(&m);
-        let str_headers = f.len();
+        while !f.len().is_multiple_of(16) {
+            f.push(0);
+        }
+        let str_headers = (f.len() + HEADER_SIZE) as u64;
+        f.extend_from_slice(MAGIC);
+        f.push(8);
+        f.push(0);
+        f.extend_from_slice(&(VADDR + str_headers).to_le_bytes());
+        f.extend_from_slice(&(VADDR + str_headers + 16).to_le_bytes());
         f.extend_from_slice(&(VADDR + 0x200).to_le_bytes());
         f.extend_from_slice(&(version.len() as u64).to_le_bytes());
         f.extend_from_slice(&(VADDR + 0x300).to_le_bytes());
         f.extend_from_slice(&(m.len() as u64).to_le_bytes());
-        while !f.len().is_multiple_of(16) {
-            f.push(0);
-        }
-        f.extend_from_slice(MAGIC);
-        f.push(8);
-        f.push(0);
-        f.extend_from_slice(&(VADDR + str_headers as u64).to_le_bytes());
-        f.extend_from_slice(&(VADDR + str_headers as u64 + 16).to_le_bytes());
         f.extend_from_slice(&[0u8; 64]);
         let len = f.len() as u64;
         // PT_LOAD covering the whole file.
@@ -724,12 +660,9 @@ pub(crate) mod tests {
         f
     }
 
-    fn stream(sink: GoSink, bytes: &[u8], chunk: usize) -> Option<Vec<u8>> {
-        let mut sink: Box<dyn ContentSink> = Box::new(sink);
-        for part in bytes.chunks(chunk.max(1)) {
-            sink.write(part);
-        }
-        sink.finish()
+    /// Offset of the build-info header in `bin`.
+    pub fn header_at(bin: &[u8]) -> usize {
+        find_header(bin, 0).unwrap()
     }
 
     #[test]
@@ -792,39 +725,59 @@ pub(crate) mod tests {
             .unwrap_err()
             .contains("not a readable ELF"));
         let mut bad_ptr = pointer_elf("go1.16", MODINFO);
-        let n = bad_ptr.len();
-        bad_ptr[n - 80..n - 72].copy_from_slice(&0xdead_beefu64.to_le_bytes());
+        let at = header_at(&bad_ptr) + 16;
+        bad_ptr[at..at + 8].copy_from_slice(&0xdead_beefu64.to_le_bytes());
         assert!(parse_go_binary(&bad_ptr).is_err());
     }
 
     #[test]
-    fn sink_keeps_only_the_summary_for_any_chunking() {
-        let bin = inline_binary(64 * 1024, "go1.22.1", MODINFO);
-        for chunk in [1, 7, 13, 4096, 1 << 20] {
-            for whole_cap in [16, 1 << 20] {
-                let out = stream(GoSink::new(whole_cap, 1 << 16), &bin, chunk).unwrap();
-                assert!(out.starts_with(SUMMARY_PREFIX));
-                assert!(out.len() < 2048, "summary only");
-                let info = decode_content(&out).unwrap().unwrap();
-                assert_eq!(info.deps.len(), 3, "chunk {chunk} cap {whole_cap}");
-            }
-        }
-        assert_eq!(
-            stream(GoSink::new(1 << 20, 1 << 16), &vec![0u8; 100_000], 4096),
-            None
+    fn path_only_binaries_get_a_devel_main_module() {
+        // `go version -m /usr/lib/go-1.19/bin/go`: a `path` line, build settings, no `mod`.
+        let info = parse_go_modinfo(
+            "go1.19.8",
+            "path\tcmd/go\nbuild\t-compiler=gc\nbuild\tGOARCH=amd64\n",
         );
+        assert!(info.main.is_none());
+        let mut parsed = Parsed::default();
+        components(&info, "/usr/lib/go-1.19/bin/go", &mut parsed);
+        let purls: Vec<&str> = parsed.components.iter().map(|c| c.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            vec!["pkg:golang/cmd/go@(devel)", "pkg:golang/stdlib@1.19.8"]
+        );
+        assert_eq!(parsed.components[0].name, "cmd/go");
+        assert_eq!(parsed.components[0].version, "(devel)");
+        let no_path = parse_go_modinfo("go1.19.8", "build\tGOARCH=amd64\n");
+        let mut parsed = Parsed::default();
+        components(&no_path, "/x", &mut parsed);
+        assert_eq!(parsed.components.len(), 1, "stdlib only");
     }
 
     #[test]
-    fn sink_resolves_pointer_format_only_under_the_cap() {
-        let elf = pointer_elf("go1.16.5", MODINFO);
-        let out = stream(GoSink::new(1 << 20, 1 << 16), &elf, 100).unwrap();
+    fn devel_main_module_takes_the_vcs_pseudo_version() {
+        let settings = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let stamped = settings(&[
+            ("vcs.revision", "0123456789abcdef0123"),
+            ("vcs.time", "2024-01-02T03:04:05Z"),
+        ]);
         assert_eq!(
-            decode_content(&out).unwrap().unwrap().go_version,
-            "go1.16.5"
+            main_version("(devel)", &stamped),
+            "v0.0.0-20240102030405-0123456789ab"
         );
-        let out = stream(GoSink::new(256, 1 << 16), &elf, 100).unwrap();
-        assert!(decode_content(&out).unwrap_err().contains("pointer format"));
+        assert_eq!(main_version("v1.2.3", &stamped), "v1.2.3");
+        let no_time = settings(&[("vcs.revision", "0123abc")]);
+        assert_eq!(main_version("(devel)", &no_time), "0123abc");
+        let bad_time = settings(&[("vcs.revision", "0123abc"), ("vcs.time", "yesterday")]);
+        assert_eq!(
+            main_version("(devel)", &bad_time),
+            "v0.0.0-00010101000000-0123abc"
+        );
+        assert_eq!(main_version("(devel)", &settings(&[])), "(devel)");
     }
 
     #[test]
@@ -848,7 +801,7 @@ pub(crate) mod tests {
         assert_eq!(
             purls,
             vec![
-                "pkg:golang/example.com/app@(devel)",
+                "pkg:golang/example.com/app@0123abc",
                 "pkg:golang/example.com/local@v1.0.0",
                 "pkg:golang/github.com/pkg/errors@v0.9.1",
                 "pkg:golang/golang.org/x/crypto@v0.17.0",
@@ -857,7 +810,14 @@ pub(crate) mod tests {
         );
         assert_eq!(catalog.components[4].version, "go1.22.1");
         let main = &catalog.components[0];
-        assert_eq!(main.version, "(devel)");
+        assert_eq!(
+            main.version, "0123abc",
+            "the VCS revision of a (devel) build"
+        );
+        assert_eq!(
+            main.metadata.get("module_version").map(String::as_str),
+            Some("(devel)")
+        );
         assert_eq!(
             main.metadata.get("main_module").map(String::as_str),
             Some("example.com/app")

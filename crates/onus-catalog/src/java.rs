@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use onus_fs::ContentSink;
 use onus_inventory::{make_purl, Ecosystem};
@@ -24,8 +25,9 @@ const EXTENSIONS: [&str; 7] = ["jar", "war", "ear", "par", "sar", "jpi", "hpi"];
 const MAX_DEPTH: usize = 3;
 /// Nested archives read per outer archive, all depths together.
 const MAX_NESTED: usize = 512;
-/// Largest nested archive read into memory.
-const MAX_NESTED_SIZE: u64 = 64 << 20;
+/// Largest compressed nested archive inflated into memory (stored ones are read in place). With
+/// the depth limit it bounds what one outer archive adds to its own size in memory.
+const MAX_NESTED_SIZE: u64 = 32 << 20;
 /// Decompressed bytes read per outer archive, all entries together (zip bombs).
 const MAX_INFLATED: u64 = 512 << 20;
 /// Largest `pom.properties` / `MANIFEST.MF` read.
@@ -36,20 +38,40 @@ const MAX_ENTRIES: usize = 200_000;
 const MAX_ERRORS: usize = 10;
 
 /// Manifest main-section attributes kept in the summary.
-const MANIFEST_KEYS: [&str; 12] = [
+const MANIFEST_KEYS: [&str; 18] = [
     "Implementation-Title",
     "Implementation-Version",
     "Implementation-Vendor",
     "Implementation-Vendor-Id",
     "Specification-Title",
     "Specification-Version",
+    "Specification-Vendor",
     "Bundle-SymbolicName",
     "Bundle-Name",
     "Bundle-Version",
+    "Bundle-Activator",
     "Short-Name",
     "Plugin-Version",
     "Group-Id",
+    "Extension-Name",
+    "Automatic-Module-Name",
+    "Main-Class",
+    "Package",
 ];
+
+/// Manifest attributes that may hold a Maven group, by priority (Syft's lists); a value counts
+/// when it looks like a reverse domain name. The second list is the last resort.
+const GROUP_KEYS: [&str; 8] = [
+    "Group-Id",
+    "Bundle-SymbolicName",
+    "Extension-Name",
+    "Specification-Vendor",
+    "Implementation-Vendor",
+    "Implementation-Vendor-Id",
+    "Implementation-Title",
+    "Bundle-Activator",
+];
+const GROUP_KEYS_LAST_RESORT: [&str; 3] = ["Automatic-Module-Name", "Main-Class", "Package"];
 
 /// One `pom.properties` found in an archive.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +88,9 @@ pub struct PomProperties {
 pub struct JavaArchive {
     #[serde(default)]
     pub pom_properties: Vec<PomProperties>,
+    /// True when the archive has a `META-INF/MANIFEST.MF`.
+    #[serde(default)]
+    pub has_manifest: bool,
     /// Selected main-section attributes of `META-INF/MANIFEST.MF`.
     #[serde(default)]
     pub manifest: BTreeMap<String, String>,
@@ -143,17 +168,30 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
                 );
                 continue;
             }
+            budget.nested_left -= 1;
+            // A stored (uncompressed) nested archive, as Spring Boot writes them, is read in
+            // place: no copy, so its size does not count against the nested-archive cap.
+            if file.compression() == zip::CompressionMethod::Stored {
+                let stored = usize::try_from(file.data_start())
+                    .ok()
+                    .zip(usize::try_from(file.compressed_size()).ok())
+                    .and_then(|(start, len)| bytes.get(start..start.checked_add(len)?));
+                if let Some(stored) = stored {
+                    let nested = read_archive(stored, depth + 1, budget);
+                    push_nested(&mut archive, name, nested);
+                    continue;
+                }
+            }
             if file.size() > MAX_NESTED_SIZE {
                 push_error(
                     &mut archive.errors,
                     format!(
-                        "`{}`: nested archive larger than `{MAX_NESTED_SIZE}` bytes, not read",
+                        "`{}`: compressed nested archive larger than `{MAX_NESTED_SIZE}` bytes, not read",
                         clip(&name)
                     ),
                 );
                 continue;
             }
-            budget.nested_left -= 1;
             MAX_NESTED_SIZE
         } else {
             MAX_SMALL_ENTRY
@@ -170,19 +208,11 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
                 archive.pom_properties.push(pom);
             }
         } else if is_manifest {
+            archive.has_manifest = true;
             archive.manifest = parse_manifest(&data);
         } else {
-            let nested = match read_archive(&data, depth + 1, budget) {
-                Ok(nested) => nested,
-                Err(e) => JavaArchive {
-                    errors: vec![e],
-                    ..JavaArchive::default()
-                },
-            };
-            archive.nested.push(NestedArchive {
-                path: name,
-                archive: nested,
-            });
+            let nested = read_archive(&data, depth + 1, budget);
+            push_nested(&mut archive, name, nested);
         }
     }
     if zip.len() > MAX_ENTRIES {
@@ -194,6 +224,17 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
     archive.pom_properties.sort_by(|a, b| a.path.cmp(&b.path));
     archive.nested.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(archive)
+}
+
+fn push_nested(archive: &mut JavaArchive, path: String, nested: Result<JavaArchive, String>) {
+    let nested = nested.unwrap_or_else(|e| JavaArchive {
+        errors: vec![e],
+        ..JavaArchive::default()
+    });
+    archive.nested.push(NestedArchive {
+        path,
+        archive: nested,
+    });
 }
 
 /// `key=value` / `key: value` lines; needs `artifactId` and `version`.
@@ -274,49 +315,142 @@ fn name_version_from_file(file_name: &str) -> (String, Option<String>) {
     }
 }
 
+/// Bytes of Java archives buffered at once by all sinks together (all layer-reading threads):
+/// two layers read in parallel can never hold two archives of the maximum size.
+const MEMORY_BUDGET: u64 = 256 << 20;
+
+/// A budget of bytes shared by threads: taken whole, waited for, given back on drop.
+struct MemoryBudget {
+    left: Mutex<u64>,
+    freed: Condvar,
+}
+
+/// The process-wide budget of [`MEMORY_BUDGET`] bytes for buffered archives.
+static ARCHIVE_MEMORY: MemoryBudget = MemoryBudget::new(MEMORY_BUDGET);
+
+/// Bytes taken from a [`MemoryBudget`], given back when dropped.
+struct Reservation<'a> {
+    budget: &'a MemoryBudget,
+    bytes: u64,
+}
+
+impl MemoryBudget {
+    const fn new(total: u64) -> Self {
+        MemoryBudget {
+            left: Mutex::new(total),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Wait until `bytes` (at most the total) are free and take them. A thread holds at most one
+    /// reservation (one archive entry at a time), so waiting cannot deadlock.
+    fn acquire(&self, bytes: u64) -> Reservation<'_> {
+        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
+        while *left < bytes {
+            left = self
+                .freed
+                .wait(left)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *left -= bytes;
+        Reservation {
+            budget: self,
+            bytes,
+        }
+    }
+
+    /// Take `bytes` if they are free now.
+    #[cfg(test)]
+    fn try_acquire(&self, bytes: u64) -> Option<Reservation<'_>> {
+        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
+        if *left < bytes {
+            return None;
+        }
+        *left -= bytes;
+        Some(Reservation {
+            budget: self,
+            bytes,
+        })
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut left = self
+            .budget
+            .left
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *left += self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
+
 /// Streams a Java archive into memory (up to a cap) and keeps only its summary.
+///
+/// The declared size is reserved from a process-wide budget before any byte is buffered (waiting
+/// for other threads' archives to be parsed if need be) and the buffer is allocated once.
 pub(crate) struct JavaSink {
     buf: Vec<u8>,
     cap: usize,
-    too_big: bool,
+    /// Bytes this archive may buffer: its declared size.
+    limit: usize,
+    too_big: Option<String>,
+    _reservation: Option<Reservation<'static>>,
 }
 
 impl JavaSink {
     /// `declared_size` lets an archive over the cap be refused before any byte is buffered.
     pub(crate) fn new(cap: usize, declared_size: u64) -> Self {
-        let too_big = declared_size > cap as u64;
+        let cap = cap.min(usize::try_from(MEMORY_BUDGET).unwrap_or(usize::MAX));
+        let (limit, too_big) = match usize::try_from(declared_size) {
+            Ok(size) if size <= cap => (size, None),
+            _ => (
+                0,
+                Some(format!(
+                    "archive of `{declared_size}` bytes is larger than the capture cap of `{cap}` bytes"
+                )),
+            ),
+        };
+        let reservation = too_big
+            .is_none()
+            .then(|| ARCHIVE_MEMORY.acquire(limit as u64));
         JavaSink {
             buf: Vec::new(),
             cap,
+            limit,
             too_big,
+            _reservation: reservation,
         }
     }
 }
 
 impl ContentSink for JavaSink {
     fn write(&mut self, chunk: &[u8]) {
-        if self.too_big {
+        if self.too_big.is_some() {
             return;
         }
-        if self.buf.len() + chunk.len() > self.cap {
-            self.too_big = true;
+        if self.buf.len() + chunk.len() > self.limit {
+            self.too_big = Some(format!(
+                "archive is larger than its declared size of `{}` bytes (capture cap `{}` bytes)",
+                self.limit, self.cap
+            ));
             self.buf = Vec::new();
             return;
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve_exact(self.limit);
         }
         self.buf.extend_from_slice(chunk);
     }
 
     fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        let summary = if self.too_big {
-            JavaSummary {
+        let summary = match &self.too_big {
+            Some(error) => JavaSummary {
                 archive: None,
-                error: Some(format!(
-                    "archive is larger than the capture cap of `{}` bytes",
-                    self.cap
-                )),
-            }
-        } else {
-            match parse_java_archive(&self.buf) {
+                error: Some(error.clone()),
+            },
+            None => match parse_java_archive(&self.buf) {
                 Ok(archive) => JavaSummary {
                     archive: Some(archive),
                     error: None,
@@ -325,7 +459,7 @@ impl ContentSink for JavaSink {
                     archive: None,
                     error: Some(error),
                 },
-            }
+            },
         };
         let mut out = SUMMARY_PREFIX.to_vec();
         out.extend(serde_json::to_vec(&summary).ok()?);
@@ -350,7 +484,101 @@ fn decode_content(bytes: &[u8]) -> Result<JavaArchive, String> {
     }
 }
 
+/// The archive's own identity from `MANIFEST.MF` and its file name (no pom.properties).
+struct OwnIdentity<'a> {
+    name: &'a str,
+    version: Option<&'a str>,
+    group: Option<&'a str>,
+    evidence: &'static str,
+}
+
+fn own_identity<'a>(
+    archive: &'a JavaArchive,
+    file_stem_name: &'a str,
+    file_version: Option<&'a str>,
+) -> OwnIdentity<'a> {
+    let m = |key: &str| archive.manifest.get(key).map(String::as_str);
+    // Like Syft: the file name, unless it is a Jenkins plugin's.
+    let name = m("Short-Name").unwrap_or(file_stem_name);
+    let manifest_version = m("Plugin-Version")
+        .or(m("Implementation-Version"))
+        .or(m("Bundle-Version"))
+        .or(m("Specification-Version"));
+    let (version, evidence) = match (manifest_version, file_version) {
+        (Some(v), _) => (Some(v), "MANIFEST.MF"),
+        (None, Some(v)) => (Some(v), "file name"),
+        (None, None) if archive.has_manifest => (None, "MANIFEST.MF"),
+        (None, None) => (None, "file name"),
+    };
+    OwnIdentity {
+        name,
+        version,
+        group: manifest_group(&archive.manifest),
+        evidence,
+    }
+}
+
+/// The Maven group a manifest suggests: the first of [`GROUP_KEYS`] (else
+/// [`GROUP_KEYS_LAST_RESORT`]) whose value looks like a reverse domain name (`com.google.inject`,
+/// OSGi directives and `#` fragments cut).
+fn manifest_group(manifest: &BTreeMap<String, String>) -> Option<&str> {
+    let candidate = |key: &&str| {
+        let value = manifest.get(*key)?;
+        let value = value.split([';', '#']).next().unwrap_or(value).trim();
+        let (tld, rest) = value.split_once('.')?;
+        let domain_like = ["com", "org", "net", "io", "be"].contains(&tld)
+            && !rest.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        domain_like.then_some(value)
+    };
+    GROUP_KEYS
+        .iter()
+        .find_map(candidate)
+        .or_else(|| GROUP_KEYS_LAST_RESORT.iter().find_map(candidate))
+}
+
+/// The pom.properties that describes the archive itself, if one does: its artifact is the file
+/// name (or, as Syft has it, starts with it when it is the only one), or it is the only one and
+/// agrees with the version the manifest or file name gives (Debian's `maven3-core.jar` is
+/// `org.apache.maven:maven-core`).
+fn own_pom(
+    poms: &[PomProperties],
+    own: &OwnIdentity<'_>,
+    manifest: &BTreeMap<String, String>,
+    file_stem_name: &str,
+) -> Option<usize> {
+    let manifest_names =
+        ["Bundle-SymbolicName", "Implementation-Title", "Bundle-Name"].map(|key| {
+            manifest
+                .get(key)
+                .map(|v| v.split(';').next().unwrap_or(v).trim())
+        });
+    if let Some(i) = poms.iter().position(|p| {
+        p.artifact_id == file_stem_name
+            || p.artifact_id == own.name
+            || manifest_names.contains(&Some(p.artifact_id.as_str()))
+    }) {
+        return Some(i);
+    }
+    match poms {
+        [only]
+            if only.artifact_id.starts_with(file_stem_name)
+                || own.version.is_none_or(|v| v == only.version) =>
+        {
+            Some(0)
+        }
+        _ => None,
+    }
+}
+
 /// Emit the components of `archive` (at `location`) and of its nested archives.
+///
+/// Like Syft, an archive is a package itself and holds the packages of its pom.properties
+/// (shaded dependencies): the archive is named by the pom.properties that describes it, else by
+/// its manifest and file name (without a version when neither gives one, when it has a
+/// manifest); every other pom.properties is a package of its own.
 fn archive_components(archive: &JavaArchive, location: &str, top: bool, parsed: &mut Parsed) {
     let before = parsed.components.len();
     let mut push = |group: Option<&str>, name: &str, version: &str, evidence: &str| {
@@ -372,6 +600,9 @@ fn archive_components(archive: &JavaArchive, location: &str, top: bool, parsed: 
                 .push(crate::unknown(location, e.to_string())),
         }
     };
+    let file_name = location.rsplit([':', '/']).next().unwrap_or(location);
+    let (file_stem_name, file_version) = name_version_from_file(file_name);
+    let own = own_identity(archive, &file_stem_name, file_version.as_deref());
     for pom in &archive.pom_properties {
         push(
             pom.group_id.as_deref(),
@@ -380,32 +611,25 @@ fn archive_components(archive: &JavaArchive, location: &str, top: bool, parsed: 
             "pom.properties",
         );
     }
-    if archive.pom_properties.is_empty() {
-        let file_name = location.rsplit([':', '/']).next().unwrap_or(location);
-        let (file_stem_name, file_version) = name_version_from_file(file_name);
-        let m = |key: &str| archive.manifest.get(key).map(String::as_str);
-        let symbolic = m("Bundle-SymbolicName").map(|s| s.split(';').next().unwrap_or(s).trim());
-        let name = m("Short-Name")
-            .or(file_version.as_ref().map(|_| file_stem_name.as_str()))
-            .or(symbolic)
-            .or(m("Implementation-Title"))
-            .or(m("Bundle-Name"))
-            .unwrap_or(file_stem_name.as_str());
-        let manifest_version = m("Plugin-Version")
-            .or(m("Implementation-Version"))
-            .or(m("Bundle-Version"))
-            .or(m("Specification-Version"));
-        let group = m("Group-Id").or(m("Implementation-Vendor-Id"));
-        match (manifest_version, file_version.as_deref()) {
-            (Some(version), _) => push(group, name, version, "MANIFEST.MF"),
-            (None, Some(version)) => push(group, name, version, "file name"),
-            (None, None) => {}
+    if own_pom(
+        &archive.pom_properties,
+        &own,
+        &archive.manifest,
+        &file_stem_name,
+    )
+    .is_none()
+    {
+        match own.version {
+            Some(version) => push(own.group, own.name, version, own.evidence),
+            // Like Syft: an archive with a manifest is a package even without a version.
+            None if archive.has_manifest => push(own.group, own.name, "", own.evidence),
+            None => {}
         }
     }
     if top && parsed.components.len() == before {
         parsed.unknowns.push(crate::unknown(
             location,
-            "java archive has no pom.properties, manifest version or versioned file name",
+            "java archive has no pom.properties, manifest or versioned file name",
         ));
     }
     for error in &archive.errors {
@@ -596,6 +820,230 @@ pub(crate) mod tests {
             .contains("larger than"));
     }
 
+    /// (purl, location, evidence) of every component cataloged from `files`, sorted.
+    fn catalog_of(files: &[(&str, Vec<u8>)]) -> Vec<(String, String, String)> {
+        let mut builder = ViewBuilder::new().layer();
+        for (path, bytes) in files {
+            builder = builder.file(path, bytes);
+        }
+        let catalog = crate::catalog(&builder.build(), &onus_fs::NoReporter);
+        let mut got: Vec<(String, String, String)> = catalog
+            .components
+            .iter()
+            .map(|c| {
+                (
+                    c.purl.clone(),
+                    c.locations[0].clone(),
+                    c.metadata["java_evidence"].clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        got
+    }
+
+    fn pom(group: &str, artifact: &str, version: &str) -> (String, Vec<u8>) {
+        (
+            format!("META-INF/maven/{group}/{artifact}/pom.properties"),
+            format!("groupId={group}\nartifactId={artifact}\nversion={version}\n").into_bytes(),
+        )
+    }
+
+    fn jar(manifest: Option<&str>, poms: &[(String, Vec<u8>)]) -> Vec<u8> {
+        let mut entries: Vec<(&str, &[u8])> = Vec::new();
+        if let Some(m) = manifest {
+            entries.push(("META-INF/MANIFEST.MF", m.as_bytes()));
+        }
+        for (path, bytes) in poms {
+            entries.push((path.as_str(), bytes.as_slice()));
+        }
+        entries.push(("a/A.class", b"\xca\xfe\xba\xbe"));
+        zip_of(&entries, true)
+    }
+
+    fn triples(items: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        let mut v: Vec<(String, String, String)> = items
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn manifest_group_looks_for_a_reverse_domain() {
+        let manifest = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let guice = manifest(&[
+            ("Bundle-SymbolicName", "com.google.inject;singleton:=true"),
+            ("Implementation-Vendor", "Google, Inc."),
+        ]);
+        assert_eq!(manifest_group(&guice), Some("com.google.inject"));
+        let main_class_only = manifest(&[
+            ("Implementation-Title", "Update certificates"),
+            ("Main-Class", "org.debian.security.UpdateCertificates"),
+        ]);
+        assert_eq!(
+            manifest_group(&main_class_only),
+            Some("org.debian.security.UpdateCertificates")
+        );
+        let none = manifest(&[("Implementation-Vendor", "The Apache Software Foundation")]);
+        assert_eq!(manifest_group(&none), None);
+        assert_eq!(
+            manifest_group(&manifest(&[("Bundle-SymbolicName", "commons-io")])),
+            None
+        );
+    }
+
+    #[test]
+    fn the_archive_is_a_package_beside_its_shaded_poms() {
+        let got = catalog_of(&[
+            // Debian's renamed jar: its only pom.properties is the archive itself.
+            (
+                "/usr/share/java/maven3-core.jar",
+                jar(
+                    Some("Manifest-Version: 1.0\nImplementation-Version: 3.8.7\n"),
+                    &[pom("org.apache.maven", "maven-core", "3.8.7")],
+                ),
+            ),
+            // A shaded jar: the archive (named by its file) and the two libraries inside.
+            (
+                "/usr/share/java/wagon-http-shaded-3.5.3.jar",
+                jar(
+                    Some("Manifest-Version: 1.0\n"),
+                    &[
+                        pom("org.apache.httpcomponents", "httpcore", "4.4.16"),
+                        pom("org.apache.maven.wagon", "wagon-http", "3.5.3"),
+                    ],
+                ),
+            ),
+            // Named by its file name, with a shaded library.
+            (
+                "/usr/share/java/guice.jar",
+                jar(
+                    Some("Manifest-Version: 1.0\nBundle-Version: 4.2.3\n"),
+                    &[
+                        pom("cglib", "cglib", "3.2.12"),
+                        pom("com.google.inject", "guice", "4.2.3"),
+                    ],
+                ),
+            ),
+            // A manifest without a version: a package without a version, like Syft.
+            (
+                "/usr/share/java/gettext.jar",
+                jar(Some("Manifest-Version: 1.0\nCreated-By: 17\n"), &[]),
+            ),
+            // No manifest: the pom.properties alone (Syft reports nothing here).
+            (
+                "/opt/lib/plain.jar",
+                jar(None, &[pom("org.example", "lib", "1.0")]),
+            ),
+        ]);
+        assert_eq!(
+            got,
+            triples(&[
+                (
+                    "pkg:maven/org.apache.maven/maven-core@3.8.7",
+                    "/usr/share/java/maven3-core.jar",
+                    "pom.properties"
+                ),
+                (
+                    "pkg:maven/wagon-http-shaded/wagon-http-shaded@3.5.3",
+                    "/usr/share/java/wagon-http-shaded-3.5.3.jar",
+                    "file name"
+                ),
+                (
+                    "pkg:maven/org.apache.httpcomponents/httpcore@4.4.16",
+                    "/usr/share/java/wagon-http-shaded-3.5.3.jar",
+                    "pom.properties"
+                ),
+                (
+                    "pkg:maven/org.apache.maven.wagon/wagon-http@3.5.3",
+                    "/usr/share/java/wagon-http-shaded-3.5.3.jar",
+                    "pom.properties"
+                ),
+                (
+                    "pkg:maven/cglib/cglib@3.2.12",
+                    "/usr/share/java/guice.jar",
+                    "pom.properties"
+                ),
+                (
+                    "pkg:maven/com.google.inject/guice@4.2.3",
+                    "/usr/share/java/guice.jar",
+                    "pom.properties"
+                ),
+                (
+                    "pkg:maven/gettext/gettext",
+                    "/usr/share/java/gettext.jar",
+                    "MANIFEST.MF"
+                ),
+                (
+                    "pkg:maven/org.example/lib@1.0",
+                    "/opt/lib/plain.jar",
+                    "pom.properties"
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn stored_nested_archives_are_read_in_place_whatever_their_size() {
+        // A stored nested jar over the inflate cap: read from the outer buffer, not copied.
+        let mut inner_entries: Vec<(String, Vec<u8>)> = vec![pom("org.example", "big", "2.0")];
+        inner_entries.push((
+            "blob.bin".to_string(),
+            vec![7u8; usize::try_from(MAX_NESTED_SIZE).unwrap() + 1024],
+        ));
+        let inner_refs: Vec<(&str, &[u8])> = inner_entries
+            .iter()
+            .map(|(p, b)| (p.as_str(), b.as_slice()))
+            .collect();
+        let inner = zip_of(&inner_refs, false);
+        assert!(inner.len() as u64 > MAX_NESTED_SIZE);
+        let outer = zip_of(&[("BOOT-INF/lib/big-2.0.jar", &inner)], false);
+        let archive = parse_java_archive(&outer).unwrap();
+        assert_eq!(archive.nested.len(), 1);
+        assert!(archive.nested[0].archive.errors.is_empty());
+        assert_eq!(
+            archive.nested[0].archive.pom_properties[0].artifact_id,
+            "big"
+        );
+        // The same archive compressed is over the cap: an error, not a read.
+        let deflated = zip_of(&[("BOOT-INF/lib/big-2.0.jar", &inner)], true);
+        let archive = parse_java_archive(&deflated).unwrap();
+        assert!(archive.nested.is_empty());
+        assert!(archive.errors.iter().any(|e| e.contains("larger than")));
+    }
+
+    #[test]
+    fn archives_share_one_memory_budget_across_threads() {
+        static BUDGET: MemoryBudget = MemoryBudget::new(100);
+        let first = BUDGET.acquire(75);
+        assert!(
+            BUDGET.try_acquire(75).is_none(),
+            "held by the first archive"
+        );
+        let small = BUDGET.try_acquire(25).unwrap();
+        drop(small);
+        // A second reader waits for the first to be given back.
+        let waiter = std::thread::spawn(|| {
+            let second = BUDGET.acquire(75);
+            second.bytes
+        });
+        drop(first);
+        assert_eq!(waiter.join().unwrap(), 75);
+        assert!(BUDGET.try_acquire(100).is_some(), "everything given back");
+        let refused = JavaSink::new(usize::MAX, MEMORY_BUDGET + 1);
+        assert!(
+            refused.too_big.is_some(),
+            "over the budget: refused, not waited for"
+        );
+    }
+
     #[test]
     fn cataloger_reports_every_level_with_locations() {
         let view = ViewBuilder::new()
@@ -628,7 +1076,7 @@ pub(crate) mod tests {
                 "file name",
             ),
             (
-                "pkg:maven/org.example.bundle/org.example.bundle@2.0.0",
+                "pkg:maven/org.example.bundle/bundle@2.0.0",
                 "/app/app.jar:BOOT-INF/lib/bundle.jar",
                 "MANIFEST.MF",
             ),

@@ -27,6 +27,7 @@ mod dpkg;
 #[cfg(test)]
 mod e2e_tests;
 mod golang;
+mod golang_sink;
 mod java;
 mod layer;
 mod npm;

@@ -53,7 +53,7 @@ proptest! {
         with_magic.splice(0..0, crate::golang::MAGIC.iter().copied());
         for input in [&bytes, &inline, &pointer, &with_magic] {
             let _ = crate::parse_go_binary(input);
-            let mut sink: Box<dyn ContentSink> = Box::new(crate::golang::GoSink::new(cap, cap / 2));
+            let mut sink: Box<dyn ContentSink> = Box::new(crate::golang_sink::GoSink::new(cap));
             for part in input.chunks(chunk) {
                 sink.write(part);
             }
