@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::feeds::normalize_pypi;
 use crate::feeds::parse_time;
 use crate::finding::{AdvisoryRef, AdvisoryStatus, Finding, Severity, SeveritySource};
-use crate::store::{AdvisoryRow, Store};
+use crate::store::{id_rank, AdvisoryRow, IdSeverity, Store};
 use crate::versions::{compare, fixed_after, range_contains, Scheme};
 use crate::vex::{purl_covers, VexDocument, VexStatus};
 
@@ -59,6 +59,8 @@ struct Candidate {
     advisory: Option<AdvisoryRef>,
     suppressed: Option<String>,
     severity: Option<(Severity, SeveritySource)>,
+    /// The best severity over this record's ids, computed at build time.
+    best: Option<IdSeverity>,
 }
 
 impl Candidate {
@@ -80,6 +82,7 @@ impl Candidate {
             advisory: None,
             suppressed: None,
             severity: None,
+            best: None,
         }
     }
 }
@@ -225,15 +228,6 @@ fn distro_of_component(os: Option<&Distro>, c: &Component) -> Option<Distro> {
     fits(&d).then_some(d)
 }
 
-/// Preferred-id order: CVE, GHSA, GO, PYSEC, RUSTSEC, CGA, anything else.
-fn id_rank(id: &str) -> u8 {
-    const ORDER: [&str; 6] = ["CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "CGA-"];
-    ORDER
-        .iter()
-        .position(|p| id.starts_with(p))
-        .map_or(ORDER.len() as u8, |i| i as u8)
-}
-
 impl Matcher<'_> {
     fn warn(&mut self, message: String) {
         self.warnings.push(message);
@@ -276,8 +270,8 @@ impl Matcher<'_> {
             Distro::Vendor(ns) => {
                 match self.store.advisories_for(ns, &origin) {
                     Ok(rows) => {
-                        for row in rows {
-                            out.push(self.advisory_candidate(&row, &installed, c));
+                        for row in rows.iter() {
+                            out.push(self.advisory_candidate(row, &installed, c));
                         }
                     }
                     Err(e) => self.warn(format!("advisory lookup for `{origin}` failed: {e}")),
@@ -342,6 +336,7 @@ impl Matcher<'_> {
             _ => (Outcome::Open, AdvisoryStatus::UnderInvestigation),
         };
         let mut cand = Candidate::new(ids, &row.source, 3, outcome, status);
+        cand.best = row.best_sev.clone();
         cand.fixed_version = row.fixed_version.clone();
         cand.justification = match (&row.justification, &note) {
             (Some(j), Some(n)) => Some(format!("{j}: {n}")),
@@ -378,7 +373,7 @@ impl Matcher<'_> {
                 return;
             }
         };
-        for row in rows {
+        for row in rows.iter() {
             let mut cand = if row.fixed_version == "0" {
                 let mut c = Candidate::new(
                     vec![row.vuln_id.clone()],
@@ -414,6 +409,7 @@ impl Matcher<'_> {
             if row.fixed_version != "0" {
                 cand.fixed_version = Some(row.fixed_version.clone());
             }
+            cand.best = row.best_sev.clone();
             out.push(cand);
         }
     }
@@ -433,7 +429,7 @@ impl Matcher<'_> {
                 return;
             }
         };
-        for row in rows {
+        for row in rows.iter() {
             let urgency = row.urgency.clone().unwrap_or_default();
             let ids = vec![row.vuln_id.clone()];
             let mut cand = match (row.status.as_str(), row.fixed_version.as_deref()) {
@@ -498,6 +494,7 @@ impl Matcher<'_> {
                     },
                 ));
             }
+            cand.best = row.best_sev.clone();
             out.push(cand);
         }
     }
@@ -528,7 +525,7 @@ impl Matcher<'_> {
                 return;
             }
         };
-        for hit in hits {
+        for hit in hits.iter() {
             let mut ids = vec![hit.vuln_id.clone()];
             ids.extend(hit.aliases.iter().cloned());
             if hit.not_affected {
@@ -540,6 +537,7 @@ impl Matcher<'_> {
                     AdvisoryStatus::NotAffected,
                 );
                 cand.suppressed = Some(format!("`{}` marks `{name}` as not affected", hit.vuln_id));
+                cand.best = hit.best_sev.clone();
                 out.push(cand);
                 continue;
             }
@@ -596,6 +594,7 @@ impl Matcher<'_> {
                     },
                 ));
             }
+            cand.best = hit.best_sev.clone();
             out.push(cand);
         }
     }
@@ -656,19 +655,13 @@ impl Matcher<'_> {
         ids: &[String],
         group: &[Candidate],
     ) -> (Severity, Option<SeveritySource>) {
-        for cve in ids.iter().filter(|i| i.starts_with("CVE-")) {
-            if let Ok(Some(row)) = self.store.cve_severity(cve) {
-                let sev = Severity::parse_label(&row.severity);
-                return (
-                    sev,
-                    Some(SeveritySource {
-                        source: row.source,
-                        vector: row.vector,
-                        score: row.score,
-                    }),
-                );
-            }
-        }
+        // The best-ranked entry over the group's records (CVE table, then any feed's CVSS,
+        // then labels), precomputed per record at build time; ids are only a tie-break.
+        let _ = ids;
+        let best: Option<IdSeverity> = group
+            .iter()
+            .filter_map(|g| g.best.clone())
+            .min_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.source.cmp(&b.source)));
         let from_feed = |with_vector: bool| {
             group
                 .iter()
@@ -676,24 +669,25 @@ impl Matcher<'_> {
                 .filter(|(_, s)| s.vector.is_some() == with_vector)
                 .max_by_key(|(sev, _)| *sev)
         };
+        let as_result = |row: IdSeverity| {
+            (
+                Severity::parse_label(&row.severity),
+                Some(SeveritySource {
+                    source: row.source,
+                    vector: row.vector,
+                    score: row.score,
+                }),
+            )
+        };
+        match best {
+            Some(row) if row.rank <= 2 => return as_result(row),
+            _ => {}
+        }
         if let Some((sev, src)) = from_feed(true) {
             return (sev, Some(src));
         }
-        // A record for the same vulnerability from another feed (e.g. a GHSA/OSV score for a
-        // CVE a distro lists).
-        for id in ids {
-            if let Ok(Some(hit)) = self.store.vulnerability(id) {
-                if let Some(score) = hit.cvss_score {
-                    return (
-                        Severity::from_score(score),
-                        Some(SeveritySource {
-                            source: hit.source,
-                            vector: hit.cvss_vector,
-                            score: Some(score),
-                        }),
-                    );
-                }
-            }
+        if let Some(row) = best {
+            return as_result(row);
         }
         if let Some((sev, src)) = from_feed(false) {
             return (sev, Some(src));

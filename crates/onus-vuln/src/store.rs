@@ -1,8 +1,10 @@
 //! The local vulnerability store: an SQLite file with one table per kind of feed data, indexed
 //! by (namespace or ecosystem, package) for the matcher, plus the provenance of every source.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -25,20 +27,20 @@ CREATE TABLE vulnerabilities (
 );
 CREATE TABLE affected (
   vuln_id TEXT NOT NULL, source TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
-  ranges TEXT NOT NULL, versions TEXT NOT NULL, not_affected INTEGER NOT NULL
+  ranges TEXT NOT NULL, versions TEXT NOT NULL, not_affected INTEGER NOT NULL, best_sev TEXT
 );
 CREATE TABLE distro_advisories (
   namespace TEXT NOT NULL, package TEXT NOT NULL, advisory_id TEXT NOT NULL, aliases TEXT NOT NULL,
   current_event TEXT NOT NULL, current_time TEXT NOT NULL, fixed_version TEXT, note TEXT,
-  justification TEXT, first_detection TEXT, events TEXT NOT NULL, source TEXT NOT NULL
+  justification TEXT, first_detection TEXT, events TEXT NOT NULL, source TEXT NOT NULL, best_sev TEXT
 );
 CREATE TABLE secdb (
   namespace TEXT NOT NULL, package TEXT NOT NULL, fixed_version TEXT NOT NULL, vuln_id TEXT NOT NULL,
-  source TEXT NOT NULL
+  source TEXT NOT NULL, best_sev TEXT
 );
 CREATE TABLE debian (
   release TEXT NOT NULL, package TEXT NOT NULL, vuln_id TEXT NOT NULL, status TEXT NOT NULL,
-  fixed_version TEXT, urgency TEXT, source TEXT NOT NULL
+  fixed_version TEXT, urgency TEXT, source TEXT NOT NULL, best_sev TEXT
 );
 CREATE TABLE kev (cve TEXT PRIMARY KEY, date_added TEXT, source TEXT NOT NULL);
 CREATE TABLE cve_severity (
@@ -46,6 +48,27 @@ CREATE TABLE cve_severity (
   source TEXT NOT NULL
 );
 CREATE TABLE eol_products (source TEXT PRIMARY KEY, records INTEGER NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE id_severity (
+  id TEXT PRIMARY KEY, rank INTEGER NOT NULL, severity TEXT NOT NULL, vector TEXT, score REAL,
+  source TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// One severity per vulnerability id (and per alias), best source first: rank 1 the CVE
+/// severity table, rank 2 a feed's CVSS vector, rank 3 a feed's label. Records are visited in
+/// id order, so which record scores a shared alias is deterministic.
+const ID_SEVERITY_SQL: &str = "
+INSERT OR IGNORE INTO id_severity SELECT cve, 1, severity, vector, score, source FROM cve_severity;
+INSERT OR IGNORE INTO id_severity SELECT id, 2, severity, cvss_vector, cvss_score, source
+  FROM vulnerabilities WHERE cvss_score IS NOT NULL AND severity IS NOT NULL ORDER BY id;
+INSERT OR IGNORE INTO id_severity SELECT j.value, 2, v.severity, v.cvss_vector, v.cvss_score, v.source
+  FROM vulnerabilities v, json_each(v.aliases) j
+  WHERE v.cvss_score IS NOT NULL AND v.severity IS NOT NULL ORDER BY v.id, j.value;
+INSERT OR IGNORE INTO id_severity SELECT id, 3, severity, NULL, NULL, source
+  FROM vulnerabilities WHERE cvss_score IS NULL AND severity IS NOT NULL ORDER BY id;
+INSERT OR IGNORE INTO id_severity SELECT j.value, 3, v.severity, NULL, NULL, v.source
+  FROM vulnerabilities v, json_each(v.aliases) j
+  WHERE v.cvss_score IS NULL AND v.severity IS NOT NULL ORDER BY v.id, j.value;
 ";
 
 const INDEX_SQL: &str = "
@@ -55,11 +78,56 @@ CREATE INDEX secdb_pkg ON secdb (namespace, package);
 CREATE INDEX debian_pkg ON debian (release, package);
 ";
 
+/// Preferred-id order: CVE, GHSA, GO, PYSEC, RUSTSEC, CGA, anything else.
+pub(crate) fn id_rank(id: &str) -> u8 {
+    const ORDER: [&str; 6] = ["CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "CGA-"];
+    ORDER
+        .iter()
+        .position(|p| id.starts_with(p))
+        .map_or(ORDER.len() as u8, |i| i as u8)
+}
+
 /// An opened store. Matching needs only [`Store::open_readonly`].
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     kev: HashSet<String>,
+    /// Lookups already answered: inventories of one fleet share most packages.
+    cache: RefCell<Cache>,
+}
+
+/// Entries kept before the lookup cache is emptied (bounds memory on huge fleets).
+const CACHE_LIMIT: usize = 200_000;
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct Cache {
+    affected: HashMap<Key, Arc<Vec<AffectedHit>>>,
+    advisories: HashMap<Key, Arc<Vec<AdvisoryRow>>>,
+    secdb: HashMap<Key, Arc<Vec<SecdbRow>>>,
+    debian: HashMap<Key, Arc<Vec<DebianRow>>>,
+    entries: usize,
+}
+
+impl Cache {
+    fn note_insert(&mut self) {
+        self.entries += 1;
+        if self.entries > CACHE_LIMIT {
+            *self = Cache::default();
+        }
+    }
+}
+
+/// The best known severity of one vulnerability id (see `id_severity`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IdSeverity {
+    /// 1 CVE table, 2 feed CVSS, 3 feed label.
+    pub rank: i64,
+    pub severity: String,
+    pub vector: Option<String>,
+    pub score: Option<f64>,
+    pub source: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,6 +210,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             kev: HashSet::new(),
+            cache: RefCell::new(Cache::default()),
         };
         store.kev = store.load_kev()?;
         Ok(store)
@@ -226,6 +295,22 @@ impl Store {
 
     pub(crate) fn affected_for(
         &self,
+        a: &str,
+        b: &str,
+    ) -> Result<Arc<Vec<AffectedHit>>, VulnError> {
+        let key = (a.to_string(), b.to_string());
+        if let Some(hit) = self.cache.borrow().affected.get(&key) {
+            return Ok(hit.clone());
+        }
+        let rows = Arc::new(self.query_affected_for(a, b)?);
+        let mut cache = self.cache.borrow_mut();
+        cache.affected.insert(key, rows.clone());
+        cache.note_insert();
+        Ok(rows)
+    }
+
+    fn query_affected_for(
+        &self,
         ecosystem: &str,
         package: &str,
     ) -> Result<Vec<AffectedHit>, VulnError> {
@@ -233,7 +318,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT a.vuln_id, a.source, a.ranges, a.versions, a.not_affected, v.aliases, v.severity,
-                        v.cvss_vector, v.cvss_score
+                        v.cvss_vector, v.cvss_score, a.best_sev
                  FROM affected a LEFT JOIN vulnerabilities v ON v.id = a.vuln_id
                  WHERE a.ecosystem = ?1 AND a.package = ?2",
             )
@@ -255,6 +340,7 @@ impl Store {
                     severity: r.get(6)?,
                     cvss_vector: r.get(7)?,
                     cvss_score: r.get(8)?,
+                    best_sev: parse_best(r.get(9)?),
                 })
             })
             .map_err(self.query_err())?;
@@ -264,6 +350,22 @@ impl Store {
 
     pub(crate) fn advisories_for(
         &self,
+        a: &str,
+        b: &str,
+    ) -> Result<Arc<Vec<AdvisoryRow>>, VulnError> {
+        let key = (a.to_string(), b.to_string());
+        if let Some(hit) = self.cache.borrow().advisories.get(&key) {
+            return Ok(hit.clone());
+        }
+        let rows = Arc::new(self.query_advisories_for(a, b)?);
+        let mut cache = self.cache.borrow_mut();
+        cache.advisories.insert(key, rows.clone());
+        cache.note_insert();
+        Ok(rows)
+    }
+
+    fn query_advisories_for(
+        &self,
         namespace: &str,
         package: &str,
     ) -> Result<Vec<AdvisoryRow>, VulnError> {
@@ -271,7 +373,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT namespace, package, advisory_id, aliases, current_event, current_time, fixed_version,
-                        note, justification, first_detection, events, source
+                        note, justification, first_detection, '', source, best_sev
                  FROM distro_advisories WHERE namespace = ?1 AND package = ?2",
             )
             .map_err(self.query_err())?;
@@ -291,6 +393,7 @@ impl Store {
                     first_detection: r.get(9)?,
                     events: r.get(10)?,
                     source: r.get(11)?,
+                    best_sev: parse_best(r.get(12)?),
                 })
             })
             .map_err(self.query_err())?;
@@ -298,15 +401,23 @@ impl Store {
             .map_err(self.query_err())
     }
 
-    pub(crate) fn secdb_for(
-        &self,
-        namespace: &str,
-        package: &str,
-    ) -> Result<Vec<SecdbRow>, VulnError> {
+    pub(crate) fn secdb_for(&self, a: &str, b: &str) -> Result<Arc<Vec<SecdbRow>>, VulnError> {
+        let key = (a.to_string(), b.to_string());
+        if let Some(hit) = self.cache.borrow().secdb.get(&key) {
+            return Ok(hit.clone());
+        }
+        let rows = Arc::new(self.query_secdb_for(a, b)?);
+        let mut cache = self.cache.borrow_mut();
+        cache.secdb.insert(key, rows.clone());
+        cache.note_insert();
+        Ok(rows)
+    }
+
+    fn query_secdb_for(&self, namespace: &str, package: &str) -> Result<Vec<SecdbRow>, VulnError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT namespace, package, fixed_version, vuln_id, source FROM secdb
+                "SELECT namespace, package, fixed_version, vuln_id, source, best_sev FROM secdb
                  WHERE namespace = ?1 AND package = ?2",
             )
             .map_err(self.query_err())?;
@@ -318,6 +429,7 @@ impl Store {
                     fixed_version: r.get(2)?,
                     vuln_id: r.get(3)?,
                     source: r.get(4)?,
+                    best_sev: parse_best(r.get(5)?),
                 })
             })
             .map_err(self.query_err())?;
@@ -325,15 +437,23 @@ impl Store {
             .map_err(self.query_err())
     }
 
-    pub(crate) fn debian_for(
-        &self,
-        release: &str,
-        package: &str,
-    ) -> Result<Vec<DebianRow>, VulnError> {
+    pub(crate) fn debian_for(&self, a: &str, b: &str) -> Result<Arc<Vec<DebianRow>>, VulnError> {
+        let key = (a.to_string(), b.to_string());
+        if let Some(hit) = self.cache.borrow().debian.get(&key) {
+            return Ok(hit.clone());
+        }
+        let rows = Arc::new(self.query_debian_for(a, b)?);
+        let mut cache = self.cache.borrow_mut();
+        cache.debian.insert(key, rows.clone());
+        cache.note_insert();
+        Ok(rows)
+    }
+
+    fn query_debian_for(&self, release: &str, package: &str) -> Result<Vec<DebianRow>, VulnError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT release, package, vuln_id, status, fixed_version, urgency, source FROM debian
+                "SELECT release, package, vuln_id, status, fixed_version, urgency, source, best_sev FROM debian
                  WHERE release = ?1 AND package = ?2",
             )
             .map_err(self.query_err())?;
@@ -347,6 +467,7 @@ impl Store {
                     fixed_version: r.get(4)?,
                     urgency: r.get(5)?,
                     source: r.get(6)?,
+                    best_sev: parse_best(r.get(7)?),
                 })
             })
             .map_err(self.query_err())?;
@@ -357,55 +478,24 @@ impl Store {
     /// The qualitative severity the CVE severity table gives `cve` (for SLA reports and other
     /// callers outside the matcher); `None` when the table has no rating.
     pub fn severity_of_cve(&self, cve: &str) -> Option<crate::Severity> {
-        let row = self.cve_severity(cve).ok().flatten()?;
-        let severity = match row.score {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT severity, score FROM cve_severity WHERE cve = ?1")
+            .ok()?;
+        let (label, score): (String, Option<f64>) = stmt
+            .query_row([cve], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .ok()??;
+        let severity = match score {
             Some(score) => crate::Severity::from_score(score),
-            None => crate::Severity::parse_label(&row.severity),
+            None => crate::Severity::parse_label(&label),
         };
         (severity != crate::Severity::Unknown).then_some(severity)
     }
+}
 
-    pub(crate) fn cve_severity(&self, cve: &str) -> Result<Option<CveSeverityRow>, VulnError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT cve, severity, vector, score, origin, source FROM cve_severity WHERE cve = ?1")
-            .map_err(self.query_err())?;
-        stmt.query_row([cve], |r| {
-            Ok(CveSeverityRow {
-                cve: r.get(0)?,
-                severity: r.get(1)?,
-                vector: r.get(2)?,
-                score: r.get(3)?,
-                origin: r.get(4)?,
-                source: r.get(5)?,
-            })
-        })
-        .optional()
-        .map_err(self.query_err())
-    }
-
-    pub(crate) fn vulnerability(&self, id: &str) -> Result<Option<AffectedHit>, VulnError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, source, aliases, severity, cvss_vector, cvss_score FROM vulnerabilities WHERE id = ?1")
-            .map_err(self.query_err())?;
-        stmt.query_row([id], |r| {
-            let aliases: String = r.get(2)?;
-            Ok(AffectedHit {
-                vuln_id: r.get(0)?,
-                source: r.get(1)?,
-                ranges: Vec::new(),
-                versions: Vec::new(),
-                not_affected: false,
-                aliases: serde_json::from_str(&aliases).unwrap_or_default(),
-                severity: r.get(3)?,
-                cvss_vector: r.get(4)?,
-                cvss_score: r.get(5)?,
-            })
-        })
-        .optional()
-        .map_err(self.query_err())
-    }
+fn parse_best(raw: Option<String>) -> Option<IdSeverity> {
+    raw.and_then(|r| serde_json::from_str(&r).ok())
 }
 
 /// One `affected` row joined with its vulnerability record.
@@ -420,6 +510,7 @@ pub(crate) struct AffectedHit {
     pub severity: Option<String>,
     pub cvss_vector: Option<String>,
     pub cvss_score: Option<f64>,
+    pub best_sev: Option<IdSeverity>,
 }
 
 /// A vulnerability record (OSV and the like).
@@ -461,9 +552,10 @@ pub(crate) struct AdvisoryRow {
     pub note: Option<String>,
     pub justification: Option<String>,
     pub first_detection: Option<String>,
-    /// The full event history, JSON.
+    /// The full event history, JSON (not read back by the matcher).
     pub events: String,
     pub source: String,
+    pub best_sev: Option<IdSeverity>,
 }
 
 /// One secdb `secfixes` entry: `fixed_version` `"0"` means not affected.
@@ -474,6 +566,7 @@ pub(crate) struct SecdbRow {
     pub fixed_version: String,
     pub vuln_id: String,
     pub source: String,
+    pub best_sev: Option<IdSeverity>,
 }
 
 /// One Debian security tracker entry for a (release, source package, CVE).
@@ -486,6 +579,7 @@ pub(crate) struct DebianRow {
     pub fixed_version: Option<String>,
     pub urgency: Option<String>,
     pub source: String,
+    pub best_sev: Option<IdSeverity>,
 }
 
 /// The preferred CVSS of a CVE from the severity table.
@@ -688,12 +782,82 @@ impl Writer {
             .map_err(self.err())
     }
 
+    /// Record on every matchable row the best severity over its ids (CVE table first), so the
+    /// matcher needs no severity lookups.
+    fn precompute_severity(&self) -> Result<(), VulnError> {
+        let err = |source| VulnError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut memo: HashMap<String, Option<IdSeverity>> = HashMap::new();
+        let mut lookup = self
+            .conn
+            .prepare("SELECT rank, severity, vector, score, source FROM id_severity WHERE id = ?1")
+            .map_err(err)?;
+        let jobs = [
+            ("affected", "SELECT a.rowid, a.vuln_id, COALESCE(v.aliases, '[]') FROM affected a LEFT JOIN vulnerabilities v ON v.id = a.vuln_id"),
+            ("distro_advisories", "SELECT rowid, advisory_id, aliases FROM distro_advisories"),
+            ("secdb", "SELECT rowid, vuln_id, '[]' FROM secdb"),
+            ("debian", "SELECT rowid, vuln_id, '[]' FROM debian"),
+        ];
+        for (table, select) in jobs {
+            let rows: Vec<(i64, String, String)> = {
+                let mut stmt = self.conn.prepare(select).map_err(err)?;
+                let mapped = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(err)?;
+                mapped.collect::<Result<_, _>>().map_err(err)?
+            };
+            let mut update = self
+                .conn
+                .prepare(&format!(
+                    "UPDATE {table} SET best_sev = ?1 WHERE rowid = ?2"
+                ))
+                .map_err(err)?;
+            for (rowid, id, aliases) in rows {
+                let mut ids: Vec<String> = serde_json::from_str(&aliases).unwrap_or_default();
+                ids.push(id);
+                ids.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
+                let mut best: Option<IdSeverity> = None;
+                for id in &ids {
+                    if !memo.contains_key(id) {
+                        let row = lookup
+                            .query_row([id], |r| {
+                                Ok(IdSeverity {
+                                    rank: r.get(0)?,
+                                    severity: r.get(1)?,
+                                    vector: r.get(2)?,
+                                    score: r.get(3)?,
+                                    source: r.get(4)?,
+                                })
+                            })
+                            .optional()
+                            .map_err(err)?;
+                        memo.insert(id.clone(), row);
+                    }
+                    if let Some(Some(row)) = memo.get(id) {
+                        if best.as_ref().is_none_or(|b| row.rank < b.rank) {
+                            best = Some(row.clone());
+                        }
+                    }
+                }
+                if let Some(best) = best {
+                    let json = serde_json::to_string(&best).unwrap_or_default();
+                    update.execute(params![json, rowid]).map_err(err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Create the indexes, commit, and close the file so it can be renamed.
     pub fn finish(self) -> Result<(), VulnError> {
         let err = |source| VulnError::Write {
             path: self.path.clone(),
             source,
         };
+        self.conn.execute_batch(ID_SEVERITY_SQL).map_err(err)?;
+        self.precompute_severity()?;
         self.conn.execute_batch(INDEX_SQL).map_err(err)?;
         // No ANALYZE: with STAT4 statistics SQLite re-plans a statement on every new binding,
         // and each lookup has exactly one usable index anyway.

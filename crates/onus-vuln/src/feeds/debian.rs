@@ -82,6 +82,7 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
                     fixed_version: fixed.map(str::to_string),
                     urgency,
                     source: SOURCE.to_string(),
+                    best_sev: None,
                 })?;
                 ctx.record(SOURCE, KIND, 1);
             }

@@ -95,6 +95,7 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
                     fixed_version: version.to_string(),
                     vuln_id: id.to_string(),
                     source: source.clone(),
+                    best_sev: None,
                 })?;
                 ctx.record(&source, KIND, 1);
             }

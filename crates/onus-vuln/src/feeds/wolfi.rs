@@ -75,6 +75,7 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
             first_detection: advisory.first_detection().map(|e| rfc3339(&e.timestamp)),
             events: serde_json::to_string(&advisory.events).unwrap_or_else(|_| "[]".to_string()),
             source: source.clone(),
+            best_sev: None,
         };
         ctx.writer.advisory(&row)?;
         ctx.record(&source, KIND, 1);
