@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::io::{self, Read, Seek};
 
 use onus_fs::{
@@ -33,6 +34,8 @@ pub(crate) struct Walked {
     pub listing: LayerListing,
     pub unknowns: Vec<(String, String)>,
     pub entries: u64,
+    /// Paths of this layer whose content was captured (a hard link to one shares it).
+    captured: HashSet<String>,
 }
 
 impl Walked {
@@ -310,6 +313,22 @@ fn visit<R: Read>(
                 out.unknown(&path, "hard link to itself; skipped".to_string());
                 return Ok(());
             }
+            // The data went with the link's target, earlier in the archive: if the policy wants
+            // this name but the target's bytes were not kept, say so rather than stay silent.
+            let header = EntryHeader {
+                path: &path,
+                kind,
+                mode,
+                size: 0,
+            };
+            if !matches!(capture.capture(&header), Capture::Skip)
+                && !out.captured.contains(&normalized)
+            {
+                out.unknown(
+                    &path,
+                    format!("content not captured: hard link to `{normalized}`, whose content was not kept"),
+                );
+            }
             let meta = FileMeta {
                 kind,
                 mode,
@@ -327,6 +346,9 @@ fn visit<R: Read>(
                 size,
             });
             let content = read_content(counted, &path, size, wanted, limits, buf, out)?;
+            if content.is_some() {
+                out.captured.insert(path.clone());
+            }
             let meta = FileMeta {
                 kind,
                 mode,

@@ -146,6 +146,37 @@ fn hard_links_to_missing_targets_are_unknowns() {
     assert!(has_unknown(&image, "/bin/me (layer 0)", "itself"));
     assert!(has_unknown(&image, "/bin/up (layer 0)", "climbs above"));
     assert_eq!(view.resolve("/bin/up").as_deref(), Ok("/bin/real"));
+    // A policy that wants the link's name but not the target's: the gap is reported.
+    let tar = tar_bytes(
+        &[
+            Member::file("usr/bin/perl5.36", b"ELF"),
+            Member::hardlink("usr/bin/perl", "usr/bin/perl5.36"),
+        ],
+        true,
+    );
+    let scanned = scan_layer(tar.as_slice(), 0, &OnlyPerl, &Limits::default()).unwrap();
+    assert!(
+        scanned
+            .unknowns
+            .iter()
+            .any(|(p, r)| p == "/usr/bin/perl" && r.contains("content not captured")),
+        "{:?}",
+        scanned.unknowns
+    );
+    let scanned = scan_layer(tar.as_slice(), 0, &All, &Limits::default()).unwrap();
+    assert!(scanned.unknowns.is_empty(), "{:?}", scanned.unknowns);
+}
+
+struct OnlyPerl;
+
+impl CapturePolicy for OnlyPerl {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        if header.path == "/usr/bin/perl" {
+            Capture::Whole { max_bytes: 1024 }
+        } else {
+            Capture::Skip
+        }
+    }
 }
 
 #[test]
