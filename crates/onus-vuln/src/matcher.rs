@@ -833,12 +833,14 @@ fn group(candidates: Vec<Candidate>) -> Vec<Vec<Candidate>> {
 
 /// The OSV ecosystem and package key of a language component.
 fn osv_key(c: &Component) -> Option<(&'static str, String)> {
-    let purl = packageurl::PackageUrl::from_str(&c.purl).ok();
+    // Parse the purl only when the name alone is not the ecosystem's package key.
     let from_purl = |sep: &str| {
-        purl.as_ref().map(|p| match p.namespace() {
-            Some(ns) => format!("{ns}{sep}{}", p.name()),
-            None => p.name().to_string(),
-        })
+        packageurl::PackageUrl::from_str(&c.purl)
+            .ok()
+            .map(|p| match p.namespace() {
+                Some(ns) => format!("{ns}{sep}{}", p.name()),
+                None => p.name().to_string(),
+            })
     };
     match c.ecosystem {
         Ecosystem::Pypi => Some(("PyPI", normalize_pypi(&c.name))),
