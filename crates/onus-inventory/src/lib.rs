@@ -36,8 +36,10 @@ impl Sbom {
             component.files.sort();
             component.files.dedup();
         }
-        self.components.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.components.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        self.components
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.components
+            .dedup_by(|a, b| a.sort_key() == b.sort_key());
         self.unknowns.sort();
         self.unknowns.dedup();
     }
@@ -195,7 +197,13 @@ pub struct Component {
 impl Component {
     /// The key components are sorted and de-duplicated by.
     pub fn sort_key(&self) -> (Ecosystem, &str, &str, &str, Option<&str>) {
-        (self.ecosystem, &self.name, &self.version, &self.purl, self.locations.first().map(String::as_str))
+        (
+            self.ecosystem,
+            &self.name,
+            &self.version,
+            &self.purl,
+            self.locations.first().map(String::as_str),
+        )
     }
 
     /// The package name used to look up distro advisories: the origin/source package.

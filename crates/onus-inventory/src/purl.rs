@@ -37,7 +37,8 @@ pub fn make_purl(
     let mut sorted: Vec<_> = qualifiers.iter().filter(|(_, v)| !v.is_empty()).collect();
     sorted.sort();
     for (key, value) in sorted {
-        purl.add_qualifier(*key, *value).map_err(|e| error(e.to_string()))?;
+        purl.add_qualifier(*key, *value)
+            .map_err(|e| error(e.to_string()))?;
     }
     Ok(purl.to_string())
 }
@@ -48,9 +49,27 @@ mod tests {
 
     #[test]
     fn builds_distro_and_language_purls() {
-        let apk = make_purl("apk", Some("wolfi"), "busybox", "1.36.1-r0", &[("distro", "wolfi-20230201"), ("arch", "x86_64")]);
-        assert_eq!(apk.ok().as_deref(), Some("pkg:apk/wolfi/busybox@1.36.1-r0?arch=x86_64&distro=wolfi-20230201"));
-        let maven = make_purl("maven", Some("org.apache.commons"), "commons-lang3", "3.12.0", &[]);
-        assert_eq!(maven.ok().as_deref(), Some("pkg:maven/org.apache.commons/commons-lang3@3.12.0"));
+        let apk = make_purl(
+            "apk",
+            Some("wolfi"),
+            "busybox",
+            "1.36.1-r0",
+            &[("distro", "wolfi-20230201"), ("arch", "x86_64")],
+        );
+        assert_eq!(
+            apk.ok().as_deref(),
+            Some("pkg:apk/wolfi/busybox@1.36.1-r0?arch=x86_64&distro=wolfi-20230201")
+        );
+        let maven = make_purl(
+            "maven",
+            Some("org.apache.commons"),
+            "commons-lang3",
+            "3.12.0",
+            &[],
+        );
+        assert_eq!(
+            maven.ok().as_deref(),
+            Some("pkg:maven/org.apache.commons/commons-lang3@3.12.0")
+        );
     }
 }

@@ -113,7 +113,7 @@ fn is_supported(data: &onus_eol::EolData, package: &str, today: NaiveDate) -> Op
 
 fn render_validation(report: &ValidationReport, out: &mut dyn Write) -> std::io::Result<()> {
     for d in &report.diagnostics {
-        let severity = serde_json::to_value(&d.severity)
+        let severity = serde_json::to_value(d.severity)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();

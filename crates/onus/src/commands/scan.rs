@@ -95,7 +95,7 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         attributed,
     )
     .with_chp(
-        chp.map(|c| serde_json::to_value(c))
+        chp.map(serde_json::to_value)
             .transpose()
             .context("cannot serialise the CHP result")?,
     )
