@@ -762,6 +762,7 @@ impl Matcher<'_> {
                 ));
             }
             Outcome::Fixed => {
+                finding.status = AdvisoryStatus::Fixed;
                 finding.suppressed = Some(format!(
                     "owner package `{owner_name}` `{}` includes the fix (fixed in `{}`)",
                     owner.version,

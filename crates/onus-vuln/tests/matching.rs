@@ -434,3 +434,43 @@ fn status_reports_age_with_injected_clock() {
     assert_eq!(kev.data_time.as_deref(), Some("2099-01-01T00:00:00Z"));
     assert!(kev.provenance.ends_with("in") && kev.checksum.as_ref().is_some_and(|c| c.len() == 64));
 }
+
+#[test]
+fn osv_zip_archives_are_read_in_place() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("PyPI.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("PYSEC-2099-4.json", options).unwrap();
+    zip.write_all(osv("PYSEC-2099-4", "CVE-2099-0004", "2.0").as_bytes())
+        .unwrap();
+    zip.finish().unwrap();
+    let target = dir.path().join("vuln.db");
+    let summary = build(
+        &target,
+        &[BuildInput::new(&zip_path)],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        summary
+            .sources
+            .iter()
+            .map(|s| (s.name.as_str(), s.records))
+            .collect::<Vec<_>>(),
+        [("osv-pypi", 1)]
+    );
+    let store = Store::open_readonly(&target).unwrap();
+    let r = match_sbom(
+        &store,
+        &sbom(None, vec![pypi("LibX", "1.9")]),
+        &MatchOptions::default(),
+    );
+    assert_eq!(
+        r.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        ["CVE-2099-0004"]
+    );
+}

@@ -478,3 +478,60 @@ fn apko_spdx_sboms_read() {
     let r = match_sbom(&store, &sbom, &MatchOptions::default());
     assert!(r.findings.is_empty());
 }
+
+#[test]
+fn go_stdlib_rustsec_and_nodejs_npm() {
+    let Some(store) = open() else { return };
+    let stdlib = component(
+        Ecosystem::Golang,
+        "stdlib",
+        "go1.20.1",
+        "pkg:golang/stdlib@go1.20.1",
+    );
+    let abi = component(
+        Ecosystem::Cargo,
+        "abi_stable",
+        "0.9.0",
+        "pkg:cargo/abi_stable@0.9.0",
+    );
+    let abi_fixed = component(
+        Ecosystem::Cargo,
+        "abi_stable",
+        "0.9.1",
+        "pkg:cargo/abi_stable@0.9.1",
+    );
+    let bassmaster = component(
+        Ecosystem::Npm,
+        "bassmaster",
+        "1.5.1",
+        "pkg:npm/bassmaster@1.5.1",
+    );
+    let r = match_sbom(
+        &store,
+        &sbom(None, vec![stdlib, abi, abi_fixed, bassmaster]),
+        &MatchOptions::default(),
+    );
+    assert!(
+        r.findings.iter().filter(|f| f.package == "stdlib").count() > 10,
+        "old Go toolchain has many GO- records"
+    );
+    let abi: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.package == "abi_stable")
+        .collect();
+    assert!(abi
+        .iter()
+        .any(|f| ids(f).contains(&"RUSTSEC-2020-0105") && f.version == "0.9.0"));
+    assert!(
+        abi.iter()
+            .all(|f| f.version != "0.9.1" || !ids(f).contains(&"RUSTSEC-2020-0105")),
+        "patched >= 0.9.1"
+    );
+    let b = r
+        .findings
+        .iter()
+        .find(|f| f.package == "bassmaster")
+        .expect("bassmaster <= 1.5.1");
+    assert_eq!(b.id, "CVE-2014-7205");
+}
