@@ -622,7 +622,7 @@ impl Matcher<'_> {
         let mut sources: Vec<String> = group.iter().map(|g| g.source.clone()).collect();
         sources.sort();
         sources.dedup();
-        let (severity, severity_source) = self.severity(&ids, &group);
+        let (severity, severity_source) = self.severity(&group);
         let known_exploited = ids.iter().any(|i| self.store.is_known_exploited(i));
         let lead = &group[0];
         let fixed_version = lead.fixed_version.clone().or_else(|| {
@@ -650,14 +650,9 @@ impl Matcher<'_> {
     }
 
     /// CVE severity table first, then OSV CVSS, then database_specific, then distro urgency.
-    fn severity(
-        &mut self,
-        ids: &[String],
-        group: &[Candidate],
-    ) -> (Severity, Option<SeveritySource>) {
+    fn severity(&self, group: &[Candidate]) -> (Severity, Option<SeveritySource>) {
         // The best-ranked entry over the group's records (CVE table, then any feed's CVSS,
-        // then labels), precomputed per record at build time; ids are only a tie-break.
-        let _ = ids;
+        // then labels), precomputed per record at build time.
         let best: Option<IdSeverity> = group
             .iter()
             .filter_map(|g| g.best.clone())

@@ -97,7 +97,7 @@ pub struct Store {
 }
 
 /// Entries kept before the lookup cache is emptied (bounds memory on huge fleets).
-const CACHE_LIMIT: usize = 200_000;
+const CACHE_LIMIT: usize = 20_000;
 
 type Key = (String, String);
 

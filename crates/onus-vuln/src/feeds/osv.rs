@@ -80,8 +80,6 @@ struct OsvRange {
     kind: String,
     #[serde(default)]
     events: Vec<serde_json::Map<String, Value>>,
-    #[serde(default)]
-    database_specific: Option<Value>,
 }
 
 pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
@@ -201,8 +199,6 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
         published: record.published.clone(),
         modified: record.modified.clone(),
     })?;
-
-    let mut stored = 0u64;
     for (i, affected) in record.affected.iter().enumerate() {
         let Some(package) = affected
             .package
@@ -223,7 +219,6 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
             if !matches!(range.kind.as_str(), "ECOSYSTEM" | "SEMVER") {
                 continue;
             }
-            let _ = &range.database_specific;
             match convert_range(range, scheme) {
                 Ok(r) => {
                     // Chainguard's not-affected encoding: introduced 0, fixed 0.
@@ -258,10 +253,8 @@ pub(crate) fn load(file: &InputFile, value: Value, ctx: &mut Ctx<'_>) -> Result<
             versions,
             not_affected,
         })?;
-        stored += 1;
     }
     ctx.record(&source, KIND, 1);
-    let _ = stored;
     Ok(())
 }
 
