@@ -210,8 +210,12 @@ fn distro_of_component(os: Option<&Distro>, c: &Component) -> Option<Distro> {
         .qualifiers()
         .get("distro")
         .map(|d| d.to_ascii_lowercase());
-    let (id, version) = match distro.as_deref().and_then(|d| d.split_once('-')) {
-        Some((id, v)) => (id.to_string(), Some(v.to_string())),
+    // `distro=debian-12`, `distro=alpine-3.15.4`, `distro=wolfi-20230201`, or a bare codename.
+    let (id, version) = match distro.as_deref() {
+        Some(d) => match d.split_once('-') {
+            Some((id, v)) => (id.to_string(), Some(v.to_string())),
+            None => (purl.namespace()?.to_ascii_lowercase(), Some(d.to_string())),
+        },
         None => (purl.namespace()?.to_ascii_lowercase(), None),
     };
     let codename = version.as_deref().and_then(|v| {
@@ -979,6 +983,53 @@ mod tests {
         ]);
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].len(), 3);
+    }
+
+    #[test]
+    fn distro_from_purl_qualifiers() {
+        let c = |purl: &str| Component {
+            name: "x".into(),
+            version: "1".into(),
+            ecosystem: if purl.starts_with("pkg:deb") {
+                Ecosystem::Deb
+            } else {
+                Ecosystem::Apk
+            },
+            purl: purl.into(),
+            layer: None,
+            locations: Vec::new(),
+            owner: None,
+            found_by: String::new(),
+            origin: None,
+            origin_version: None,
+            arch: None,
+            files: Vec::new(),
+            metadata: Default::default(),
+        };
+        let d = |purl: &str| distro_of_component(None, &c(purl));
+        assert_eq!(
+            d("pkg:deb/debian/x@1?distro=debian-12"),
+            Some(Distro::Debian("bookworm".into()))
+        );
+        assert_eq!(
+            d("pkg:deb/debian/x@1?distro=bookworm"),
+            Some(Distro::Debian("bookworm".into()))
+        );
+        assert_eq!(
+            d("pkg:apk/alpine/x@1?distro=alpine-3.18.4"),
+            Some(Distro::Alpine("3.18".into()))
+        );
+        assert_eq!(d("pkg:apk/wolfi/x@1"), Some(Distro::Vendor("wolfi")));
+        assert_eq!(d("pkg:apk/unknown/x@1"), None);
+        let wolfi = Distro::Vendor("wolfi");
+        assert_eq!(
+            distro_of_component(Some(&wolfi), &c("pkg:apk/chainguard/x@1")),
+            Some(Distro::Vendor("chainguard"))
+        );
+        assert_eq!(
+            distro_of_component(Some(&wolfi), &c("pkg:deb/debian/x@1")),
+            None
+        );
     }
 
     #[test]
