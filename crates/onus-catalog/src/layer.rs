@@ -29,7 +29,9 @@ pub(crate) fn introducing_layers(
     };
     // Identities of each older version, parsed at most once (`None` inside: no content).
     let mut parsed: Vec<Option<Option<Identities>>> = vec![None; last];
-    let mut identities = |index: usize| -> Option<Identities> {
+    // Whether version `index` of the file holds the identity (parsed once per version; the set
+    // is looked into, never copied, so a database of n packages costs O(n log n) per version).
+    let mut holds = |index: usize, key: &(String, String)| -> bool {
         parsed[index]
             .get_or_insert_with(|| {
                 let content = history[index].content.as_ref()?;
@@ -42,18 +44,16 @@ pub(crate) fn introducing_layers(
                         .collect(),
                 )
             })
-            .clone()
+            .as_ref()
+            .is_some_and(|set| set.contains(key))
     };
     components
         .iter()
         .map(|component| {
             let key = (component.name.clone(), component.version.clone());
             let mut j = last;
-            while j > 0 {
-                match identities(j - 1) {
-                    Some(set) if set.contains(&key) => j -= 1,
-                    _ => break,
-                }
+            while j > 0 && holds(j - 1, &key) {
+                j -= 1;
             }
             (Some(history[j].layer), j == 0)
         })

@@ -2,16 +2,18 @@
 //! path and by the view's real path (so `/lib/…` in a dpkg list matches `/usr/lib/…` on a
 //! usr-merged image, and the other way round).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use onus_fs::FileView;
 use onus_inventory::Owner;
 
 use crate::Found;
 
-/// Path → owning distro package.
+/// Path → owning distro package, for the paths a non-distro component's evidence can be looked
+/// up by (the file lists of every distro package are not kept: only their matching entries).
 pub(crate) struct OwnerIndex {
-    owners: BTreeMap<String, Owner>,
+    owners: HashMap<String, usize>,
+    list: Vec<Owner>,
 }
 
 /// Resolves the parent directory of paths through the view, with a cache per directory.
@@ -39,10 +41,27 @@ impl ParentResolver {
 }
 
 impl OwnerIndex {
-    /// Index the file lists of every distro component in `found` (the first owner listed wins).
+    /// Index the file lists of every distro component in `found` (the first owner listed, in
+    /// component order, wins), keeping only the paths [`Self::owner_of`] will ask for: the
+    /// evidence of the other components as given, with its parent resolved, or fully resolved.
     pub(crate) fn build(view: &dyn FileView, found: &[Found]) -> OwnerIndex {
-        let mut owners = BTreeMap::new();
+        let mut index = OwnerIndex {
+            owners: HashMap::new(),
+            list: Vec::new(),
+        };
         let mut resolver = ParentResolver::default();
+        let mut wanted: HashSet<String> = HashSet::new();
+        for item in found.iter().filter(|f| !f.component.ecosystem.is_distro()) {
+            let evidence = item.evidence.as_str();
+            wanted.extend(resolver.real(view, evidence));
+            wanted.extend(view.resolve(evidence).ok());
+            wanted.insert(evidence.to_string());
+        }
+        if wanted.is_empty() {
+            return index;
+        }
+        // A listed file can only match through its name (symlinks are in its parents).
+        let names: HashSet<&str> = wanted.iter().map(|p| onus_fs::file_name(p)).collect();
         let mut distro: Vec<&Found> = found
             .iter()
             .filter(|f| f.component.ecosystem.is_distro())
@@ -50,19 +69,30 @@ impl OwnerIndex {
         distro.sort_by(|a, b| a.component.sort_key().cmp(&b.component.sort_key()));
         for item in distro {
             let c = &item.component;
-            let owner = Owner {
-                name: c.name.clone(),
-                version: c.version.clone(),
-                purl: c.purl.clone(),
-            };
-            for file in &c.files {
-                if let Some(real) = resolver.real(view, file).filter(|real| real != file) {
-                    owners.entry(real).or_insert_with(|| owner.clone());
+            let mut slot: Option<usize> = None;
+            for file in c
+                .files
+                .iter()
+                .filter(|f| names.contains(onus_fs::file_name(f)))
+            {
+                let real = resolver.real(view, file).filter(|real| real != file);
+                for key in real.iter().chain(std::iter::once(file)) {
+                    if !wanted.contains(key) || index.owners.contains_key(key) {
+                        continue;
+                    }
+                    let at = *slot.get_or_insert_with(|| {
+                        index.list.push(Owner {
+                            name: c.name.clone(),
+                            version: c.version.clone(),
+                            purl: c.purl.clone(),
+                        });
+                        index.list.len() - 1
+                    });
+                    index.owners.insert(key.clone(), at);
                 }
-                owners.entry(file.clone()).or_insert_with(|| owner.clone());
             }
         }
-        OwnerIndex { owners }
+        index
     }
 
     /// The distro package whose files include `evidence` (as given, or its real path).
@@ -70,15 +100,15 @@ impl OwnerIndex {
         if self.owners.is_empty() {
             return None;
         }
-        if let Some(owner) = self.owners.get(evidence) {
-            return Some(owner.clone());
-        }
-        let mut resolver = ParentResolver::default();
-        let candidates = [resolver.real(view, evidence), view.resolve(evidence).ok()];
-        candidates
-            .into_iter()
-            .flatten()
-            .find_map(|path| self.owners.get(&path).cloned())
+        let found = self.owners.get(evidence).or_else(|| {
+            let mut resolver = ParentResolver::default();
+            let candidates = [resolver.real(view, evidence), view.resolve(evidence).ok()];
+            candidates
+                .into_iter()
+                .flatten()
+                .find_map(|path| self.owners.get(&path))
+        })?;
+        self.list.get(*found).cloned()
     }
 }
 
