@@ -1,6 +1,8 @@
 //! The capture policy: which file contents the image reader keeps for the catalogers, and the
-//! size caps on each. Package databases and metadata are kept whole (capped); Java archives and
-//! executables are streamed through sinks that keep only a small derived summary.
+//! size caps on each. Package databases and npm manifests are kept whole (capped); Python
+//! metadata is kept up to the end of its header block; Java archives and executables (found by
+//! their magic, whatever their mode) are streamed through sinks that keep only a small derived
+//! summary.
 
 use onus_fs::{Capture, CapturePolicy, EntryHeader, FileKind};
 
@@ -82,7 +84,10 @@ impl CapturePolicy for CatalogCapture {
                 max_bytes: caps.os_release,
             };
         }
-        if python::is_python_metadata(path) || npm::is_npm_package_json(path) {
+        if python::is_python_metadata(path) {
+            return Capture::Sink(Box::new(python::HeaderSink::new(cap_usize(caps.metadata))));
+        }
+        if npm::is_npm_package_json(path) {
             return Capture::Whole {
                 max_bytes: caps.metadata,
             };
@@ -134,12 +139,20 @@ mod tests {
             "/var/lib/dpkg/info/libc6.md5sums",
             "/etc/os-release",
             "/usr/lib/os-release",
-            "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
-            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",
-            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info",
             "/app/node_modules/@a/b/package.json",
         ] {
             assert_eq!(kind_of(path, 0o644), "whole", "{path}");
+        }
+        for path in [
+            "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",
+            "/usr/lib/python3/dist-packages/six-1.16.0.egg-info",
+        ] {
+            assert_eq!(
+                kind_of(path, 0o644),
+                "sink",
+                "{path}: the header block only"
+            );
         }
         assert_eq!(kind_of("/app/app.jar", 0o644), "sink");
         assert_eq!(kind_of("/usr/bin/app", 0o755), "sink");

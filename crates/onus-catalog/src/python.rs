@@ -62,6 +62,54 @@ pub(crate) fn is_python_metadata(path: &str) -> bool {
         || (name.ends_with(".egg-info") && name.len() > ".egg-info".len())
 }
 
+/// Streams a `METADATA`/`PKG-INFO` file and keeps only its header block (up to the first blank
+/// line): the parser reads nothing else, and the body is the package's whole README.
+pub(crate) struct HeaderSink {
+    buf: Vec<u8>,
+    /// `buf[..scanned]` holds complete lines, none blank.
+    scanned: usize,
+    cap: usize,
+    done: bool,
+}
+
+impl HeaderSink {
+    pub(crate) fn new(cap: usize) -> Self {
+        HeaderSink {
+            buf: Vec::new(),
+            scanned: 0,
+            cap,
+            done: false,
+        }
+    }
+}
+
+impl onus_fs::ContentSink for HeaderSink {
+    fn write(&mut self, chunk: &[u8]) {
+        if self.done {
+            return;
+        }
+        let room = self.cap.saturating_sub(self.buf.len());
+        self.buf
+            .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+        while let Some(end) = memchr::memchr(b'\n', &self.buf[self.scanned..]) {
+            let line = &self.buf[self.scanned..self.scanned + end];
+            if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+                self.buf.truncate(self.scanned);
+                self.done = true;
+                return;
+            }
+            self.scanned += end + 1;
+        }
+        if self.buf.len() >= self.cap {
+            self.done = true;
+        }
+    }
+
+    fn finish(self: Box<Self>) -> Option<Vec<u8>> {
+        Some(self.buf)
+    }
+}
+
 /// Catalogs installed Python distributions.
 pub(crate) struct PythonCataloger;
 
@@ -112,6 +160,34 @@ impl Cataloger for PythonCataloger {
 mod tests {
     use super::*;
     use crate::testutil::ViewBuilder;
+
+    #[test]
+    fn sink_keeps_the_header_block_only() {
+        use onus_fs::ContentSink;
+        let text = b"Metadata-Version: 2.1\r\nName: six\r\nVersion: 1.16.0\r\n  \r\n# six\n\nA very long README\n";
+        for chunk in [1, 3, 7, 100] {
+            let mut sink: Box<dyn ContentSink> = Box::new(HeaderSink::new(1 << 20));
+            for part in text.chunks(chunk) {
+                sink.write(part);
+            }
+            let kept = sink.finish().unwrap();
+            assert_eq!(
+                kept,
+                b"Metadata-Version: 2.1\r\nName: six\r\nVersion: 1.16.0\r\n".to_vec()
+            );
+            let meta = parse_python_metadata(&kept).unwrap();
+            assert_eq!(
+                (meta.name.as_str(), meta.version.as_str()),
+                ("six", "1.16.0")
+            );
+        }
+        let mut capped: Box<dyn ContentSink> = Box::new(HeaderSink::new(8));
+        capped.write(b"Name: a-long-name\n");
+        assert_eq!(capped.finish().unwrap(), b"Name: a-".to_vec());
+        let mut no_blank: Box<dyn ContentSink> = Box::new(HeaderSink::new(64));
+        no_blank.write(b"Name: x\nVersion: 1");
+        assert_eq!(no_blank.finish().unwrap(), b"Name: x\nVersion: 1".to_vec());
+    }
 
     #[test]
     fn parses_metadata_and_normalises_names() {
