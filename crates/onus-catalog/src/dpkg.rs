@@ -2,6 +2,8 @@
 //! per package), with file lists from `info/<pkg>[:<arch>].list` / `.md5sums` and
 //! `status.d/<name>.md5sums`.
 
+use std::collections::HashMap;
+
 use onus_fs::{FileKind, FileView};
 use onus_inventory::{make_purl, Component, Ecosystem, OsInfo, Unknown};
 
@@ -290,6 +292,7 @@ fn read_file_lists(
         let text = String::from_utf8_lossy(&content.bytes);
         let md5 = candidate.ends_with(".md5sums");
         let mut files = Vec::new();
+        let mut parents = ParentCache::new();
         for (_, line) in numbered_lines(&text) {
             let raw = if md5 {
                 // `<32 hex digits>  <relative path>`
@@ -306,7 +309,7 @@ fn read_file_lists(
             let Some(path) = onus_fs::normalize_path(raw) else {
                 continue;
             };
-            if path == "/" || is_directory(view, &path) {
+            if path == "/" || is_directory(view, &path, &mut parents) {
                 continue;
             }
             files.push(path);
@@ -316,10 +319,40 @@ fn read_file_lists(
     Vec::new()
 }
 
-fn is_directory(view: &dyn FileView, path: &str) -> bool {
-    let real = view.resolve(path).unwrap_or_else(|_| path.to_string());
-    view.entry(&real)
-        .is_some_and(|v| v.meta.kind == FileKind::Directory)
+/// Real paths of parent directories, cached while one file list is read (usr-merged images
+/// list `/lib/…` and `/bin/…`, which go through a symlink).
+type ParentCache = HashMap<String, Option<String>>;
+
+fn is_directory(view: &dyn FileView, path: &str, parents: &mut ParentCache) -> bool {
+    let kind_of = |p: &str| view.entry(p).map(|v| v.meta.kind);
+    // A path stored as it is has real directories for parents: only a symlink (or a path below
+    // one, which is not stored as such) needs resolving.
+    let real = match kind_of(path) {
+        Some(FileKind::Directory) => return true,
+        Some(FileKind::Regular | FileKind::Hardlink | FileKind::Other) => return false,
+        Some(FileKind::Symlink) => path.to_string(),
+        None => {
+            let parent = onus_fs::parent(path);
+            if !parents.contains_key(parent) {
+                parents.insert(parent.to_string(), view.resolve(parent).ok());
+            }
+            let Some(Some(real_parent)) = parents.get(parent) else {
+                return false;
+            };
+            let name = onus_fs::file_name(path);
+            let real = if real_parent == "/" {
+                format!("/{name}")
+            } else {
+                format!("{real_parent}/{name}")
+            };
+            match kind_of(&real) {
+                Some(FileKind::Symlink) => real,
+                kind => return kind == Some(FileKind::Directory),
+            }
+        }
+    };
+    view.resolve(&real)
+        .is_ok_and(|r| kind_of(&r) == Some(FileKind::Directory))
 }
 
 #[cfg(test)]
@@ -376,8 +409,13 @@ mod tests {
             .symlink("/etc/os-release", "../usr/lib/os-release")
             .file("/usr/lib/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")
             .file("/var/lib/dpkg/status", STATUS)
-            .file("/var/lib/dpkg/info/libc6:amd64.list", b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n/usr/share/doc/libc6/copyright\n")
+            .file("/var/lib/dpkg/info/libc6:amd64.list", b"/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n/lib/terminfo\n/lib/sh\n/usr/share/doc/libc6/copyright\n")
             .file("/usr/lib/x86_64-linux-gnu/libc.so.6", b"elf")
+            // Below the /lib symlink: a symlink to a directory (dropped), one to a file (kept).
+            .dir("/usr/share/terminfo")
+            .symlink("/usr/lib/terminfo", "../share/terminfo")
+            .file("/usr/lib/dash", b"elf")
+            .symlink("/usr/lib/sh", "dash")
             .file("/var/lib/dpkg/info/libssl3:amd64.md5sums", b"0123456789abcdef0123456789abcdef  usr/lib/x86_64-linux-gnu/libssl.so.3\n")
             .build();
         let catalog = crate::catalog(&view, &onus_fs::NoReporter);
@@ -391,6 +429,7 @@ mod tests {
         assert_eq!(
             libc.files,
             vec![
+                "/lib/sh",
                 "/lib/x86_64-linux-gnu/libc.so.6",
                 "/usr/share/doc/libc6/copyright"
             ]
