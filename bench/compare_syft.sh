@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Package counts per ecosystem, onus vs Syft (and the ground truth where there is one), for each
-# test image (distroless, minbase, multilayer) and the apko images of the shared data.
+# test image (distroless, minbase, multilayer), the apko images of the shared data and the large
+# benchmark image (bench/gen_large_image.py), when it has been generated.
 #
-# Usage: bench/compare_syft.sh [--no-onus] [--keep DIR]
+# Usage: bench/compare_syft.sh [--no-onus] [--no-large] [--keep DIR]
 # Env:   ONUS_BIN (default target/release/onus), SYFT_BIN (default syft on PATH),
-#        ONUS_TEST_IMAGES, ONUS_SHARED_DATA.
+#        ONUS_TEST_IMAGES, ONUS_BENCH_IMAGES (default target/bench-images), ONUS_SHARED_DATA.
 # onus:  `onus sbom oci-dir:X -f json`, counted by `.components[].ecosystem`.
 # Syft:  `syft oci-dir:X -o json`, counted by `.artifacts[].type`, mapped to onus ecosystems
 #        (python→pypi, go-module→golang, java-archive→maven, rust-crate→cargo, others as is).
@@ -14,10 +15,12 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 USE_ONUS=1
+LARGE=1
 KEEP=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --no-onus) USE_ONUS=0; shift ;;
+    --no-large) LARGE=0; shift ;;
     --keep) KEEP=$2; shift 2 ;;
     *) echo "unknown argument \`$1\`" >&2; exit 2 ;;
   esac
@@ -49,6 +52,12 @@ if [[ -d $SHARED/apko-images ]]; then
   done
 else
   echo "[compare] shared data not found at $SHARED: apko images skipped" >&2
+fi
+BENCH_IMAGES=${ONUS_BENCH_IMAGES:-$REPO/target/bench-images}
+if [[ $LARGE == 1 && -f $BENCH_IMAGES/large/oci/index.json ]]; then
+  TARGETS+=("large=$BENCH_IMAGES/large/oci")
+elif [[ $LARGE == 1 ]]; then
+  echo "[compare] no large image at $BENCH_IMAGES/large/oci (bench/gen_large_image.py): skipped" >&2
 fi
 
 # A one-platform OCI layout view of DIR for ARCH.

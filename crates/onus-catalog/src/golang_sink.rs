@@ -222,8 +222,23 @@ impl GoSink {
         if self.header.is_none() {
             for i in finders.magic.find_iter(data).take_while(before) {
                 let offset = at + i as u64;
-                if offset.is_multiple_of(ALIGN) && self.pending.len() < MAX_PENDING_HEADERS {
-                    self.pending.push(Grab::new(offset, HEADER_SIZE));
+                if !offset.is_multiple_of(ALIGN) {
+                    continue;
+                }
+                // A header wholly in `data` is judged at once (any number of bogus ones); only
+                // one cut by the chunk's end waits for the next chunk.
+                match data.get(i..i + HEADER_SIZE) {
+                    Some(header) if header_ok(header) => {
+                        let mut grab = Grab::new(offset, HEADER_SIZE);
+                        grab.bytes.extend_from_slice(header);
+                        self.pending.push(grab);
+                        break;
+                    }
+                    Some(_) => {}
+                    None if self.pending.len() < MAX_PENDING_HEADERS => {
+                        self.pending.push(Grab::new(offset, HEADER_SIZE));
+                    }
+                    None => {}
                 }
             }
         }
@@ -695,6 +710,22 @@ mod tests {
             assert_eq!(info.go_version, "go1.22.1");
         }
         assert_eq!(stream(b"\x7fE", 1), None, "too short");
+    }
+
+    #[test]
+    fn many_bogus_headers_do_not_hide_the_real_one() {
+        let mut bin = inline_binary(64 * 1024, "go1.22.1", MODINFO);
+        for k in 1..2000 {
+            let at = 16 * k;
+            bin[at..at + MAGIC.len()].copy_from_slice(MAGIC);
+            bin[at + 14] = 77; // not a pointer size
+        }
+        for chunk in [64 << 10, 1 << 20, 100] {
+            let info = decode_content(&stream(&bin, chunk).unwrap())
+                .unwrap()
+                .unwrap();
+            assert_eq!(info.go_version, "go1.22.1", "chunk {chunk}");
+        }
     }
 
     #[test]
