@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AttributionError;
+pub use onus_inventory::glob_match;
 
 /// The built-in rule table, documented in the file itself.
 pub const BUILTIN_RULES: &str = include_str!("../rules/tiers.yaml");
@@ -130,37 +131,6 @@ pub fn load_rules(extra: Option<&str>) -> Result<Rules, AttributionError> {
         }
     }
     Ok(rules)
-}
-
-/// Match `text` against a glob with `*` (any run) and `?` (one character), whole string.
-///
-/// Iterative with single-star backtracking: linear in practice, never exponential.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// Match a path against a path glob segment by segment: `*` never crosses a `/`, so

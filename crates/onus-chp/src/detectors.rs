@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ChpError;
+pub(crate) use onus_inventory::glob_match;
 
 /// The built-in detector table, documented in the file itself.
 pub const BUILTIN_DETECTORS: &str = include_str!("../data/detectors.yaml");
@@ -130,35 +131,6 @@ fn extend(into: &mut Vec<String>, from: Vec<String>) {
             into.push(item);
         }
     }
-}
-
-/// Match `text` against a glob with `*` and `?`, whole string; never exponential.
-pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// True when any pattern in `patterns` matches `name`.

@@ -149,34 +149,10 @@ pub fn load_mapping(extra: Option<&str>) -> Result<Mapping, EolError> {
     Ok(mapping)
 }
 
-/// Case-insensitive glob: `*` any run, `?` one character, `#` one ASCII digit.
+/// Case-insensitive glob (`*` any run, `?` one character, `#` one ASCII digit): product names
+/// in the mapping are matched without regard to case.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || (c == '#' && t[ti].is_ascii_digit()) || c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                // Let the last `*` absorb one more character and retry.
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi.min(p.len())..].iter().all(|&c| c == '*')
+    onus_inventory::glob_match(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
 }
 
 /// A purl without `@version`, qualifiers or subpath.

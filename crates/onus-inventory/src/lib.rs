@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod glob;
 mod purl;
+pub use glob::glob_match;
 pub use purl::{make_purl, PurlError};
 
 /// The schema identifier written into every SBOM document.
