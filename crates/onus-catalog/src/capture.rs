@@ -87,7 +87,7 @@ impl CapturePolicy for CatalogCapture {
         if python::is_python_metadata(path) {
             return Capture::Sink(Box::new(python::HeaderSink::new(cap_usize(caps.metadata))));
         }
-        if npm::is_npm_package_json(path) {
+        if npm::is_npm_package_json(path) || npm::is_project_package_json(path) {
             return Capture::Whole {
                 max_bytes: caps.metadata,
             };
@@ -159,7 +159,7 @@ mod tests {
         assert_eq!(kind_of("/etc/passwd", 0o644), "skip");
         assert_eq!(kind_of("/var/lib/dpkg/info/libc6.postinst", 0o755), "sink");
         assert_eq!(kind_of("/var/lib/dpkg/info/libc6.conffiles", 0o644), "skip");
-        assert_eq!(kind_of("/app/package.json", 0o644), "skip");
+        assert_eq!(kind_of("/app/package.json", 0o644), "whole");
         let big = EntryHeader {
             path: "/usr/lib/plugin.so",
             kind: FileKind::Regular,

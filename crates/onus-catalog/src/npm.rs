@@ -69,7 +69,13 @@ pub(crate) fn is_npm_package_json(path: &str) -> bool {
         && parts[n - 3].len() > 1
 }
 
-/// Catalogs installed npm packages.
+/// True for a project's own manifest (`/app/package.json`): a `package.json` outside any
+/// `node_modules` tree. Syft lists these too; they are the customer's application package.
+pub(crate) fn is_project_package_json(path: &str) -> bool {
+    path.ends_with("/package.json") && !path.split('/').any(|part| part == "node_modules")
+}
+
+/// Catalogs installed npm packages and project manifests.
 pub(crate) struct NpmCataloger;
 
 impl Cataloger for NpmCataloger {
@@ -78,7 +84,7 @@ impl Cataloger for NpmCataloger {
     }
 
     fn matches(&self, path: &str, _entry: &onus_fs::FileVersion) -> bool {
-        is_npm_package_json(path)
+        is_npm_package_json(path) || is_project_package_json(path)
     }
 
     fn parse(&self, _ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool) -> Parsed {
@@ -152,6 +158,10 @@ mod tests {
             "/usr/lib/node_modules/npm/node_modules/semver/package.json"
         ));
         assert!(!is_npm_package_json("/app/package.json"));
+        assert!(is_project_package_json("/app/package.json"));
+        assert!(!is_project_package_json(
+            "/app/node_modules/x/lib/package.json"
+        ));
         assert!(!is_npm_package_json(
             "/app/node_modules/express/lib/package.json"
         ));
@@ -188,7 +198,11 @@ mod tests {
         let purls: Vec<&str> = catalog.components.iter().map(|c| c.purl.as_str()).collect();
         assert_eq!(
             purls,
-            vec!["pkg:npm/%40babel/core@7.23.0", "pkg:npm/left-pad@1.3.0"]
+            vec![
+                "pkg:npm/%40babel/core@7.23.0",
+                "pkg:npm/left-pad@1.3.0",
+                "pkg:npm/my-app@1.0.0"
+            ]
         );
         assert_eq!(catalog.components[0].name, "@babel/core");
         assert_eq!(catalog.unknowns.len(), 1);
