@@ -504,6 +504,10 @@ impl Matcher<'_> {
     }
 
     fn language_candidates(&mut self, c: &Component) -> Vec<Candidate> {
+        // A jar named only by its file (no version anywhere) cannot be placed in any range.
+        if c.version.trim().is_empty() {
+            return Vec::new();
+        }
         let Some((eco, name)) = osv_key(c) else {
             return Vec::new();
         };
