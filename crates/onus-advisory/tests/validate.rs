@@ -6,6 +6,8 @@ use onus_advisory::{
     parse_document, validate_document, Code, Severity, ValidateOptions, Validator,
 };
 
+mod common;
+
 fn now() -> DateTime<Utc> {
     "2025-06-01T00:00:00Z".parse().unwrap()
 }
@@ -252,12 +254,16 @@ fn fix_not_planned_on_a_supported_package() {
 #[test]
 fn schema_fixtures() {
     let opts = ValidateOptions::new(now());
-    let full = include_str!("fixtures/full.advisories.yaml");
-    let got = codes_of("full.advisories.yaml", full, &opts);
+    let Some(full) = common::schema_fixture("full.advisories.yaml") else {
+        return;
+    };
+    let got = codes_of("full.advisories.yaml", &full, &opts);
     // Every event has the same timestamp.
     assert_eq!(got, vec![("timestamp-tie", Some(1))]);
-    let future = include_str!("fixtures/future.advisories.yaml");
-    let got = codes_of("future.advisories.yaml", future, &opts);
+    let Some(future) = common::schema_fixture("future.advisories.yaml") else {
+        return;
+    };
+    let got = codes_of("future.advisories.yaml", &future, &opts);
     assert_eq!(
         got,
         vec![
