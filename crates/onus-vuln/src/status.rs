@@ -8,23 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::VulnError;
 use crate::feeds::parse_time;
-use crate::store::Store;
+use crate::store::{SourceRecord, Store};
 
 /// The default maximum store age before `status` flags it as stale.
 pub const DEFAULT_MAX_AGE_DAYS: i64 = 5;
 
-/// One source as `status` reports it.
+/// One source as `status` reports it: its stored record plus its age at `now`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
-    pub name: String,
-    pub kind: String,
-    pub provenance: String,
-    pub checksum: Option<String>,
-    pub etag: Option<String>,
-    pub records: u64,
-    pub warnings: u64,
-    pub built_at: Option<String>,
-    pub data_time: Option<String>,
+    #[serde(flatten)]
+    pub record: SourceRecord,
     /// `now - built_at` in seconds.
     pub age_seconds: Option<i64>,
 }
@@ -59,17 +52,9 @@ pub fn status(
     let sources = store
         .sources()?
         .into_iter()
-        .map(|s| SourceStatus {
-            age_seconds: age(&s.built_at),
-            name: s.name,
-            kind: s.kind,
-            provenance: s.provenance,
-            checksum: s.checksum,
-            etag: s.etag,
-            records: s.records,
-            warnings: s.warnings,
-            built_at: s.built_at,
-            data_time: s.data_time,
+        .map(|record| SourceStatus {
+            age_seconds: age(&record.built_at),
+            record,
         })
         .collect();
     Ok(StoreStatus {

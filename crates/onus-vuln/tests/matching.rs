@@ -429,7 +429,12 @@ fn status_reports_age_with_injected_clock() {
     )
     .unwrap();
     assert!(!custom.stale);
-    let kev = fresh.sources.iter().find(|s| s.name == "cisa-kev").unwrap();
+    let kev = fresh
+        .sources
+        .iter()
+        .find(|s| s.record.name == "cisa-kev")
+        .map(|s| &s.record)
+        .unwrap();
     assert_eq!(kev.records, 1);
     assert_eq!(kev.data_time.as_deref(), Some("2099-01-01T00:00:00Z"));
     assert!(kev.provenance.ends_with("in") && kev.checksum.as_ref().is_some_and(|c| c.len() == 64));

@@ -100,7 +100,7 @@ fn builds_every_feed_from_shared_data() {
     assert!(st
         .sources
         .iter()
-        .all(|s| !s.provenance.is_empty() && s.checksum.is_some()));
+        .all(|s| !s.record.provenance.is_empty() && s.record.checksum.is_some()));
 }
 
 /// Pick an advisory of the store by its current event (deterministically).

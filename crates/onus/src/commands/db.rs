@@ -165,6 +165,7 @@ fn render_status(status: &StoreStatus, out: &mut dyn Write) -> std::io::Result<(
         "SOURCE", "KIND", "RECORDS", "WARNINGS", "AGE"
     )?;
     for source in &status.sources {
+        let record = &source.record;
         let age = source
             .age_seconds
             .map(|s| format!("{}d", s / 86_400))
@@ -172,7 +173,7 @@ fn render_status(status: &StoreStatus, out: &mut dyn Write) -> std::io::Result<(
         writeln!(
             out,
             "{:<28} {:<18} {:>9} {:>8} {:>8}  {}",
-            source.name, source.kind, source.records, source.warnings, age, source.provenance
+            record.name, record.kind, record.records, record.warnings, age, record.provenance
         )?;
     }
     Ok(())
