@@ -1,13 +1,26 @@
-//! Maven versions, ordered as Maven's `ComparableVersion` (3.8 algorithm, the one the POM
-//! reference's "version order specification" describes).
+//! Maven versions, ordered as Maven's `ComparableVersion` (the POM reference's "version order
+//! specification"), made into a total order.
 //!
-//! The string is lowercased and split into items at `.`, `-` and digit/letter transitions; `-`
-//! and transitions open a nested list. Trailing "null" items (`0`, `""`, `final`, `ga`,
-//! `release`) are trimmed per list. Qualifiers order as
-//! `alpha < beta < milestone < rc = cr < snapshot < "" = final = ga = release < sp`, then any other
-//! qualifier alphabetically; `a1`/`b1`/`m1` mean `alpha-1`/`beta-1`/`milestone-1`. Numbers sort
-//! after qualifiers and lists, and a list after a qualifier:
-//! `1-alpha < 1-beta < 1-milestone < 1-rc < 1-snapshot < 1 < 1-sp < 1.1`.
+//! Maven's own comparator is not transitive on some inputs (MNG-5568, MNG-6568: for example
+//! `1 < 1.sp-0`, `1.sp-0 < 1-alpha`, yet `1-alpha < 1`), and onus sorts versions and tests range
+//! membership with them, so it needs a total order. Each version is therefore reduced to a
+//! canonical token sequence and sequences are compared lexicographically, the shorter one padded
+//! with the release qualifier. Any such order is transitive by construction, and on the forms
+//! real artifacts use it gives Maven's answers:
+//!
+//! * The string is lowercased and split at `.`, `-` and digit/letter transitions. A `-`, a
+//!   transition, or a qualifier after a `.` starts a new *segment* (Maven nests a list there;
+//!   Maven 3.9 already treats a trailing `.X` as `-X`, onus does so everywhere).
+//! * Null items (`0`, `""`, `final`, `ga`, `release`) at the end of each segment are dropped; a
+//!   segment left empty in the middle becomes one release token.
+//! * Tokens order as: qualifiers
+//!   (`alpha < beta < milestone < rc = cr < snapshot < "" = final = ga = release < sp`, then any
+//!   other qualifier alphabetically; `a1`/`b1`/`m1` mean `alpha-1`/`beta-1`/`milestone-1`)
+//!   < numbers that start a segment < numbers after a `.`. Hence
+//!   `1-alpha < 1-beta < 1-milestone < 1-rc < 1-snapshot < 1 < 1-sp < 1-1 < 1.1`.
+//!
+//! Where Maven itself contradicts the order (the cycles above, `1-0-alpha` against `1-sp`),
+//! onus's answer differs from Maven's; nothing in real advisory ranges relies on those.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -15,8 +28,9 @@ use std::fmt;
 use crate::num::{cmp_digit_str, is_zero};
 use crate::{Scheme, VersionError};
 
-/// Deeper nesting than this is refused, so comparison and drop cannot exhaust the stack.
-const MAX_DEPTH: usize = 256;
+/// More tokens than this is refused: no real version comes close, and it bounds the work
+/// a hostile string can cause.
+const MAX_TOKENS: usize = 256;
 
 const QUALIFIERS: [&str; 7] = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"];
 const RELEASE: u8 = 5;
@@ -27,15 +41,21 @@ enum Qual {
     Other(Box<str>),
 }
 
+/// One item of the canonical sequence. The derived order is not used; see [`cmp_token`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Item {
-    /// Digits without leading zeros (empty is 0).
-    Int(Box<str>),
+enum Token {
+    /// A qualifier; always the first item of its segment.
     Str(Qual),
-    List(Vec<Item>),
+    /// A number that starts a segment (after `-`, a letter, or at the start).
+    SegmentInt(Box<str>),
+    /// A number after a `.` inside a segment.
+    DotInt(Box<str>),
 }
 
-fn string_item(value: &str, followed_by_digit: bool) -> Item {
+/// What the end of the shorter sequence compares as.
+const PADDING: Token = Token::Str(Qual::Known(RELEASE));
+
+fn qualifier(value: &str, followed_by_digit: bool) -> Qual {
     let value = match (followed_by_digit, value) {
         (true, "a") => "alpha",
         (true, "b") => "beta",
@@ -45,17 +65,15 @@ fn string_item(value: &str, followed_by_digit: bool) -> Item {
         (_, v) => v,
     };
     match QUALIFIERS.iter().position(|q| *q == value) {
-        Some(i) => Item::Str(Qual::Known(i as u8)),
-        None => Item::Str(Qual::Other(value.into())),
+        Some(i) => Qual::Known(i as u8),
+        None => Qual::Other(value.into()),
     }
 }
 
-fn parse_item(is_digit: bool, buf: &str) -> Item {
-    if is_digit {
-        Item::Int(buf.trim_start_matches('0').into())
-    } else {
-        string_item(buf, false)
-    }
+#[derive(Debug)]
+enum Item {
+    Int(Box<str>),
+    Str(Qual),
 }
 
 impl Item {
@@ -63,101 +81,92 @@ impl Item {
         match self {
             Item::Int(v) => is_zero(v.as_bytes()),
             Item::Str(q) => *q == Qual::Known(RELEASE),
-            Item::List(l) => l.is_empty(),
         }
     }
 }
 
-fn normalize(list: &mut Vec<Item>) {
-    let mut i = list.len();
-    while i > 0 {
-        i -= 1;
-        if list[i].is_null() {
-            list.remove(i);
-        } else if !matches!(list[i], Item::List(_)) {
-            break;
+/// Split into segments of items (see the module docs).
+fn segments(lower: &str) -> Vec<Vec<Item>> {
+    let mut segs: Vec<Vec<Item>> = vec![Vec::new()];
+    let bytes = lower.as_bytes();
+    let mut i = 0usize;
+    let mut new_segment = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'.' || c == b'-' {
+            // An empty item between separators (or at either end) is 0.
+            if i == 0 || matches!(bytes[i - 1], b'.' | b'-') {
+                push(&mut segs, Item::Int("".into()), new_segment);
+            }
+            new_segment = c == b'-';
+            if i + 1 == bytes.len() {
+                push(&mut segs, Item::Int("".into()), new_segment);
+            }
+            i += 1;
+            continue;
         }
+        let digit = c.is_ascii_digit();
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| !matches!(b, b'.' | b'-') && b.is_ascii_digit() == digit)
+            .count();
+        // Runs split at ASCII boundaries, so slicing is on char boundaries.
+        let text = &lower[i..i + run];
+        let next = bytes.get(i + run).copied();
+        let item = if digit {
+            Item::Int(text.trim_start_matches('0').into())
+        } else {
+            Item::Str(qualifier(text, next.is_some_and(|b| b.is_ascii_digit())))
+        };
+        // A qualifier always starts a segment; so does a number right after a qualifier.
+        let starts = new_segment
+            || matches!(item, Item::Str(_))
+            || (i > 0 && !matches!(bytes[i - 1], b'.' | b'-'));
+        push(&mut segs, item, starts);
+        new_segment = false;
+        i += run;
+    }
+    segs
+}
+
+fn push(segs: &mut Vec<Vec<Item>>, item: Item, new_segment: bool) {
+    // A qualifier at the very start goes into the first segment rather than after an empty one.
+    let at_start = segs.len() == 1 && segs[0].is_empty();
+    match segs.last_mut() {
+        Some(last) if !new_segment || at_start => last.push(item),
+        _ => segs.push(vec![item]),
     }
 }
 
-fn parse_items(s: &str) -> Result<Vec<Item>, VersionError> {
+fn parse_tokens(s: &str) -> Result<Vec<Token>, VersionError> {
     let err = |reason| VersionError::invalid(Scheme::Maven, s, reason);
     if s.is_empty() {
         return Err(err("version string is empty"));
     }
     let lower = s.to_lowercase();
-    // Each nested list is the last element of its parent, so the lists form a chain: keep one
-    // Vec per level and assemble them at the end.
-    let mut levels: Vec<Vec<Item>> = vec![Vec::new()];
-    let nest = |levels: &mut Vec<Vec<Item>>| -> Result<(), VersionError> {
-        if levels.len() >= MAX_DEPTH {
+    let mut tokens = Vec::new();
+    for mut seg in segments(&lower) {
+        while seg.last().is_some_and(Item::is_null) {
+            seg.pop();
+        }
+        if seg.is_empty() {
+            tokens.push(PADDING);
+        }
+        for (k, item) in seg.into_iter().enumerate() {
+            tokens.push(match item {
+                Item::Str(q) => Token::Str(q),
+                Item::Int(n) if k == 0 => Token::SegmentInt(n),
+                Item::Int(n) => Token::DotInt(n),
+            });
+        }
+        if tokens.len() > MAX_TOKENS {
             return Err(err("version has too many parts"));
         }
-        levels.push(Vec::new());
-        Ok(())
-    };
-    let mut is_digit = false;
-    let mut start = 0usize;
-    for (i, c) in lower.char_indices() {
-        match c {
-            '.' | '-' => {
-                let item = if i == start {
-                    Item::Int("".into())
-                } else {
-                    parse_item(is_digit, &lower[start..i])
-                };
-                if let Some(list) = levels.last_mut() {
-                    list.push(item);
-                }
-                start = i + 1;
-                if c == '-' {
-                    nest(&mut levels)?;
-                }
-            }
-            '0'..='9' => {
-                if !is_digit && i > start {
-                    // 1.0.0.X1 < 1.0.0-X2: a qualifier followed by digits opens its own list.
-                    if levels.last().is_some_and(|l| !l.is_empty()) {
-                        nest(&mut levels)?;
-                    }
-                    if let Some(list) = levels.last_mut() {
-                        list.push(string_item(&lower[start..i], true));
-                    }
-                    start = i;
-                    nest(&mut levels)?;
-                }
-                is_digit = true;
-            }
-            _ => {
-                if is_digit && i > start {
-                    if let Some(list) = levels.last_mut() {
-                        list.push(parse_item(true, &lower[start..i]));
-                    }
-                    start = i;
-                    nest(&mut levels)?;
-                }
-                is_digit = false;
-            }
-        }
     }
-    if lower.len() > start {
-        // Treat a trailing `.X` as `-X` for any qualifier X.
-        if !is_digit && levels.last().is_some_and(|l| !l.is_empty()) {
-            nest(&mut levels)?;
-        }
-        if let Some(list) = levels.last_mut() {
-            list.push(parse_item(is_digit, &lower[start..]));
-        }
+    while tokens.last() == Some(&PADDING) {
+        tokens.pop();
     }
-    let mut child: Option<Vec<Item>> = None;
-    while let Some(mut list) = levels.pop() {
-        if let Some(c) = child.take() {
-            list.push(Item::List(c));
-        }
-        normalize(&mut list);
-        child = Some(list);
-    }
-    Ok(child.unwrap_or_default())
+    Ok(tokens)
 }
 
 fn cmp_qual(a: &Qual, b: &Qual) -> Ordering {
@@ -170,38 +179,29 @@ fn cmp_qual(a: &Qual, b: &Qual) -> Ordering {
     }
 }
 
-/// `a.compareTo(b)` where `None` is Java's `null` (a missing item).
-fn cmp_item(a: &Item, b: Option<&Item>) -> Ordering {
-    match (a, b) {
-        (Item::Int(x), None) => {
-            if is_zero(x.as_bytes()) {
-                Ordering::Equal
-            } else {
-                Ordering::Greater
-            }
+/// The total order on tokens: qualifiers < segment-leading numbers < dotted numbers.
+fn cmp_token(a: &Token, b: &Token) -> Ordering {
+    fn rank(t: &Token) -> u8 {
+        match t {
+            Token::Str(_) => 0,
+            Token::SegmentInt(_) => 1,
+            Token::DotInt(_) => 2,
         }
-        (Item::Int(x), Some(Item::Int(y))) => cmp_digit_str(x, y),
-        (Item::Int(_), Some(_)) => Ordering::Greater,
-        (Item::Str(q), None) => cmp_qual(q, &Qual::Known(RELEASE)),
-        (Item::Str(_), Some(Item::Int(_))) => Ordering::Less,
-        (Item::Str(x), Some(Item::Str(y))) => cmp_qual(x, y),
-        (Item::Str(_), Some(Item::List(_))) => Ordering::Less,
-        (Item::List(l), None) => l
-            .first()
-            .map_or(Ordering::Equal, |first| cmp_item(first, None)),
-        (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
-        (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
-        (Item::List(l), Some(Item::List(r))) => cmp_lists(l, r),
+    }
+    match (a, b) {
+        (Token::Str(x), Token::Str(y)) => cmp_qual(x, y),
+        (Token::SegmentInt(x), Token::SegmentInt(y)) | (Token::DotInt(x), Token::DotInt(y)) => {
+            cmp_digit_str(x, y)
+        }
+        _ => rank(a).cmp(&rank(b)),
     }
 }
 
-fn cmp_lists(l: &[Item], r: &[Item]) -> Ordering {
-    for i in 0..l.len().max(r.len()) {
-        let result = match (l.get(i), r.get(i)) {
-            (None, None) => Ordering::Equal,
-            (None, Some(y)) => cmp_item(y, None).reverse(),
-            (Some(x), y) => cmp_item(x, y),
-        };
+fn cmp_tokens(a: &[Token], b: &[Token]) -> Ordering {
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).unwrap_or(&PADDING);
+        let y = b.get(i).unwrap_or(&PADDING);
+        let result = cmp_token(x, y);
         if result != Ordering::Equal {
             return result;
         }
@@ -211,25 +211,23 @@ fn cmp_lists(l: &[Item], r: &[Item]) -> Ordering {
 
 /// Compare two Maven version strings.
 pub fn compare(a: &str, b: &str) -> Result<Ordering, VersionError> {
-    let ia = parse_items(a)?;
-    let ib = parse_items(b)?;
-    Ok(cmp_lists(&ia, &ib))
+    Ok(cmp_tokens(&parse_tokens(a)?, &parse_tokens(b)?))
 }
 
 /// A parsed Maven version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MavenVersion {
     raw: Box<str>,
-    items: Vec<Item>,
+    tokens: Vec<Token>,
 }
 
 impl MavenVersion {
     /// Parse `s` (any non-empty string is a Maven version).
     pub fn parse(s: &str) -> Result<Self, VersionError> {
-        let items = parse_items(s)?;
+        let tokens = parse_tokens(s)?;
         Ok(MavenVersion {
             raw: s.into(),
-            items,
+            tokens,
         })
     }
 
@@ -241,20 +239,15 @@ impl MavenVersion {
     /// True when the version carries a qualifier that sorts before the release
     /// (alpha, beta, milestone, rc, snapshot).
     pub fn is_prerelease(&self) -> bool {
-        fn walk(items: &[Item]) -> bool {
-            items.iter().any(|i| match i {
-                Item::Str(Qual::Known(k)) => *k < RELEASE,
-                Item::List(l) => walk(l),
-                _ => false,
-            })
-        }
-        walk(&self.items)
+        self.tokens
+            .iter()
+            .any(|t| matches!(t, Token::Str(Qual::Known(k)) if *k < RELEASE))
     }
 }
 
 impl Ord for MavenVersion {
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_lists(&self.items, &other.items)
+        cmp_tokens(&self.tokens, &other.tokens)
     }
 }
 
@@ -357,6 +350,18 @@ mod tests {
         // 1.0.0.X1 < 1.0.0-X2 (MNG-5568).
         assert_eq!(compare("1.0.0.x1", "1.0.0-x2").unwrap(), Ordering::Less);
         assert_eq!(compare("1.0-alpha", "1.0.alpha").unwrap(), Ordering::Equal);
+    }
+
+    #[test]
+    fn triples_on_which_maven_cycles_get_one_order() {
+        // Maven's comparator puts each of these triples in a cycle (MNG-5568, MNG-6568, and
+        // two the property tests found); here each is a ladder.
+        assert_ladder(Scheme::Maven, &["1-alpha", "1", "1.sp-0"]);
+        assert_ladder(Scheme::Maven, &["7-alpha", "7", "7.ga.1"]);
+        assert_ladder(Scheme::Maven, &["0-alpha", "0", "x"]);
+        // MNG-6964: a nested list compares whole against a missing item.
+        assert_ladder(Scheme::Maven, &["1", "1-0.1", "1-1", "1.0.1"]);
+        assert_same(Scheme::Maven, "1.sp-0", "1-sp");
     }
 
     #[test]

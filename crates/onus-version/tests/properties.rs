@@ -26,7 +26,9 @@ fn valid(scheme: Scheme) -> BoxedStrategy<String> {
             r"(v?(0|[1-9])\.(0|[1-9])\.(0|[1-9])(-(0|[1-9]|[a-z][a-z0-9-]{0,3}|0\.20[0-9]{12}-[0-9a-f]{12})(\.(0|[1-9]|[a-z]{1,3})){0,2})?(\+incompatible)?|go1(\.(0|[1-9][0-9]?)){0,2}((rc|beta)[1-3])?|v[0-9](\.[0-9])?)"
         }
         Scheme::Maven => {
-            r"[0-9]{1,2}([.-]([0-9]{1,2}|alpha|beta|milestone|rc|cr|snapshot|ga|final|sp|a|b|m|x|[a-z]{1,3}[0-9]?)){0,4}"
+            // Includes the odd forms on which Maven's own comparator is not transitive
+            // (leading qualifiers, empty items, qualifiers after a dot mid-version).
+            r"([0-9]{1,2}|[a-z]{1,2}|-)([.-]{0,2}([0-9]{1,2}|alpha|beta|milestone|rc|cr|snapshot|ga|final|release|sp|a|b|m|x|[a-z]{1,3}[0-9]?)){0,5}[.-]?"
         }
         Scheme::Generic => r"[0-9a-z]{1,3}([._-]?[0-9a-z]{1,3}){0,3}",
     };
