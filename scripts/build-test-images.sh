@@ -3,10 +3,11 @@
 #   distroless  Debian 12 debs unpacked distroless-style (status.d, no shell, user 65532), 3 layers
 #   minbase     debootstrap --variant=minbase bookworm (full dpkg database, shell, apt), 1 layer
 #   multilayer  distroless's layers (byte-identical) + pip, npm, Go, jar and whiteout layers
+#   runtimes    distroless's layers + one layer of Debian's Python 3.11 and Node.js 18 debs
 # Each as <name>/oci/ (OCI layout), <name>/docker.tar (docker save) and <name>/expected.json
 # (ground truth: every package with ecosystem, name, version and introducing layer).
 #
-# Usage: scripts/build-test-images.sh [distroless|minbase|multilayer ...]   (default: all)
+# Usage: scripts/build-test-images.sh [distroless|minbase|multilayer|runtimes ...]   (default: all)
 # Env:   ONUS_TEST_IMAGES (output dir), ONUS_TEST_IMAGES_FORCE=1 (rebuild), SOURCE_DATE_EPOCH,
 #        ONUS_DEBIAN_MIRROR (debootstrap mirror; default: the machine's apt source).
 # Needs root (apt-get, debootstrap); installs missing tools with apt-get. Idempotent: an image is
@@ -22,13 +23,13 @@ FORCE=${ONUS_TEST_IMAGES_FORCE:-0}
 PY=${PYTHON:-python3}
 SUITE=bookworm
 
-ALL_IMAGES=(distroless minbase multilayer)
+ALL_IMAGES=(distroless minbase multilayer runtimes)
 if [[ $# -gt 0 ]]; then WANT=("$@"); else WANT=("${ALL_IMAGES[@]}"); fi
 for w in "${WANT[@]}"; do
-  case $w in distroless|minbase|multilayer) ;; *) echo "unknown image \`$w\`" >&2; exit 2 ;; esac
+  case $w in distroless|minbase|multilayer|runtimes) ;; *) echo "unknown image \`$w\`" >&2; exit 2 ;; esac
 done
-# multilayer is built on distroless.
-if [[ " ${WANT[*]} " == *" multilayer "* && " ${WANT[*]} " != *" distroless "* ]]; then
+# multilayer and runtimes are built on distroless.
+if [[ " ${WANT[*]} " =~ " "(multilayer|runtimes)" " && " ${WANT[*]} " != *" distroless "* ]]; then
   WANT=(distroless "${WANT[@]}")
 fi
 
@@ -45,7 +46,7 @@ RECIPE=$({ cat "$SCRIPT" "$HELPER"; echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH";
 
 input_hash() {
   case $1 in
-    multilayer)
+    multilayer|runtimes)
       local base
       base=$(sed -n 's/^  "manifest_digest": "\(.*\)",$/\1/p' "$OUT/distroless/expected.json" 2>/dev/null || true)
       echo "$RECIPE+$base" ;;
@@ -57,7 +58,7 @@ up_to_date() {
   local d="$OUT/$1"
   [[ $FORCE != 1 && -f $d/expected.json && -f $d/docker.tar && -f $d/oci/index.json \
      && "$(cat "$d/input-hash" 2>/dev/null)" == "$(input_hash "$1")" ]] || return 1
-  # multilayer reuses distroless's layer files from the work directory.
+  # multilayer and runtimes reuse distroless's layer files from the work directory.
   if [[ $1 == distroless ]]; then
     local l
     for l in L0 L1 L2; do [[ -f $WORK/distroless/$l/layer.tar ]] || return 1; done
@@ -478,6 +479,60 @@ EOF
 }
 EOF
   mkdir -p "$OUT/multilayer"
+  "$PY" "$HELPER" image --spec "$W/spec.json" >&2
+}
+
+# ------------------------------------------------------------------------------------------
+# (d) runtimes
+
+# Debian's own interpreters, not a vendor repository's: `/bookworm` pins the origin (and keeps
+# nodejs and libnode108, which must match exactly, from the same suite).
+RT_DEBS=(python3.11-minimal libpython3.11-minimal libexpat1
+         nodejs/bookworm libnode108/bookworm libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72)
+
+build_runtimes() {
+  local W="$WORK/runtimes" DW="$WORK/distroless"
+  rm -rf "$W"; mkdir -p "$W"
+  log "runtimes: apt-get download ${RT_DEBS[*]}"
+  download_debs "$W/debs" "${RT_DEBS[@]}"
+  local L3="$W/L3"
+  mkdir -p "$L3/root"
+  unpack_distroless "$L3/root" "$L3" 3 "$W"/debs/*.deb
+  pack_layer "$L3" --force-root
+  local py_ver node_ver
+  py_ver=$(dpkg-deb -f "$W"/debs/python3.11-minimal_*.deb Version)
+  node_ver=$(dpkg-deb -f "$W"/debs/nodejs_*.deb Version)
+
+  cat > "$W/spec.json" <<EOF
+{
+  "name": "runtimes",
+  "repo": "onus-test/runtimes",
+  "tag": "latest",
+  "out": "$OUT/runtimes",
+  "base": {"spec": "$DW/spec.json", "name": "onus-test/distroless:latest"},
+  "layers": ["$L3"],
+  "history": [
+    {"created_by": "COPY debs python3.11-minimal=$py_ver nodejs=$node_ver and their libraries / # runtimes"},
+    {"created_by": "ENTRYPOINT [\"/usr/bin/node\"]", "empty_layer": true}
+  ],
+  "config": {
+    "User": "65532",
+    "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"],
+    "Entrypoint": ["/usr/bin/node"],
+    "WorkingDir": "/home/nonroot",
+    "Labels": {
+      "org.opencontainers.image.title": "onus-test runtimes",
+      "org.opencontainers.image.description": "Debian 12's Python 3.11 and Node.js 18 on onus-test/distroless",
+      "org.opencontainers.image.vendor": "onus test images",
+      "org.opencontainers.image.base.name": "onus-test/distroless:latest"
+    }
+  },
+  "notes": ["layers 0-2 are distroless's blobs, byte-identical",
+            "layer 3 unpacks the Python and Node.js debs distroless-style; node's JavaScript dependencies (node-acorn, node-undici, ...) are left out, so node is for inventory, not for running"]
+}
+EOF
+  mkdir -p "$OUT/runtimes"
   "$PY" "$HELPER" image --spec "$W/spec.json" >&2
 }
 

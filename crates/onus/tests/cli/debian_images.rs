@@ -90,6 +90,11 @@ fn multilayer_image_packages_and_layers() {
 }
 
 #[test]
+fn runtimes_image_packages_and_layers() {
+    check_image("runtimes");
+}
+
+#[test]
 fn python_package_shipped_by_a_deb_names_its_owner() {
     let Some(image) = support::test_image("minbase") else {
         return;

@@ -1,6 +1,6 @@
 //! `onus chp` and `onus eol` on the Debian images.
 
-use crate::common::{onus_json, path_str, NOW};
+use crate::common::{onus_json, path_str, store, NOW};
 use crate::support;
 
 #[test]
@@ -110,4 +110,105 @@ fn eol_of_debian_go_and_openssl_in_the_multilayer_image() {
     assert_eq!(go["state"], "eol");
     assert_eq!(go["party"], "customer");
     assert_eq!(go["rule"], "R-REL-4");
+}
+
+#[test]
+fn eol_of_debian_python_and_node_in_the_runtimes_image() {
+    let (Some(images), Some(data)) = (support::test_images(), support::shared_data()) else {
+        return;
+    };
+    let image = format!("oci-dir:{}", path_str(&images.join("runtimes/oci")));
+    let eol_data = path_str(&data.join("endoflife/products.json"));
+    let entries = onus_json(&[
+        "eol",
+        &image,
+        "--eol-data",
+        &eol_data,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    let find = |product: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["product"] == product)
+            .unwrap_or_else(|| panic!("{product} not detected: {entries}"))
+            .clone()
+    };
+    // (cycle, EOL, grace end, state) at 2026-11-29, from endoflife.date's dates.
+    for (product, cycle, eol, grace_end, state, detected_by) in [
+        (
+            "debian",
+            "12",
+            "2026-07-11",
+            "2027-01-11",
+            "in-grace",
+            "os-release",
+        ),
+        (
+            "python",
+            "3.11",
+            "2027-10-31",
+            "2028-05-01",
+            "supported",
+            "deb:libpython3.11-minimal",
+        ),
+        (
+            "nodejs",
+            "18",
+            "2025-04-30",
+            "2025-10-30",
+            "eol",
+            "deb:nodejs",
+        ),
+    ] {
+        let e = find(product);
+        assert_eq!(e["cycle"], cycle, "{product}");
+        assert_eq!(e["eol_date"], eol, "{product}");
+        assert_eq!(e["grace_end"], grace_end, "{product}");
+        assert_eq!(e["state"], state, "{product}");
+        assert_eq!(e["detected_by"], detected_by, "{product}");
+    }
+    assert!(find("python")["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("3.11."));
+    assert!(find("nodejs")["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("18."));
+
+    // With the base known, the distribution is the vendor's move and the runtimes the customer
+    // added are the customer's.
+    let Some(db) = store() else {
+        return;
+    };
+    let base = format!("oci-dir:{}", path_str(&images.join("distroless/oci")));
+    let report = onus_json(&[
+        "scan",
+        &image,
+        "--base",
+        &base,
+        "--db",
+        &path_str(&db),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    let party = |product: &str| {
+        let e = report["eol"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["product"] == product)
+            .unwrap_or_else(|| panic!("{product} not in the scan's eol: {report}"));
+        (e["party"].clone(), e["rule"].clone())
+    };
+    assert_eq!(party("debian"), ("vendor".into(), "R-REL-2".into()));
+    assert_eq!(party("nodejs"), ("customer".into(), "R-REL-4".into()));
+    assert_eq!(party("python"), ("customer".into(), "R-REL-4".into()));
 }

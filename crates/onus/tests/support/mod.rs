@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The names of the images the script builds.
-pub const TEST_IMAGE_NAMES: [&str; 3] = ["distroless", "minbase", "multilayer"];
+pub const TEST_IMAGE_NAMES: [&str; 4] = ["distroless", "minbase", "multilayer", "runtimes"];
 
 /// The workspace root (two levels above this crate's manifest).
 pub fn workspace_root() -> PathBuf {
