@@ -41,7 +41,7 @@ enum Qual {
     Other(Box<str>),
 }
 
-/// One item of the canonical sequence. The derived order is not used; see [`cmp_token`].
+/// One item of the canonical sequence, ordered by [`cmp_token`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Token {
     /// A qualifier; always the first item of its segment.

@@ -73,3 +73,21 @@ pub fn component<'a>(doc: &'a Value, ecosystem: &str, name: &str) -> Option<&'a 
 pub fn path_str(path: &Path) -> String {
     path.display().to_string()
 }
+
+/// `onus scan` of a Debian test image on the distroless base, as JSON.
+pub fn scan_on_distroless(images: &Path, name: &str, db: &Path) -> Value {
+    let image = format!("oci-dir:{}", path_str(&images.join(name).join("oci")));
+    let base = format!("oci-dir:{}", path_str(&images.join("distroless/oci")));
+    onus_json(&[
+        "scan",
+        &image,
+        "--base",
+        &base,
+        "--db",
+        &path_str(db),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ])
+}

@@ -1,6 +1,10 @@
 //! `onus chp` and `onus eol` on the Debian images.
 
-use crate::common::{onus_json, path_str, store, NOW};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{onus_json, path_str, scan_on_distroless, store, NOW};
 use crate::support;
 
 #[test]
@@ -83,25 +87,8 @@ fn eol_of_debian_go_and_openssl_in_the_multilayer_image() {
     else {
         return;
     };
-    let eol_data = data.join("endoflife/products.json");
-    let entries = onus_json(&[
-        "eol",
-        &format!("oci-dir:{}", path_str(&image.join("oci"))),
-        "--eol-data",
-        &path_str(&eol_data),
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]);
-    let find = |product: &str| {
-        entries
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["product"] == product)
-            .unwrap_or_else(|| panic!("{product} not detected: {entries}"))
-    };
+    let entries = eol_json(&image, &data);
+    let find = |product: &str| eol_entry(&entries, product);
     let debian = find("debian");
     assert_eq!(debian["cycle"], "12");
     assert_eq!(debian["detected_by"], "os-release");
@@ -117,28 +104,9 @@ fn eol_of_debian_python_and_node_in_the_runtimes_image() {
     let (Some(images), Some(data)) = (support::test_images(), support::shared_data()) else {
         return;
     };
-    let image = format!("oci-dir:{}", path_str(&images.join("runtimes/oci")));
-    let eol_data = path_str(&data.join("endoflife/products.json"));
-    let entries = onus_json(&[
-        "eol",
-        &image,
-        "--eol-data",
-        &eol_data,
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]);
-    let find = |product: &str| {
-        entries
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["product"] == product)
-            .unwrap_or_else(|| panic!("{product} not detected: {entries}"))
-            .clone()
-    };
-    // (cycle, EOL, grace end, state) at 2026-11-29, from endoflife.date's dates.
+    let entries = eol_json(&images.join("runtimes"), &data);
+    let find = |product: &str| eol_entry(&entries, product);
+    // (cycle, EOL, grace end, state, evidence) at 2026-11-29, from endoflife.date's dates.
     for (product, cycle, eol, grace_end, state, detected_by) in [
         (
             "debian",
@@ -186,29 +154,36 @@ fn eol_of_debian_python_and_node_in_the_runtimes_image() {
     let Some(db) = store() else {
         return;
     };
-    let base = format!("oci-dir:{}", path_str(&images.join("distroless/oci")));
-    let report = onus_json(&[
-        "scan",
-        &image,
-        "--base",
-        &base,
-        "--db",
-        &path_str(&db),
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]);
+    let report = scan_on_distroless(&images, "runtimes", &db);
     let party = |product: &str| {
-        let e = report["eol"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["product"] == product)
-            .unwrap_or_else(|| panic!("{product} not in the scan's eol: {report}"));
+        let e = eol_entry(&report["eol"], product);
         (e["party"].clone(), e["rule"].clone())
     };
     assert_eq!(party("debian"), ("vendor".into(), "R-REL-2".into()));
     assert_eq!(party("nodejs"), ("customer".into(), "R-REL-4".into()));
     assert_eq!(party("python"), ("customer".into(), "R-REL-4".into()));
+}
+
+/// `onus eol` of a test image at [`NOW`] with the shared endoflife.date data, as JSON.
+fn eol_json(image: &Path, data: &Path) -> Value {
+    onus_json(&[
+        "eol",
+        &format!("oci-dir:{}", path_str(&image.join("oci"))),
+        "--eol-data",
+        &path_str(&data.join("endoflife/products.json")),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ])
+}
+
+/// The entry for `product` in a list of EOL entries; fails the test when it is missing.
+fn eol_entry<'a>(entries: &'a Value, product: &str) -> &'a Value {
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["product"] == product)
+        .unwrap_or_else(|| panic!("{product} not detected: {entries}"))
 }

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::common::{apko, component, onus, onus_json, onus_ok, path_str, store, NOW};
+use crate::common::{
+    apko, component, onus, onus_json, onus_ok, path_str, scan_on_distroless, store, NOW,
+};
 use crate::support;
 
 fn assert_attr(report: &Value, ecosystem: &str, name: &str, tier: &str, party: &str, rule: &str) {
@@ -87,20 +89,7 @@ fn debian_multilayer_on_distroless_base() {
     let (Some(images), Some(db)) = (support::test_images(), store()) else {
         return;
     };
-    let image = format!("oci-dir:{}", path_str(&images.join("multilayer/oci")));
-    let base = format!("oci-dir:{}", path_str(&images.join("distroless/oci")));
-    let report = onus_json(&[
-        "scan",
-        &image,
-        "--base",
-        &base,
-        "--db",
-        &path_str(&db),
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]);
+    let report = scan_on_distroless(&images, "multilayer", &db);
     assert_eq!(report["image"]["base"]["layers"], 3);
     for c in report["components"].as_array().unwrap() {
         let layer = c["layer"].as_u64().unwrap();
