@@ -9,15 +9,8 @@ use crate::index::{basename, evidence_path, normalize, usr_merge_aliases, SbomIn
 use crate::rules::{first_match, Rules};
 use crate::types::{ImageKind, KindDecision};
 
-/// Directories searched for a bare command name, in `PATH` order of a typical image.
-const PATH_DIRS: [&str; 6] = [
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
+/// The `PATH` a container runtime uses when the image config sets none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The application an Application image runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +37,9 @@ pub(crate) struct KindContext<'a> {
     pub customer: &'a dyn Fn(usize) -> Option<String>,
     /// Whether the base boundary is known and places `layer` in the vendor part.
     pub vendor_layer: &'a dyn Fn(Option<usize>) -> bool,
+    /// The real path of an executable regular file in the image (symlinks resolved inside it),
+    /// when the file view is at hand; `None` for an SBOM alone.
+    pub executable: Option<&'a dyn Fn(&str) -> Option<String>>,
 }
 
 /// Decide the kind and find the app.
@@ -103,7 +99,7 @@ fn from_image(ctx: &KindContext<'_>) -> (KindDecision, Option<AppInfo>) {
     let Some(prog) = argv.first() else {
         return base("no entrypoint or cmd".to_string());
     };
-    let (path, owner) = locate(ctx.idx, prog);
+    let (path, owner) = locate(ctx, prog);
     let name = basename(&path);
     if first_match(&ctx.rules.kind.shells, name).is_some() {
         return base(format!("entrypoint `{path}` is a shell"));
@@ -267,16 +263,40 @@ fn script_args(args: &[String]) -> impl Iterator<Item = &str> {
 
 /// Resolve a command to an image path and its owning distro package (PATH search for a bare
 /// name).
-fn locate(idx: &SbomIndex<'_>, prog: &str) -> (String, Option<usize>) {
+/// Where the runtime finds `prog`: as given when it holds a `/`, else the first directory of the
+/// image's `PATH` (config `Env`, else the runtime default) holding an executable of that name.
+/// With the file view, only a file that exists and is executable stops the search (a package's
+/// file list can name `/usr/sbin/bash` on a usr-merged image where only `/usr/bin/bash` is a
+/// file); with an SBOM alone, the first path a package owns does.
+fn locate(ctx: &KindContext<'_>, prog: &str) -> (String, Option<usize>) {
+    let idx = ctx.idx;
+    let owner_of = |path: &str, real: Option<&str>| {
+        idx.owner_of_path(path)
+            .or_else(|| real.and_then(|r| idx.owner_of_path(r)))
+    };
     if prog.contains('/') {
         let path = normalize(prog).unwrap_or_else(|| prog.to_string());
-        let owner = idx.owner_of_path(&path);
+        let real = ctx.executable.and_then(|exe| exe(&path));
+        let owner = owner_of(&path, real.as_deref());
         return (path, owner);
     }
-    for dir in PATH_DIRS {
-        let path = format!("{dir}/{prog}");
-        if let Some(o) = idx.owner_of_path(&path) {
-            return (path, Some(o));
+    let search = idx.sbom.image.exec_path.as_deref().unwrap_or(DEFAULT_PATH);
+    for dir in search.split(':').filter(|d| d.starts_with('/')) {
+        let Some(path) = normalize(&format!("{dir}/{prog}")) else {
+            continue;
+        };
+        match ctx.executable {
+            Some(exe) => {
+                if let Some(real) = exe(&path) {
+                    let owner = owner_of(&path, Some(&real));
+                    return (path, owner);
+                }
+            }
+            None => {
+                if let Some(o) = idx.owner_of_path(&path) {
+                    return (path, Some(o));
+                }
+            }
         }
     }
     (prog.to_string(), None)

@@ -16,6 +16,7 @@
 //!     base_layers: Some(1),
 //!     kind_override: None,
 //!     rules: &rules,
+//!     executable: None,
 //! });
 //! assert_eq!(result.components.len(), sbom.components.len());
 //! # Ok(()) }
@@ -25,6 +26,7 @@ mod base;
 mod error;
 mod index;
 mod kind;
+pub mod moves;
 mod party;
 mod rules;
 mod summary;
@@ -43,6 +45,7 @@ use serde::{Deserialize, Serialize};
 pub use base::BaseInput;
 pub use error::AttributionError;
 pub use kind::AppInfo;
+pub use moves::{Move, MoveInput, MoveKind, MoveRule, StreamStatus};
 pub use rules::{
     glob_match, glob_match_path, load_rules, AppTreeRules, HistoryRules, KindRules, Rules,
     SystemRules, ToolchainRules, BUILTIN_RULES,
@@ -56,7 +59,7 @@ use index::SbomIndex;
 use tier::{AppScope, Classified, TierContext};
 
 /// Everything attribution needs; all borrowed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct AttributionInput<'a> {
     pub sbom: &'a Sbom,
     pub findings: &'a [Finding],
@@ -67,6 +70,9 @@ pub struct AttributionInput<'a> {
     /// `--kind application|base`.
     pub kind_override: Option<ImageKind>,
     pub rules: &'a Rules,
+    /// The real path of an executable regular file in the image, when its file view is at hand
+    /// (entrypoint lookup through `PATH` stops only at a file that exists).
+    pub executable: Option<&'a dyn Fn(&str) -> Option<String>>,
 }
 
 /// The attribution of one component, aligned with `sbom.components` by `index`.
@@ -77,6 +83,34 @@ pub struct ComponentAttribution {
     pub purl: String,
     #[serde(flatten)]
     pub attribution: Attribution,
+}
+
+/// The attribution of one finding, keyed by the finding's identity (purl and id, unique in a
+/// match result) so callers look it up instead of aligning vectors by position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingAttribution {
+    pub purl: String,
+    pub id: String,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+impl std::ops::Deref for FindingAttribution {
+    type Target = Attribution;
+
+    fn deref(&self) -> &Attribution {
+        &self.attribution
+    }
+}
+
+impl AttributionResult {
+    /// The attribution of `finding` (by purl and id).
+    pub fn of_finding(&self, finding: &Finding) -> Option<&Attribution> {
+        self.findings
+            .iter()
+            .find(|a| a.purl == finding.purl && a.id == finding.id)
+            .map(|a| &a.attribution)
+    }
 }
 
 /// The result of [`attribute`].
@@ -90,7 +124,7 @@ pub struct AttributionResult {
     /// One entry per SBOM component, in SBOM order.
     pub components: Vec<ComponentAttribution>,
     /// One entry per finding, in the order of the input findings.
-    pub findings: Vec<Attribution>,
+    pub findings: Vec<FindingAttribution>,
     pub summary: Summary,
     /// Inputs that were ignored or disagreed (a base image that is not a prefix, a finding that
     /// matches no component, …).
@@ -125,6 +159,7 @@ pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
         toolchain: &toolchain,
         customer: &customer,
         vendor_layer: &vendor_layer,
+        executable: input.executable,
     };
     let (kind, app) = kind::decide(&kind_ctx, input.kind_override);
     let app_for_tiers = if kind.value == ImageKind::Application {
@@ -163,15 +198,19 @@ pub fn attribute(input: &AttributionInput<'_>) -> AttributionResult {
         })
         .collect();
 
-    let findings: Vec<Attribution> = input
+    let findings: Vec<FindingAttribution> = input
         .findings
         .iter()
-        .map(|f| attribute_finding(&idx, &classified, f, &mut warnings))
+        .map(|f| FindingAttribution {
+            purl: f.purl.clone(),
+            id: f.id.clone(),
+            attribution: attribute_finding(&idx, &classified, f, &mut warnings),
+        })
         .collect();
     let summary = summary::build(
         components.iter().map(|c| &c.attribution),
         input.findings,
-        &findings,
+        findings.iter().map(|f| &f.attribution),
     );
     let mut result = AttributionResult {
         kind,
@@ -205,7 +244,7 @@ fn one_line_everywhere(r: &mut AttributionResult) {
         fix(&mut c.attribution.reason);
     }
     for f in &mut r.findings {
-        fix(&mut f.reason);
+        fix(&mut f.attribution.reason);
     }
     for w in &mut r.warnings {
         fix(w);

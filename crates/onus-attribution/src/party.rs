@@ -46,24 +46,11 @@ pub(crate) fn for_finding(tier: Tier, finding: &Finding) -> (Party, &'static str
 
 /// `advisory pending-upstream-fix (CGA-…)` or `no advisory`.
 pub(crate) fn advisory_text(f: &Finding) -> String {
-    let status = status_text(f.status);
+    let status = f.status.as_str();
     match &f.advisory {
         Some(a) => format!("advisory {status} ({})", a.id),
         None if f.status == AdvisoryStatus::Affected => "no advisory (affected)".to_string(),
         None => format!("status {status}"),
-    }
-}
-
-/// The kebab-case name of an advisory status, as serialised.
-pub(crate) fn status_text(s: AdvisoryStatus) -> &'static str {
-    match s {
-        AdvisoryStatus::Affected => "affected",
-        AdvisoryStatus::Fixed => "fixed",
-        AdvisoryStatus::NotAffected => "not-affected",
-        AdvisoryStatus::PendingUpstreamFix => "pending-upstream-fix",
-        AdvisoryStatus::FixNotPlanned => "fix-not-planned",
-        AdvisoryStatus::UnderInvestigation => "under-investigation",
-        AdvisoryStatus::AnalysisNotPlanned => "analysis-not-planned",
     }
 }
 

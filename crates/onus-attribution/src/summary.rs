@@ -49,7 +49,7 @@ pub struct Summary {
 pub(crate) fn build<'a>(
     components: impl Iterator<Item = &'a Attribution>,
     findings: &[Finding],
-    finding_attr: &[Attribution],
+    finding_attr: impl Iterator<Item = &'a Attribution>,
 ) -> Summary {
     let mut s = Summary::default();
     for a in components {

@@ -126,6 +126,8 @@ fn finding(
             current_event_time: "2024-01-01T00:00:00Z".into(),
             first_detection: None,
             note: None,
+            package: String::new(),
+            fixed_version: None,
         }),
         sources: vec!["test".into()],
         known_exploited: false,
@@ -160,6 +162,7 @@ fn run(sbom: &Sbom, r: Run) -> AttributionResult {
         base_layers: r.base_layers,
         kind_override: r.kind,
         rules: &rules,
+        executable: None,
     })
 }
 
@@ -1259,6 +1262,7 @@ fn user_rules_extend_toolchains() {
         base_layers: Some(1),
         kind_override: None,
         rules: &rules,
+        executable: None,
     });
     expect(&s, &r, "zig", Tier::Toolchain, Party::Vendor, "R-PAT-4");
 }

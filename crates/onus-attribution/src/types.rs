@@ -2,24 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A layer of the model's pyramids (model.md §2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Tier {
-    System,
-    Toolchain,
-    LangLib,
-    App,
-    Custom,
-}
-
-/// Who must act (model.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Party {
-    Customer,
-    Vendor,
-    Upstream,
-}
+pub use onus_inventory::vocab::{Party, Tier};
 
 /// Tier, party, the rule that decided it and one line of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +49,32 @@ pub enum Confidence {
     Low,
     Medium,
     High,
+}
+
+impl Confidence {
+    /// The name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl BaseSource {
+    /// The name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaseSource::BaseImage => "base-image",
+            BaseSource::BaseSbom => "base-sbom",
+            BaseSource::Annotation => "annotation",
+            BaseSource::BaseLayersOption => "base-layers-option",
+            BaseSource::VendorSbom => "vendor-sbom",
+            BaseSource::History => "history",
+            BaseSource::Unknown => "unknown",
+        }
+    }
 }
 
 /// Which layers came from the vendor's base image.

@@ -177,6 +177,7 @@ fn top_image_attribution_from_real_layouts() {
         base_layers: None,
         kind_override: None,
         rules: &rules,
+        executable: None,
     });
     assert_eq!(
         (r.base.layers, r.base.source, r.base.confidence),

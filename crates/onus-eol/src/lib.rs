@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use onus_inventory::vocab::Party;
 use onus_inventory::{Component, Sbom};
 
 mod data;
@@ -46,36 +47,10 @@ pub enum EolError {
     MappingRule { origin: String, reason: String },
 }
 
-/// Where a cycle stands at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EolState {
-    /// Not EOL, and EOL (if announced) is more than 90 days away.
-    Supported,
-    /// EOL within 90 days.
-    EolSoon,
-    /// Past EOL but before EOL + 6 months (the vendor's grace period).
-    InGrace,
-    /// Past the grace period, or EOL with no date.
-    Eol,
-    /// No cycle matched, or the cycle has no EOL information.
-    Unknown,
-}
-
-impl EolState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EolState::Supported => "supported",
-            EolState::EolSoon => "eol-soon",
-            EolState::InGrace => "in-grace",
-            EolState::Eol => "eol",
-            EolState::Unknown => "unknown",
-        }
-    }
-}
+pub use onus_inventory::vocab::EolState;
 
 /// One detected product in one cycle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EolEntry {
     /// endoflife.date product slug (`python`, `debian`, `alpine-linux`).
     pub product: String,
@@ -98,10 +73,13 @@ pub struct EolEntry {
     pub supported_cycle: Option<String>,
     /// The component's purl (`None` for the distribution).
     pub purl: Option<String>,
+    /// Every component found in this stream (sorted): the findings on them inherit its state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purls: Vec<String>,
     /// `os-release`, `deb:python3.11`, `golang:stdlib`, …
     pub detected_by: String,
-    /// `customer` or `vendor`.
-    pub party: String,
+    /// Whose move an upgrade is.
+    pub party: Party,
     /// `R-REL-4` (customer) or `R-REL-2` (vendor).
     pub rule: String,
     /// Mapping note (e.g. why a proxy product was chosen).
@@ -266,7 +244,7 @@ pub fn evaluate(
     vendor_layers: Option<usize>,
     now: NaiveDate,
 ) -> Vec<EolEntry> {
-    let mut entries: BTreeMap<(String, Option<String>, String), (bool, EolEntry)> = BTreeMap::new();
+    let mut entries: BTreeMap<(String, Option<String>, Party), (bool, EolEntry)> = BTreeMap::new();
     for cand in candidates(sbom, mapping) {
         let product = data.product(&cand.product);
         let slug = product.map_or(cand.product.clone(), |p| p.slug.clone());
@@ -293,9 +271,9 @@ pub fn evaluate(
         };
         let vendor = vendor_layer && supported.is_some();
         let (party, rule) = if vendor {
-            ("vendor", RULE_VENDOR)
+            (Party::Vendor, RULE_VENDOR)
         } else {
-            ("customer", RULE_CUSTOMER)
+            (Party::Customer, RULE_CUSTOMER)
         };
         let entry = EolEntry {
             product: slug.clone(),
@@ -311,26 +289,40 @@ pub fn evaluate(
             days,
             latest: release.and_then(|r| r.latest.clone()),
             supported_cycle: supported.map(|r| r.cycle.clone()),
+            purls: cand.purl.iter().cloned().collect(),
             purl: cand.purl,
             detected_by: cand.detected_by,
-            party: party.to_string(),
+            party,
             rule: rule.to_string(),
             note: cand.note,
         };
-        let key = (slug, entry.cycle.clone(), entry.party.clone());
+        let key = (slug, entry.cycle.clone(), entry.party);
         // Keep one entry per key: prefer a main package, then the smallest evidence.
         let better = |old: &(bool, EolEntry)| {
             (!cand.main, &entry.detected_by, &entry.purl)
                 < (!old.0, &old.1.detected_by, &old.1.purl)
         };
-        match entries.get(&key) {
-            Some(old) if !better(old) => {}
-            _ => {
+        let keep_old = entries.get(&key).is_some_and(|old| !better(old));
+        let mut entry = entry;
+        match entries.get_mut(&key) {
+            Some(old) if keep_old => old.1.purls.append(&mut entry.purls),
+            Some(old) => {
+                entry.purls.append(&mut old.1.purls);
+                *old = (cand.main, entry);
+            }
+            None => {
                 entries.insert(key, (cand.main, entry));
             }
         }
     }
-    entries.into_values().map(|(_, e)| e).collect()
+    entries
+        .into_values()
+        .map(|(_, mut e)| {
+            e.purls.sort();
+            e.purls.dedup();
+            e
+        })
+        .collect()
 }
 
 #[cfg(test)]

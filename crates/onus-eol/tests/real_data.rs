@@ -206,11 +206,11 @@ fn alpine_wolfi_go_java_and_libraries() {
     );
     assert_eq!(node.state, EolState::Eol);
     assert_eq!(node.detected_by, "apk:nodejs-20");
-    assert_eq!(node.party, "vendor");
+    assert_eq!(node.party.as_str(), "vendor");
     assert_eq!(get("go").cycle.as_deref(), Some("1.21"));
     assert_eq!(get("go").detected_by, "golang:stdlib");
     assert_eq!(
-        get("go").party,
+        get("go").party.as_str(),
         "customer",
         "layer 1 is above the vendor's layers"
     );

@@ -224,6 +224,8 @@ pub trait Reporter: Send + Sync {
     fn finish_stage(&self) {}
     /// A non-fatal warning worth showing to the user (a skipped feed record, a stale store).
     fn warn(&self, _message: &str) {}
+    /// A one-line status for a person watching (`built … 13 sources`); `--quiet` hides it.
+    fn note(&self, _message: &str) {}
 }
 
 /// A [`Reporter`] that ignores everything (tests, `--quiet`).

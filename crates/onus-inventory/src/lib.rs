@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 mod glob;
 mod purl;
+pub mod vocab;
 pub use glob::glob_match;
 pub use purl::{make_purl, PurlError};
 
@@ -76,6 +77,10 @@ pub struct ImageInfo {
     pub cmd: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The `PATH` the image config sets (only that variable: other `Env` values may hold
+    /// secrets and are never copied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_path: Option<String>,
     /// Image creation time from the config, as written there (never the clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,

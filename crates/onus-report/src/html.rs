@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use onus_attribution::{ImageKind, Party, Tier};
+use onus_attribution::{ImageKind, MoveKind, Party, Tier};
 use onus_vuln::Severity;
 
 use crate::extra;
@@ -490,7 +490,6 @@ fn findings_table(findings: &[&ReportFinding], columns: Columns) -> String {
     html.push_str("<th>Rule · reason</th></tr></thead><tbody>");
     for f in findings {
         let g = &f.finding;
-        let a = &f.attribution;
         let kev = if g.known_exploited {
             r#" <span class="kev" title="CISA known exploited">KEV</span>"#
         } else {
@@ -501,12 +500,19 @@ fn findings_table(findings: &[&ReportFinding], columns: Columns) -> String {
         } else {
             format!(r#"<div class="reason">{}</div>"#, e(&g.aliases.join(", ")))
         };
-        let mut reason = format!("<code>{}</code> {}", e(&a.rule), e(&a.reason));
+        let mut reason = format!(
+            "<code>{}</code> {}<br>owner: {} (<code>{}</code>): {}",
+            e(f.next.rule.id()),
+            e(&f.next.action),
+            util::party_label(f.owner),
+            e(&f.owner_rule),
+            e(&f.reason)
+        );
         if let Some(sla) = &f.sla {
-            let class = match extra::sla_state(sla).as_deref() {
-                Some("breached") => "bad-t",
-                Some("running") => "warn-t",
-                Some("met") => "ok-t",
+            let class = match extra::sla_state(sla) {
+                "breached" => "bad-t",
+                "running" => "warn-t",
+                "met" => "ok-t",
                 _ => "muted",
             };
             let _ = write!(
@@ -532,15 +538,20 @@ fn findings_table(findings: &[&ReportFinding], columns: Columns) -> String {
             e(g.fixed_version.as_deref().unwrap_or("—")),
         );
         if columns.tier {
-            let _ = write!(html, "<td>{}</td>", util::tier_title(a.tier));
+            let _ = write!(html, "<td>{}</td>", util::tier_title(f.tier));
         }
         if columns.party {
-            let _ = write!(
-                html,
-                r#"<td class="party {}">{}</td>"#,
-                party_class(a.party),
-                util::party_label(a.party)
-            );
+            match f.next.party {
+                Some(p) => {
+                    let _ = write!(
+                        html,
+                        r#"<td class="party {}">{}</td>"#,
+                        party_class(p),
+                        util::party_label(p)
+                    );
+                }
+                None => html.push_str(r#"<td class="muted">nobody</td>"#),
+            }
         }
         let _ = write!(html, r#"<td class="reason">{reason}</td></tr>"#);
     }
@@ -650,7 +661,7 @@ fn kpis(report: &Report) -> String {
     kpi("", party(Party::Vendor).to_string(), "vendor");
     kpi("", party(Party::Upstream).to_string(), "upstream");
     kpi("", s.by_severity.critical.to_string(), "critical");
-    if let Some(level) = report.chp.as_ref().and_then(extra::chp_level) {
+    if let Some(level) = report.chp.as_ref().map(extra::chp_level) {
         kpi("", format!("CHP {}", e(&level)), "hardening level");
     }
     if !report.eol.is_empty() {
@@ -672,9 +683,9 @@ fn chp_dimension_text(name: &str) -> &'static str {
     }
 }
 
-fn chp_section(chp: &serde_json::Value) -> String {
+fn chp_section(chp: &onus_chp::Chp) -> String {
     let mut html = String::from(r#"<section class="card"><h2>Container Hardening Policy</h2>"#);
-    let level = extra::chp_level(chp).unwrap_or_else(|| "?".to_string());
+    let level = extra::chp_level(chp);
     let _ = write!(
         html,
         r#"<div class="chp"><div class="chp-level"><span class="l">CHP</span>{}</div><div><div class="meta">{}</div>"#,
@@ -749,13 +760,13 @@ fn chp_section(chp: &serde_json::Value) -> String {
     html
 }
 
-fn eol_section(entries: &[serde_json::Value]) -> String {
+fn eol_section(entries: &[onus_eol::EolEntry]) -> String {
     let mut html = String::from(
         r#"<section class="card"><h2>End of life</h2><table><thead><tr><th>Product</th><th style="width:110px">State</th><th>Details</th></tr></thead><tbody>"#,
     );
     for eol in entries {
-        let state = extra::eol_state(eol).unwrap_or_default();
-        let class = match state.as_str() {
+        let state = extra::eol_state(eol);
+        let class = match state {
             "eol" => "bad-t",
             "in-grace" | "eol-soon" => "warn-t",
             "supported" => "ok-t",
@@ -765,7 +776,7 @@ fn eol_section(entries: &[serde_json::Value]) -> String {
             html,
             r#"<tr><td><code>{}</code></td><td><span class="{class}">{}</span></td><td class="reason">{}</td></tr>"#,
             e(&extra::eol_subject(eol)),
-            e(&state),
+            e(state),
             e(&extra::eol_details(eol))
         );
     }
@@ -813,7 +824,7 @@ fn page(report: &Report) -> String {
     let yours: Vec<&ReportFinding> = open
         .iter()
         .copied()
-        .filter(|f| f.attribution.party == Party::Customer)
+        .filter(|f| f.next.party == Some(Party::Customer))
         .collect();
     let _ = write!(
         html,
@@ -822,9 +833,27 @@ fn page(report: &Report) -> String {
     );
     if yours.is_empty() {
         html.push_str(r#"<p class="muted">Nothing open for the customer.</p>"#);
-    } else {
+    }
+    for (kind, title) in util::CUSTOMER_MOVES {
+        let group: Vec<&ReportFinding> = yours
+            .iter()
+            .copied()
+            .filter(|f| f.next.kind == kind)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            html,
+            r#"<h3>{} <span class="muted">({} open)</span></h3>"#,
+            e(title),
+            group.len()
+        );
+        if kind == MoveKind::Update {
+            let _ = write!(html, r#"<p>{}</p>"#, e(&util::update_headline(&group)));
+        }
         html.push_str(&findings_table(
-            &yours,
+            &group,
             Columns {
                 tier: true,
                 party: false,
@@ -836,7 +865,7 @@ fn page(report: &Report) -> String {
     let others: Vec<&ReportFinding> = open
         .iter()
         .copied()
-        .filter(|f| f.attribution.party != Party::Customer)
+        .filter(|f| f.next.party != Some(Party::Customer))
         .collect();
     if !others.is_empty() {
         html.push_str(r#"<section class="card"><h2>Everyone else's move</h2>"#);
@@ -845,7 +874,7 @@ fn page(report: &Report) -> String {
                 let group: Vec<&ReportFinding> = others
                     .iter()
                     .copied()
-                    .filter(|f| f.attribution.party == party && f.attribution.tier == tier)
+                    .filter(|f| f.next.party == Some(party) && f.tier == tier)
                     .collect();
                 if group.is_empty() {
                     continue;

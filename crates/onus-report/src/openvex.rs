@@ -101,20 +101,15 @@ fn action_statement(f: &ReportFinding) -> String {
         Some(note) if !note.trim().is_empty() => format!("{what}: {}", note.trim()),
         _ => what.to_string(),
     };
+    // The move names who acts and what to do; an R-MOVE-2 action names the fixed version.
     let what = match g.status {
         AdvisoryStatus::PendingUpstreamFix => with_note("pending upstream fix"),
         AdvisoryStatus::FixNotPlanned => with_note("no fix planned"),
         AdvisoryStatus::AnalysisNotPlanned => with_note("analysis not planned"),
-        _ => match &g.fixed_version {
-            Some(fixed) => format!("update {} to {fixed} or later", g.package),
-            None => "no fixed version is known yet; track the advisory".to_string(),
-        },
+        _ => f.next.action.clone(),
     };
-    format!(
-        "party: {} ({}): {what}",
-        util::party_label(f.attribution.party),
-        f.attribution.rule
-    )
+    let party = f.next.party.map_or("nobody", util::party_label);
+    format!("move: {party} ({}): {what}", f.next.rule)
 }
 
 fn statement(f: &ReportFinding) -> Value {
@@ -139,11 +134,13 @@ fn statement(f: &ReportFinding) -> Value {
     let vex_status = status(g.status);
     s.insert("status".into(), vex_status.into());
     let mut notes = vec![format!(
-        "tier {}, party {} ({}): {}",
-        util::tier_label(f.attribution.tier),
-        util::party_label(f.attribution.party),
-        f.attribution.rule,
-        f.attribution.reason
+        "tier {}, owner {} ({}): {}; move {} ({})",
+        util::tier_label(f.tier),
+        util::party_label(f.owner),
+        f.owner_rule,
+        f.reason,
+        f.next.party.map_or("nobody", util::party_label),
+        f.next.rule
     )];
     if let Some(advisory) = &g.advisory {
         notes.push(format!(

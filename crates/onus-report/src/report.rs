@@ -1,17 +1,24 @@
-//! The scan report (`onus.report/v1`): the SBOM, attribution, findings, CHP, EOL and SLA in one
-//! deterministic, versioned document that every report renderer reads.
+//! The scan report (`onus.report/v2`): the SBOM, attribution, findings with their owner and
+//! move, CHP, EOL and SLA in one deterministic, versioned document that every renderer reads.
+//!
+//! v2 changed the meaning of a finding's `party` and `rule`: they are the move (who must act
+//! next, R-MOVE-n, model.md §2.5); the pyramid's party is `owner` (with `owner_rule`).
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use onus_attribution::{Attribution, BaseBoundary, KindDecision, Party, Tier};
+use onus_attribution::{
+    Attribution, BaseBoundary, KindDecision, Move, MoveKind, Party, StreamStatus, Tier,
+};
+use onus_chp::Chp;
+use onus_eol::EolEntry;
 use onus_inventory::{Component, ImageInfo, Sbom, SourceInfo, Unknown, SBOM_SCHEMA};
+use onus_sla::SlaClock;
 use onus_vuln::{AdvisoryStatus, Finding, Severity};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// The schema identifier written into every report.
-pub const REPORT_SCHEMA: &str = "onus.report/v1";
+pub const REPORT_SCHEMA: &str = "onus.report/v2";
 
 /// One scanned image: what is inside, what is vulnerable and whose move each fix is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,12 +33,12 @@ pub struct Report {
     pub unknowns: Vec<Unknown>,
     /// Sorted by severity (most severe first), then id, purl, package and version.
     pub findings: Vec<ReportFinding>,
-    /// The CHP result (crate `onus-chp`), kept as JSON until that type is shared.
+    /// The CHP result (`None` for an SBOM-only scan).
     #[serde(default)]
-    pub chp: Option<Value>,
-    /// EOL results (crate `onus-eol`), kept as JSON until that type is shared.
+    pub chp: Option<Chp>,
+    /// EOL results, sorted by the EOL engine.
     #[serde(default)]
-    pub eol: Vec<Value>,
+    pub eol: Vec<EolEntry>,
     /// Counts of open findings; recomputed by [`Report::new`].
     pub summary: Summary,
 }
@@ -57,24 +64,38 @@ pub struct ReportComponent {
     pub attribution: Option<Attribution>,
 }
 
-/// A finding with its tier, party, rule and reason, and its SLA clock when computed.
+/// A finding with its tier and owner (the pyramid, §2.2), its move (who acts next, §2.5), the
+/// EOL state of its stream and the vendor's SLA clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportFinding {
     #[serde(flatten)]
     pub finding: Finding,
+    pub tier: Tier,
+    /// The party that owns the component's layer.
+    pub owner: Party,
+    /// The rule that made it the owner (`R-PAT-4`, `R-PAT-5`, …).
+    pub owner_rule: String,
+    /// One line of evidence for the owner: layer, owning package, advisory state.
+    pub reason: String,
+    /// `party`, `rule`, `move`, `action`, `fixed_in`, `fixed_since`.
     #[serde(flatten)]
-    pub attribution: Attribution,
-    /// The SLA clock (crate `onus-sla`), kept as JSON until that type is shared.
+    pub next: Move,
+    /// The component's release stream, when EOL data covers it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sla: Option<Value>,
+    pub stream: Option<StreamStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaClock>,
 }
 
 /// Input for one finding of [`Report::new`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributedFinding {
     pub finding: Finding,
+    /// Tier and owner of the finding's component.
     pub attribution: Attribution,
-    pub sla: Option<Value>,
+    pub next: Move,
+    pub stream: Option<StreamStatus>,
+    pub sla: Option<SlaClock>,
 }
 
 impl ReportFinding {
@@ -134,7 +155,7 @@ impl SeverityCounts {
     }
 }
 
-/// Counts of open findings by party, by tier and by tier × party.
+/// Counts of open findings by move party and kind, by owner, by tier and by tier × owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Open findings.
@@ -142,8 +163,14 @@ pub struct Summary {
     /// Findings that need no move: fixed at the installed version, not affected, suppressed.
     pub closed: usize,
     pub by_severity: SeverityCounts,
+    /// By who must act next (the move).
     pub by_party: BTreeMap<Party, SeverityCounts>,
+    /// By kind of move (`update`, `upgrade`, `fix-own-content`, …).
+    pub by_move: BTreeMap<MoveKind, SeverityCounts>,
+    /// By the owner of the layer (the pyramid).
+    pub by_owner: BTreeMap<Party, SeverityCounts>,
     pub by_tier: BTreeMap<Tier, SeverityCounts>,
+    /// Tier × owner: the pyramids.
     pub matrix: BTreeMap<Tier, BTreeMap<Party, SeverityCounts>>,
 }
 
@@ -156,17 +183,24 @@ impl Summary {
                 summary.closed += 1;
                 continue;
             }
-            let (tier, party, severity) =
-                (f.attribution.tier, f.attribution.party, f.finding.severity);
+            let (tier, owner, severity) = (f.tier, f.owner, f.finding.severity);
             summary.open += 1;
             summary.by_severity.add(severity);
-            summary.by_party.entry(party).or_default().add(severity);
+            if let Some(party) = f.next.party {
+                summary.by_party.entry(party).or_default().add(severity);
+            }
+            summary
+                .by_move
+                .entry(f.next.kind)
+                .or_default()
+                .add(severity);
+            summary.by_owner.entry(owner).or_default().add(severity);
             summary.by_tier.entry(tier).or_default().add(severity);
             summary
                 .matrix
                 .entry(tier)
                 .or_default()
-                .entry(party)
+                .entry(owner)
                 .or_default()
                 .add(severity);
         }
@@ -219,7 +253,12 @@ impl Report {
                 finding.sources.dedup();
                 ReportFinding {
                     finding,
-                    attribution: f.attribution,
+                    tier: f.attribution.tier,
+                    owner: f.attribution.party,
+                    owner_rule: f.attribution.rule,
+                    reason: f.attribution.reason,
+                    next: f.next,
+                    stream: f.stream,
                     sla: f.sla,
                 }
             })
@@ -244,13 +283,13 @@ impl Report {
     }
 
     /// Attach the CHP result.
-    pub fn with_chp(mut self, chp: Option<Value>) -> Report {
+    pub fn with_chp(mut self, chp: Option<Chp>) -> Report {
         self.chp = chp;
         self
     }
 
     /// Attach the EOL results (kept in the order given: the EOL engine sorts them).
-    pub fn with_eol(mut self, eol: Vec<Value>) -> Report {
+    pub fn with_eol(mut self, eol: Vec<EolEntry>) -> Report {
         self.eol = eol;
         self
     }
@@ -270,18 +309,6 @@ impl Report {
         }
     }
 
-    /// The component a finding is on (first with the same purl, else same name and version).
-    pub fn component_of(&self, finding: &Finding) -> Option<&ReportComponent> {
-        self.components
-            .iter()
-            .find(|c| !finding.purl.is_empty() && c.component.purl == finding.purl)
-            .or_else(|| {
-                self.components.iter().find(|c| {
-                    c.component.name == finding.package && c.component.version == finding.version
-                })
-            })
-    }
-
     /// Open findings, in report order.
     pub fn open_findings(&self) -> impl Iterator<Item = &ReportFinding> {
         self.findings.iter().filter(|f| f.is_open())
@@ -295,11 +322,11 @@ fn finding_order(f: &ReportFinding) -> FindingKey<'_> {
     (Reverse(g.severity), &g.id, &g.purl, &g.package, &g.version)
 }
 
-/// Exit-code helper: true when any open finding belongs to `party` (when given) and is at least
+/// Exit-code helper: true when any open finding is `party`'s move (when given) and is at least
 /// as severe as `severity` (when given). With neither, true when any finding is open.
 pub fn fail_on(report: &Report, party: Option<Party>, severity: Option<Severity>) -> bool {
     report.open_findings().any(|f| {
-        party.is_none_or(|p| f.attribution.party == p)
+        party.is_none_or(|p| f.next.party == Some(p))
             && severity.is_none_or(|s| f.finding.severity >= s)
     })
 }
@@ -309,6 +336,7 @@ pub fn fail_on(report: &Report, party: Option<Party>, severity: Option<Severity>
 mod tests {
     use super::*;
     use onus_inventory::Ecosystem;
+    use serde_json::Value;
 
     fn component(name: &str) -> Component {
         Component {
@@ -356,6 +384,22 @@ mod tests {
         }
     }
 
+    fn attributed(finding: Finding, attribution: Attribution) -> AttributedFinding {
+        let next = onus_attribution::moves::decide(&onus_attribution::MoveInput {
+            finding: &finding,
+            tier: attribution.tier,
+            kind: onus_attribution::ImageKind::Base,
+            stream: None,
+        });
+        AttributedFinding {
+            finding,
+            attribution,
+            next,
+            stream: None,
+            sla: None,
+        }
+    }
+
     fn report() -> Report {
         let sbom = Sbom {
             schema: SBOM_SCHEMA.to_string(),
@@ -365,31 +409,28 @@ mod tests {
             unknowns: vec![],
         };
         let findings = vec![
-            AttributedFinding {
-                finding: finding("CVE-1", "zlib", Severity::Medium, AdvisoryStatus::Affected),
-                attribution: attribution(Tier::System, Party::Vendor),
-                sla: None,
-            },
-            AttributedFinding {
-                finding: finding(
+            attributed(
+                finding("CVE-1", "zlib", Severity::Medium, AdvisoryStatus::Affected),
+                attribution(Tier::System, Party::Vendor),
+            ),
+            attributed(
+                finding(
                     "CVE-2",
                     "busybox",
                     Severity::Critical,
                     AdvisoryStatus::Fixed,
                 ),
-                attribution: attribution(Tier::System, Party::Customer),
-                sla: None,
-            },
-            AttributedFinding {
-                finding: finding(
+                attribution(Tier::System, Party::Customer),
+            ),
+            attributed(
+                finding(
                     "CVE-3",
                     "busybox",
                     Severity::High,
                     AdvisoryStatus::PendingUpstreamFix,
                 ),
-                attribution: attribution(Tier::Custom, Party::Customer),
-                sla: None,
-            },
+                attribution(Tier::Custom, Party::Customer),
+            ),
         ];
         Report::new(
             sbom,
@@ -449,7 +490,10 @@ mod tests {
         assert_eq!(back, r);
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], REPORT_SCHEMA);
-        assert_eq!(v["findings"][0]["party"], "customer");
+        assert_eq!(v["findings"][0]["owner"], "customer");
+        assert_eq!(v["findings"][0]["party"], Value::Null);
+        assert_eq!(v["findings"][0]["rule"], "R-MOVE-7");
+        assert_eq!(v["findings"][1]["rule"], "R-MOVE-1");
         assert_eq!(v["findings"][0]["tier"], "System");
         assert_eq!(v["components"][0]["rule"], "R-PAT-4");
     }

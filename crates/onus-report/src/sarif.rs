@@ -46,18 +46,20 @@ fn security_severity(f: &ReportFinding) -> Option<f64> {
 
 fn message(f: &ReportFinding) -> String {
     let g = &f.finding;
-    let a = &f.attribution;
     let mut text = format!(
-        "{} in {}@{} ({}, {}); party: {} ({}, {}): {}",
+        "{} in {}@{} ({}, {}); move: {} ({}): {}; owner: {} ({}, {}): {}",
         g.id,
         g.package,
         g.version,
         util::severity_label(g.severity),
         util::status_label(g.status),
-        util::party_label(a.party),
-        a.rule,
-        util::tier_label(a.tier),
-        a.reason
+        f.next.party.map_or("nobody", util::party_label),
+        f.next.rule,
+        f.next.action,
+        util::party_label(f.owner),
+        f.owner_rule,
+        util::tier_label(f.tier),
+        f.reason
     );
     if let Some(fixed) = &g.fixed_version {
         text.push_str(&format!("; fixed in {fixed}"));
@@ -96,12 +98,19 @@ impl<'a> ComponentIndex<'a> {
 
 fn result(index: &ComponentIndex<'_>, f: &ReportFinding, rule_index: usize) -> Value {
     let g = &f.finding;
-    let a = &f.attribution;
     let mut properties = Map::new();
-    properties.insert("party".into(), util::party_label(a.party).into());
-    properties.insert("tier".into(), util::tier_label(a.tier).into());
-    properties.insert("rule".into(), a.rule.clone().into());
-    properties.insert("reason".into(), a.reason.clone().into());
+    properties.insert(
+        "party".into(),
+        f.next
+            .party
+            .map_or(Value::Null, |p| util::party_label(p).into()),
+    );
+    properties.insert("rule".into(), f.next.rule.id().into());
+    properties.insert("action".into(), f.next.action.clone().into());
+    properties.insert("owner".into(), util::party_label(f.owner).into());
+    properties.insert("owner_rule".into(), f.owner_rule.clone().into());
+    properties.insert("tier".into(), util::tier_label(f.tier).into());
+    properties.insert("reason".into(), f.reason.clone().into());
     properties.insert("status".into(), util::status_label(g.status).into());
     properties.insert("severity".into(), util::severity_label(g.severity).into());
     properties.insert(
@@ -112,7 +121,9 @@ fn result(index: &ComponentIndex<'_>, f: &ReportFinding, rule_index: usize) -> V
     properties.insert("aliases".into(), g.aliases.clone().into());
     properties.insert("known_exploited".into(), g.known_exploited.into());
     if let Some(sla) = &f.sla {
-        properties.insert("sla".into(), sla.clone());
+        if let Ok(sla) = serde_json::to_value(sla) {
+            properties.insert("sla".into(), sla);
+        }
     }
     let mut locations = Vec::new();
     let logical = json!([{ "name": format!("{}@{}", g.package, g.version), "fullyQualifiedName": g.purl, "kind": "package" }]);

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use onus_attribution::{ImageKind, Party, Tier};
+use onus_attribution::{ImageKind, MoveKind, Party, Tier};
 use onus_inventory::{Component, Sbom};
 
 use crate::extra;
@@ -199,16 +199,10 @@ fn write_header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             || "unknown".to_string(),
             |n| format!("{n} of {}", info.layers.len()),
         );
-        let source = serde_json::to_value(base.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
-        let confidence = serde_json::to_value(base.confidence)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
         let mut line = format!(
             "{layers} layers from the vendor base ({}, {} confidence)",
-            source.unwrap_or_default(),
-            confidence.unwrap_or_default()
+            base.source.as_str(),
+            base.confidence.as_str()
         );
         if let Some(evidence) = &base.evidence {
             line.push_str(&format!(": {}", clean(evidence)));
@@ -254,7 +248,7 @@ fn write_matrix(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     writeln!(out)?;
-    let mut rows = vec![["TIER", "PARTY"]
+    let mut rows = vec![["TIER", "OWNER"]
         .iter()
         .map(|s| s.to_string())
         .chain(severity_header())
@@ -316,10 +310,18 @@ fn package_at_version(name: &str, version: &str, max: usize) -> String {
     format!("{name}@{version}")
 }
 
-/// The detail line under a finding: tier, rule, reason, SLA and suppression.
+/// The detail line under a finding: the move, the owner's tier, rule and reason, SLA and
+/// suppression.
 fn detail_line(f: &ReportFinding) -> String {
-    let a = &f.attribution;
-    let mut line = format!("{} · {}: {}", util::tier_label(a.tier), a.rule, a.reason);
+    let mut line = format!(
+        "{}: {} · owner {} ({} · {}: {})",
+        f.next.rule,
+        f.next.action,
+        util::party_label(f.owner),
+        util::tier_label(f.tier),
+        f.owner_rule,
+        f.reason
+    );
     if f.finding.known_exploited {
         line.push_str(" · KNOWN EXPLOITED (CISA KEV)");
     }
@@ -368,9 +370,7 @@ pub fn render_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let of = |party: Party, tier: Option<Tier>| -> Vec<&ReportFinding> {
         open.iter()
             .copied()
-            .filter(|f| {
-                f.attribution.party == party && tier.is_none_or(|t| f.attribution.tier == t)
-            })
+            .filter(|f| f.next.party == Some(party) && tier.is_none_or(|t| f.tier == t))
             .collect()
     };
     writeln!(out)?;
@@ -379,7 +379,22 @@ pub fn render_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "YOUR MOVE: nothing open for the customer")?;
     } else {
         writeln!(out, "YOUR MOVE: {} open for the customer", yours.len())?;
-        write_findings(out, &yours)?;
+        for (kind, title) in util::CUSTOMER_MOVES {
+            let group: Vec<&ReportFinding> = yours
+                .iter()
+                .copied()
+                .filter(|f| f.next.kind == kind)
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            writeln!(out)?;
+            writeln!(out, "{} · {} open", title.to_uppercase(), group.len())?;
+            if kind == MoveKind::Update {
+                writeln!(out, "  {}", clean(&util::update_headline(&group)))?;
+            }
+            write_findings(out, &group)?;
+        }
     }
     for party in [Party::Vendor, Party::Upstream] {
         for tier in util::TIERS_TOP_DOWN {

@@ -3,8 +3,10 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use onus_attribution::{Party, Tier};
+use onus_attribution::{MoveKind, Party, Tier};
 use onus_vuln::{AdvisoryStatus, Severity};
+
+use crate::report::ReportFinding;
 use sha2::{Digest, Sha256};
 
 /// The time written when the input has no usable creation time (formats that require one).
@@ -141,23 +143,14 @@ pub fn sha256_of_digest(digest: &str) -> Option<&str> {
     .then_some(hex)
 }
 
+/// The party's name, as serialised.
 pub fn party_label(party: Party) -> &'static str {
-    match party {
-        Party::Customer => "customer",
-        Party::Vendor => "vendor",
-        Party::Upstream => "upstream",
-    }
+    party.as_str()
 }
 
 /// Short tier name (as serialised).
 pub fn tier_label(tier: Tier) -> &'static str {
-    match tier {
-        Tier::System => "System",
-        Tier::Toolchain => "Toolchain",
-        Tier::LangLib => "LangLib",
-        Tier::App => "App",
-        Tier::Custom => "Custom",
-    }
+    tier.as_str()
 }
 
 /// The tier's name in the model's pyramids (model.md §2.1).
@@ -194,27 +187,73 @@ pub const SEVERITIES_DESC: [Severity; 6] = [
 ];
 
 pub fn severity_label(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Unknown => "unknown",
-        Severity::Negligible => "negligible",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
+    severity.as_str()
 }
 
 /// Status as serialised (kebab-case).
 pub fn status_label(status: AdvisoryStatus) -> &'static str {
-    match status {
-        AdvisoryStatus::Affected => "affected",
-        AdvisoryStatus::Fixed => "fixed",
-        AdvisoryStatus::NotAffected => "not-affected",
-        AdvisoryStatus::PendingUpstreamFix => "pending-upstream-fix",
-        AdvisoryStatus::FixNotPlanned => "fix-not-planned",
-        AdvisoryStatus::UnderInvestigation => "under-investigation",
-        AdvisoryStatus::AnalysisNotPlanned => "analysis-not-planned",
+    status.as_str()
+}
+
+/// The customer's kinds of move, in the order the summary lists them (model.md §2.5 notes).
+pub const CUSTOMER_MOVES: [(MoveKind, &str); 3] = [
+    (
+        MoveKind::Update,
+        "Update: pull the newer build or rebuild on the newer base",
+    ),
+    (MoveKind::Upgrade, "Upgrade: move to a supported version"),
+    (MoveKind::FixOwnContent, "Fix your own content"),
+];
+
+/// One action for every R-MOVE-2 finding of an image: `rebuild on a newer base or pull the
+/// newer digest: fixes 12 findings (2 critical) in 3 packages (openssl 3.3.1-r3, …)`.
+pub fn update_headline(findings: &[&ReportFinding]) -> String {
+    let mut fixes: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for f in findings {
+        if let Some(version) = &f.next.fixed_in {
+            let package = f
+                .finding
+                .advisory
+                .as_ref()
+                .map(|a| a.package.as_str())
+                .filter(|p| !p.is_empty())
+                .unwrap_or(&f.finding.package);
+            // The newest fix of a package is the one that covers every finding on it.
+            let purl_type = f
+                .finding
+                .purl
+                .strip_prefix("pkg:")
+                .and_then(|p| p.split('/').next())
+                .unwrap_or("");
+            let scheme = onus_version::Scheme::for_ecosystem(purl_type);
+            let slot = fixes.entry(package).or_insert(version.as_str());
+            if onus_version::compare(scheme, slot, version).is_ok_and(|o| o.is_lt()) {
+                *slot = version.as_str();
+            }
+        }
     }
+    let critical = findings
+        .iter()
+        .filter(|f| f.finding.severity == Severity::Critical)
+        .count();
+    let packages: Vec<String> = fixes.iter().map(|(p, v)| format!("{p} {v}")).collect();
+    let mut text = format!(
+        "rebuild on a newer base or pull the newer digest: fixes {} finding{}",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    );
+    if critical > 0 {
+        text.push_str(&format!(" ({critical} critical)"));
+    }
+    if !packages.is_empty() {
+        text.push_str(&format!(
+            " in {} package{} ({})",
+            packages.len(),
+            if packages.len() == 1 { "" } else { "s" },
+            truncate(&packages.join(", "), 200)
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -1,13 +1,19 @@
-//! Pipeline facade: an image source in, an inventory ([`Sbom`]) and the file view out.
+//! The pipeline as a library: [`inventory`] turns an image source into an inventory ([`Sbom`])
+//! and its file view; [`scan`] runs the whole pipeline (match, EOL, owner, move, SLA, CHP) into
+//! a [`onus_report::Report`]. The CLI and the service call these same functions.
 //!
 //! This is where image metadata (which knows nothing of packages) and the catalogers' output
 //! (which know nothing of images) meet and become `onus.sbom/v1`.
+
+mod pipeline;
+
+pub use pipeline::{assess, scan, ScanRequest, ScanTarget};
 
 use onus_fs::{Capture, CapturePolicy, EntryHeader, Reporter, SquashedView};
 use onus_image::{Image, ImageError, OpenOptions};
 use onus_inventory::{ImageInfo, LayerInfo, Sbom, SourceInfo, Unknown, SBOM_SCHEMA};
 
-/// Why an image could not be inventoried.
+/// Why a scan failed. Store and feed errors are errors, never "0 findings".
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error("cannot read image `{source_name}`")]
@@ -15,6 +21,25 @@ pub enum ScanError {
         source_name: String,
         #[source]
         source: ImageError,
+    },
+    #[error("cannot match against the vulnerability store `{}`", store.display())]
+    Match {
+        store: std::path::PathBuf,
+        #[source]
+        source: onus_vuln::VulnError,
+    },
+    #[error("cannot {what} from the vulnerability store `{}`", store.display())]
+    Store {
+        store: std::path::PathBuf,
+        what: &'static str,
+        #[source]
+        source: onus_vuln::VulnError,
+    },
+    #[error("cannot parse the endoflife.date data in the vulnerability store `{}`", store.display())]
+    EolData {
+        store: std::path::PathBuf,
+        #[source]
+        source: onus_eol::EolError,
     },
 }
 
@@ -103,6 +128,11 @@ fn assemble(image: &Image, catalog: onus_catalog::Catalog) -> Sbom {
             entrypoint: meta.entrypoint.clone(),
             cmd: meta.cmd.clone(),
             user: meta.user.clone(),
+            exec_path: meta
+                .env
+                .iter()
+                .find_map(|e| e.strip_prefix("PATH="))
+                .map(str::to_string),
             created: meta.created.clone(),
         },
         components: catalog.components,

@@ -71,61 +71,19 @@ impl ClockState {
     }
 }
 
-/// The advisory status of the unit, as the scanner names it (kebab-case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AdvisoryState {
-    /// `true-positive-determination`, or vulnerable with no advisory saying otherwise.
-    Affected,
-    Fixed,
-    /// `false-positive-determination`.
-    NotAffected,
-    PendingUpstreamFix,
-    FixNotPlanned,
-    /// `detection`.
-    UnderInvestigation,
-    AnalysisNotPlanned,
-}
+/// The advisory status of the unit: the shared vocabulary's [`AdvisoryStatus`].
+pub use onus_inventory::vocab::AdvisoryStatus as AdvisoryState;
 
-impl AdvisoryState {
-    /// Parse the kebab-case name; `None` when unknown.
-    pub fn from_kebab(s: &str) -> Option<AdvisoryState> {
-        Some(match s.trim() {
-            "affected" => AdvisoryState::Affected,
-            "fixed" => AdvisoryState::Fixed,
-            "not-affected" => AdvisoryState::NotAffected,
-            "pending-upstream-fix" => AdvisoryState::PendingUpstreamFix,
-            "fix-not-planned" => AdvisoryState::FixNotPlanned,
-            "under-investigation" => AdvisoryState::UnderInvestigation,
-            "analysis-not-planned" => AdvisoryState::AnalysisNotPlanned,
-            _ => return None,
-        })
-    }
-
-    /// The state an advisory event puts the advisory in (unknown types → under investigation).
-    pub fn from_event(kind: &EventKind) -> AdvisoryState {
-        match kind {
-            EventKind::Detection(_) | EventKind::Other(_) => AdvisoryState::UnderInvestigation,
-            EventKind::TruePositiveDetermination { .. } => AdvisoryState::Affected,
-            EventKind::Fixed { .. } => AdvisoryState::Fixed,
-            EventKind::FalsePositiveDetermination { .. } => AdvisoryState::NotAffected,
-            EventKind::FixNotPlanned { .. } => AdvisoryState::FixNotPlanned,
-            EventKind::PendingUpstreamFix { .. } => AdvisoryState::PendingUpstreamFix,
-            EventKind::AnalysisNotPlanned { .. } => AdvisoryState::AnalysisNotPlanned,
-        }
-    }
-
-    /// The kebab-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AdvisoryState::Affected => "affected",
-            AdvisoryState::Fixed => "fixed",
-            AdvisoryState::NotAffected => "not-affected",
-            AdvisoryState::PendingUpstreamFix => "pending-upstream-fix",
-            AdvisoryState::FixNotPlanned => "fix-not-planned",
-            AdvisoryState::UnderInvestigation => "under-investigation",
-            AdvisoryState::AnalysisNotPlanned => "analysis-not-planned",
-        }
+/// The state an advisory event puts the advisory in (unknown types → under investigation).
+pub fn state_of_event(kind: &EventKind) -> AdvisoryState {
+    match kind {
+        EventKind::Detection(_) | EventKind::Other(_) => AdvisoryState::UnderInvestigation,
+        EventKind::TruePositiveDetermination { .. } => AdvisoryState::Affected,
+        EventKind::Fixed { .. } => AdvisoryState::Fixed,
+        EventKind::FalsePositiveDetermination { .. } => AdvisoryState::NotAffected,
+        EventKind::FixNotPlanned { .. } => AdvisoryState::FixNotPlanned,
+        EventKind::PendingUpstreamFix { .. } => AdvisoryState::PendingUpstreamFix,
+        EventKind::AnalysisNotPlanned { .. } => AdvisoryState::AnalysisNotPlanned,
     }
 }
 
@@ -504,7 +462,7 @@ pub fn advisory_clock_input(advisory: &Advisory, ctx: &AdvisoryClockContext<'_>)
     let status = advisory
         .current_event()
         .map_or(AdvisoryState::UnderInvestigation, |e| {
-            AdvisoryState::from_event(&e.kind)
+            state_of_event(&e.kind)
         });
     let mut flags = Vec::new();
     let last_fixed = sorted.iter().rposition(|e| e.kind.is_fixed());
@@ -565,11 +523,10 @@ pub fn clock_for_advisory(
 /// What the scanner knows about one finding (JSON-deserialisable; times are RFC 3339 strings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FindingClockInput {
-    /// `affected`, `fixed`, `not-affected`, `pending-upstream-fix`, `fix-not-planned`,
-    /// `under-investigation` (or `analysis-not-planned`).
-    pub status: String,
-    /// A severity label (`critical`, `HIGH`, …; anything else is unknown).
-    pub severity: String,
+    /// The advisory status of the finding.
+    pub status: AdvisoryState,
+    #[serde(default = "unknown_severity")]
+    pub severity: Severity,
     #[serde(default)]
     pub first_detection: Option<DateTime<Utc>>,
     /// The time of the advisory's current event (for `fixed`: the fix record time).
@@ -577,6 +534,10 @@ pub struct FindingClockInput {
     pub current_event_time: Option<DateTime<Utc>>,
     #[serde(default)]
     pub fixed_version: Option<String>,
+    /// The owner already shipped the fix in a newer build than this image's (R-MOVE-2): the
+    /// vendor's clock is closed at the fix record, met or breached, never still open.
+    #[serde(default)]
+    pub fix_shipped: bool,
     /// False for customer-added components (no SLA).
     #[serde(default)]
     pub vendor_owned: bool,
@@ -589,25 +550,34 @@ pub struct FindingClockInput {
     /// The upstream release time of the fix, when known.
     #[serde(default)]
     pub upstream_fix_time: Option<DateTime<Utc>>,
+    /// Why no qualifying patch exists (an App with no upstream fix in any feed, R-MOVE-5).
+    #[serde(default)]
+    pub not_qualifying: Option<String>,
 }
 
 fn default_true() -> bool {
     true
 }
 
+fn unknown_severity() -> Severity {
+    Severity::Unknown
+}
+
 impl Default for FindingClockInput {
     /// Under investigation, unknown severity, not vendor-owned (the caller must say so), guarded.
     fn default() -> Self {
         FindingClockInput {
-            status: "under-investigation".to_string(),
-            severity: String::new(),
+            status: AdvisoryState::UnderInvestigation,
+            severity: Severity::Unknown,
             first_detection: None,
             current_event_time: None,
             fixed_version: None,
+            fix_shipped: false,
             vendor_owned: false,
             langlib_pending: false,
             guarded: true,
             upstream_fix_time: None,
+            not_qualifying: None,
         }
     }
 }
@@ -621,22 +591,24 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// The clock of one scanner finding.
 ///
-/// `fixed` stops at `current_event_time`; `affected` with a `fixed_version` and a current event
-/// time means the package was fixed (at that record time) but this image still has an older
-/// version: the clock stops there too and carries `image-behind-fixed-version`. Other open states
-/// have no stop. A pending LangLib is the pinned-library case (option A: not started; option B:
-/// not applicable).
+/// `fixed` stops at `current_event_time`. A fix the owner shipped in a newer build than this
+/// image's (`fix_shipped`, R-MOVE-2) is the same closed clock, flagged
+/// `image-behind-fixed-version`: the vendor met or missed its deadline when it published the fix;
+/// what is left is the customer's update. Other open states have no stop. A pending LangLib is
+/// the pinned-library case (option A: not started; option B: not applicable).
 pub fn clock_for_finding(
     input: &FindingClockInput,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> SlaClock {
     let mut flags = Vec::new();
-    let status = AdvisoryState::from_kebab(&input.status).unwrap_or_else(|| {
-        flags.push(FLAG_STATUS_UNKNOWN.to_string());
-        AdvisoryState::UnderInvestigation
-    });
-    let mut clock = ClockInput::new(Severity::from_label(&input.severity), status);
+    let status = if input.fix_shipped {
+        flags.push(FLAG_IMAGE_BEHIND.to_string());
+        AdvisoryState::Fixed
+    } else {
+        input.status
+    };
+    let mut clock = ClockInput::new(input.severity, status);
     clock.first_detection = input.first_detection;
     clock.first_record = input
         .first_detection
@@ -644,14 +616,10 @@ pub fn clock_for_finding(
         .map(|t| input.current_event_time.map_or(t, |c| c.min(t)));
     clock.fix_available = input.upstream_fix_time;
     clock.fix_available_is_release_time = input.upstream_fix_time.is_some();
-    match (status, input.current_event_time) {
-        (AdvisoryState::Fixed, Some(t)) => clock.fixed_times.push(t),
-        (AdvisoryState::Affected, Some(t)) if input.fixed_version.is_some() => {
-            flags.push(FLAG_IMAGE_BEHIND.to_string());
-            clock.fixed_times.push(t);
-        }
-        _ => {}
+    if let (AdvisoryState::Fixed, Some(t)) = (status, input.current_event_time) {
+        clock.fixed_times.push(t);
     }
+    clock.not_qualifying = input.not_qualifying.clone();
     clock.vendor_owned = input.vendor_owned;
     clock.guarded = input.guarded;
     clock.pinned_langlib = input.langlib_pending;

@@ -374,8 +374,8 @@ fn events_out_of_file_order_use_timestamps() {
 
 fn finding(status: &str, severity: &str) -> FindingClockInput {
     FindingClockInput {
-        status: status.to_string(),
-        severity: severity.to_string(),
+        status: AdvisoryState::from_kebab(status).unwrap(),
+        severity: Severity::from_label(severity),
         first_detection: Some(t("2024-01-01T00:00:00Z")),
         current_event_time: Some(t("2024-01-04T00:00:00Z")),
         vendor_owned: true,
@@ -394,9 +394,15 @@ fn finding_states() {
 
     let mut f = finding("affected", "high");
     f.fixed_version = Some("1.2-r1".into());
+    f.fix_shipped = true;
     let c = clock_for_finding(&f, &p, now);
     assert_eq!(c.state, ClockState::Met);
     assert!(has(&c, FLAG_IMAGE_BEHIND));
+    // A fix recorded before the first detection still closes the clock (never "still open").
+    f.current_event_time = Some(t("2023-12-01T00:00:00Z"));
+    let c = clock_for_finding(&f, &p, now);
+    assert_eq!(c.state, ClockState::Met);
+    assert_eq!(c.stop, Some(t("2023-12-01T00:00:00Z")));
 
     let c = clock_for_finding(&finding("affected", "high"), &p, now);
     assert_eq!(c.state, ClockState::Breached);
@@ -439,21 +445,24 @@ fn finding_states() {
         ClockState::NotApplicable
     );
 
-    let c = clock_for_finding(&finding("weird", ""), &p, t("2024-01-02T00:00:00Z"));
+    let c = clock_for_finding(
+        &finding("under-investigation", ""),
+        &p,
+        t("2024-01-02T00:00:00Z"),
+    );
     assert_eq!(c.state, ClockState::Running);
-    assert!(has(&c, FLAG_STATUS_UNKNOWN));
     assert!(has(&c, FLAG_SEVERITY_UNKNOWN));
 
     // No times at all.
     let f = FindingClockInput {
-        status: "affected".into(),
+        status: AdvisoryState::Affected,
         vendor_owned: true,
         ..FindingClockInput::default()
     };
     let c = clock_for_finding(&f, &p, now);
     assert_eq!(c.state, ClockState::NotStarted);
     let f = FindingClockInput {
-        status: "fixed".into(),
+        status: AdvisoryState::Fixed,
         vendor_owned: true,
         ..FindingClockInput::default()
     };

@@ -6,13 +6,13 @@
 //! from them say so. Policy keys and defaults: `docs/sla-policy.md`.
 //!
 //! ```
-//! use onus_sla::{clock_for_finding, load_policy, ClockState, FindingClockInput};
+//! use onus_sla::{clock_for_finding, load_policy, AdvisoryState, ClockState, FindingClockInput, Severity};
 //!
 //! let policy = load_policy(None).unwrap();
 //! let now = "2024-03-01T00:00:00Z".parse().unwrap();
 //! let input = FindingClockInput {
-//!     status: "affected".into(),
-//!     severity: "critical".into(),
+//!     status: AdvisoryState::Affected,
+//!     severity: Severity::Critical,
 //!     first_detection: Some("2024-02-28T00:00:00Z".parse().unwrap()),
 //!     vendor_owned: true,
 //!     ..FindingClockInput::default()

@@ -1,4 +1,5 @@
-//! The severity buckets the SLA distinguishes (its own enum: onus-sla does not depend on onus-vuln).
+//! The severity buckets the SLA distinguishes: the shared severity with negligible folded into
+//! low (`From<onus_inventory::vocab::Severity>`).
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,21 @@ impl Severity {
             Severity::Medium => "medium",
             Severity::Low => "low",
             Severity::Unknown => "unknown",
+        }
+    }
+}
+
+/// The SLA bucket of a finding's severity: negligible counts as low (the SLA has no lower
+/// bucket).
+impl From<onus_inventory::vocab::Severity> for Severity {
+    fn from(severity: onus_inventory::vocab::Severity) -> Severity {
+        use onus_inventory::vocab::Severity as Finding;
+        match severity {
+            Finding::Critical => Severity::Critical,
+            Finding::High => Severity::High,
+            Finding::Medium => Severity::Medium,
+            Finding::Low | Finding::Negligible => Severity::Low,
+            Finding::Unknown => Severity::Unknown,
         }
     }
 }

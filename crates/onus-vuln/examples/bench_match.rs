@@ -152,7 +152,7 @@ fn main() {
         .map(|_| {
             let fresh = Store::open_readonly(&db).unwrap();
             let t = Instant::now();
-            let result = match_sbom(&fresh, &inventory, &MatchOptions::default());
+            let result = match_sbom(&fresh, &inventory, &MatchOptions::default()).expect("match");
             let elapsed = t.elapsed();
             drop(result);
             elapsed
@@ -168,11 +168,11 @@ fn main() {
     if std::env::var_os("BENCH_COLD").is_some() {
         return;
     }
-    let first = match_sbom(&store, &inventory, &MatchOptions::default());
+    let first = match_sbom(&store, &inventory, &MatchOptions::default()).expect("match");
     let mut times: Vec<Duration> = (0..7)
         .map(|_| {
             let t = Instant::now();
-            let r = match_sbom(&store, &inventory, &MatchOptions::default());
+            let r = match_sbom(&store, &inventory, &MatchOptions::default()).expect("match");
             assert_eq!(r.findings.len(), first.findings.len());
             t.elapsed()
         })
@@ -222,6 +222,7 @@ fn main() {
                         .iter()
                         .map(|s| {
                             match_sbom(&store, s, &MatchOptions::default())
+                                .expect("match")
                                 .findings
                                 .len()
                         })

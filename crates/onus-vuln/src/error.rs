@@ -18,6 +18,10 @@ pub enum VulnError {
         found: String,
         expected: String,
     },
+    #[error("vulnerability store `{path}` is damaged: {reason} (rebuild it with `onus db build` or `onus db update`)")]
+    Damaged { path: PathBuf, reason: String },
+    #[error("vulnerability store `{path}` holds a record that does not parse: {what}")]
+    Record { path: PathBuf, what: String },
     #[error("failed to query vulnerability store `{path}`")]
     Query {
         path: PathBuf,

@@ -2,45 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Qualitative severity, ordered from least to most severe.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    #[default]
-    Unknown,
-    Negligible,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// Map a CVSS base score to its qualitative rating (CVSS v3/v4 bands).
-    pub fn from_score(score: f64) -> Self {
-        match score {
-            s if s >= 9.0 => Severity::Critical,
-            s if s >= 7.0 => Severity::High,
-            s if s >= 4.0 => Severity::Medium,
-            s if s > 0.0 => Severity::Low,
-            _ => Severity::Negligible,
-        }
-    }
-
-    /// Parse a label such as `HIGH`, `moderate` or `important`.
-    pub fn parse_label(label: &str) -> Self {
-        match label.trim().to_ascii_lowercase().as_str() {
-            "critical" => Severity::Critical,
-            "high" | "important" => Severity::High,
-            "medium" | "moderate" => Severity::Medium,
-            "low" => Severity::Low,
-            "negligible" | "none" | "unimportant" => Severity::Negligible,
-            _ => Severity::Unknown,
-        }
-    }
-}
+pub use onus_inventory::vocab::Severity;
 
 /// Where a severity came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,31 +15,24 @@ pub struct SeveritySource {
     pub score: Option<f64>,
 }
 
-/// The vendor's (or feed's) state for a vulnerability on a package (model.md §4.1, §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AdvisoryStatus {
-    /// Vulnerable and no vendor advisory explains it (or the advisory says true-positive).
-    Affected,
-    /// Fixed at `fixed_version`; a finding with this status is only listed with `--show-fixed`.
-    Fixed,
-    /// False positive / not affected; suppressed, justification kept.
-    NotAffected,
-    PendingUpstreamFix,
-    FixNotPlanned,
-    UnderInvestigation,
-    AnalysisNotPlanned,
-}
+pub use onus_inventory::vocab::AdvisoryStatus;
 
 /// The vendor advisory behind a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdvisoryRef {
     /// Advisory id (`CGA-…`) or feed record id.
     pub id: String,
+    /// The package (origin) the advisory is about: the component itself, or the distro package
+    /// that owns a language component.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub package: String,
     /// Current event type (`detection`, `fixed`, …) as written in the advisory.
     pub current_event: String,
     /// RFC 3339 timestamp of the current event.
     pub current_event_time: String,
+    /// The version of `package` that fixes it, when the current event is `fixed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
     /// RFC 3339 timestamp of the first `detection` event, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_detection: Option<String>,

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use onus_inventory::{Component, Ecosystem, OsInfo, Sbom};
 use serde::{Deserialize, Serialize};
 
+use crate::error::VulnError;
 use crate::feeds::normalize_pypi;
 use crate::feeds::parse_time;
 use crate::finding::{AdvisoryRef, AdvisoryStatus, Finding, Severity, SeveritySource};
@@ -104,10 +105,16 @@ struct Matcher<'a> {
     by_purl: HashMap<&'a str, &'a Component>,
     owner_cache: HashMap<String, Vec<Candidate>>,
     warnings: Vec<String>,
+    /// The first store read error; it makes the whole match fail.
+    error: Option<VulnError>,
 }
 
-/// Match every component of `sbom` against `store`.
-pub fn match_sbom(store: &Store, sbom: &Sbom, options: &MatchOptions) -> MatchResult {
+/// Match every component of `sbom` against `store`. Any store read error fails the match.
+pub fn match_sbom(
+    store: &Store,
+    sbom: &Sbom,
+    options: &MatchOptions,
+) -> Result<MatchResult, VulnError> {
     let mut m = Matcher {
         store,
         os: sbom.image.os.as_ref().and_then(distro_of_os),
@@ -118,6 +125,7 @@ pub fn match_sbom(store: &Store, sbom: &Sbom, options: &MatchOptions) -> MatchRe
             .collect(),
         owner_cache: HashMap::new(),
         warnings: Vec::new(),
+        error: None,
     };
     let mut result = MatchResult::default();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
@@ -147,10 +155,13 @@ pub fn match_sbom(store: &Store, sbom: &Sbom, options: &MatchOptions) -> MatchRe
             (&a.package, &a.version, &a.purl, &a.id).cmp(&(&b.package, &b.version, &b.purl, &b.id))
         });
     }
+    if let Some(error) = m.error {
+        return Err(error);
+    }
     m.warnings.sort();
     m.warnings.dedup();
     result.warnings = m.warnings;
-    result
+    Ok(result)
 }
 
 fn distro_of_os(os: &OsInfo) -> Option<Distro> {
@@ -237,6 +248,14 @@ impl Matcher<'_> {
         self.warnings.push(message);
     }
 
+    /// A store read failed: matching goes on to the end but the result is an error (fail closed:
+    /// never "0 findings" from a store that could not be read).
+    fn fail(&mut self, error: VulnError) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+
     fn component(&mut self, c: &Component) -> Vec<Finding> {
         let candidates = if c.ecosystem.is_distro() {
             let distro = distro_of_component(self.os.as_ref(), c);
@@ -278,7 +297,7 @@ impl Matcher<'_> {
                             out.push(self.advisory_candidate(row, &installed, c));
                         }
                     }
-                    Err(e) => self.warn(format!("advisory lookup for `{origin}` failed: {e}")),
+                    Err(e) => self.fail(e),
                 }
                 self.secdb_candidates(ns, &origin, &installed, &mut out);
                 let eco = if *ns == "wolfi" {
@@ -355,8 +374,10 @@ impl Matcher<'_> {
         }
         cand.advisory = Some(AdvisoryRef {
             id: row.advisory_id.clone(),
+            package: row.package.clone(),
             current_event: row.current_event.clone(),
-            current_event_time: row.current_time.clone(),
+            current_event_time: row.event_time.clone(),
+            fixed_version: row.fixed_version.clone(),
             first_detection: row.first_detection.clone(),
             note,
         });
@@ -373,7 +394,7 @@ impl Matcher<'_> {
         let rows = match self.store.secdb_for(ns, origin) {
             Ok(r) => r,
             Err(e) => {
-                self.warn(format!("secdb lookup for `{origin}` failed: {e}"));
+                self.fail(e);
                 return;
             }
         };
@@ -429,7 +450,7 @@ impl Matcher<'_> {
         let rows = match self.store.debian_for(codename, origin) {
             Ok(r) => r,
             Err(e) => {
-                self.warn(format!("Debian tracker lookup for `{origin}` failed: {e}"));
+                self.fail(e);
                 return;
             }
         };
@@ -529,7 +550,7 @@ impl Matcher<'_> {
         let hits = match self.store.affected_for(eco, name) {
             Ok(h) => h,
             Err(e) => {
-                self.warn(format!("OSV lookup for `{name}` failed: {e}"));
+                self.fail(e);
                 return;
             }
         };

@@ -13,7 +13,24 @@ use crate::error::VulnError;
 use crate::versions::Range;
 
 /// The store schema identifier, kept in the `meta` table.
-pub const STORE_SCHEMA: &str = "onus.vulndb/v1";
+/// v2: the advisory event time column is `event_time` (v1 named it `event_time`, which SQLite
+/// reads as its own CURRENT_TIME keyword, the clock's time of day); the `integrity` meta record.
+pub const STORE_SCHEMA: &str = "onus.vulndb/v2";
+
+/// The data tables whose row counts the build records in `meta.integrity` and every open checks:
+/// a dropped, emptied or truncated table makes the store unusable instead of silently empty.
+const COUNTED_TABLES: [&str; 10] = [
+    "sources",
+    "vulnerabilities",
+    "affected",
+    "distro_advisories",
+    "secdb",
+    "debian",
+    "kev",
+    "cve_severity",
+    "eol_products",
+    "id_severity",
+];
 
 const SCHEMA_SQL: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,7 +48,7 @@ CREATE TABLE affected (
 );
 CREATE TABLE distro_advisories (
   namespace TEXT NOT NULL, package TEXT NOT NULL, advisory_id TEXT NOT NULL, aliases TEXT NOT NULL,
-  current_event TEXT NOT NULL, current_time TEXT NOT NULL, fixed_version TEXT, note TEXT,
+  current_event TEXT NOT NULL, event_time TEXT NOT NULL, fixed_version TEXT, note TEXT,
   justification TEXT, first_detection TEXT, events TEXT NOT NULL, source TEXT NOT NULL, best_sev TEXT
 );
 CREATE TABLE secdb (
@@ -212,8 +229,40 @@ impl Store {
             kev: HashSet::new(),
             cache: RefCell::new(Cache::default()),
         };
+        store.check_integrity()?;
         store.kev = store.load_kev()?;
         Ok(store)
+    }
+
+    /// Compare every counted table's row count with the count the build recorded. SQLite reads
+    /// a truncated file or a dropped table lazily, so without this a damaged store could answer
+    /// "no rows" and a scan would print zero findings.
+    fn check_integrity(&self) -> Result<(), VulnError> {
+        let damaged = |reason: String| VulnError::Damaged {
+            path: self.path.clone(),
+            reason,
+        };
+        let recorded = self
+            .meta("integrity")
+            .map_err(|e| damaged(format!("cannot read its integrity record: {}", chain(&e))))?
+            .ok_or_else(|| damaged("it has no integrity record".to_string()))?;
+        let recorded: std::collections::BTreeMap<String, i64> = serde_json::from_str(&recorded)
+            .map_err(|e| damaged(format!("its integrity record does not parse: {e}")))?;
+        for table in COUNTED_TABLES {
+            let want = recorded
+                .get(table)
+                .ok_or_else(|| damaged(format!("its integrity record has no table `{table}`")))?;
+            let found: i64 = self
+                .conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(|e| damaged(format!("cannot count table `{table}`: {e}")))?;
+            if found != *want {
+                return Err(damaged(format!(
+                    "table `{table}` has {found} rows, the build wrote {want}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The file this store was opened from.
@@ -331,16 +380,17 @@ impl Store {
                 Ok(AffectedHit {
                     vuln_id: r.get(0)?,
                     source: r.get(1)?,
-                    ranges: serde_json::from_str(&ranges).unwrap_or_default(),
-                    versions: serde_json::from_str(&versions).unwrap_or_default(),
+                    ranges: json_column(2, &ranges)?,
+                    versions: json_column(3, &versions)?,
                     not_affected: r.get::<_, i64>(4)? != 0,
-                    aliases: aliases
-                        .and_then(|a| serde_json::from_str(&a).ok())
-                        .unwrap_or_default(),
+                    aliases: match aliases {
+                        Some(a) => json_column(5, &a)?,
+                        None => Vec::new(),
+                    },
                     severity: r.get(6)?,
                     cvss_vector: r.get(7)?,
                     cvss_score: r.get(8)?,
-                    best_sev: parse_best(r.get(9)?),
+                    best_sev: parse_best(r.get(9)?)?,
                 })
             })
             .map_err(self.query_err())?;
@@ -372,7 +422,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT namespace, package, advisory_id, aliases, current_event, current_time, fixed_version,
+                "SELECT namespace, package, advisory_id, aliases, current_event, event_time, fixed_version,
                         note, justification, first_detection, '', source, best_sev
                  FROM distro_advisories WHERE namespace = ?1 AND package = ?2",
             )
@@ -384,16 +434,16 @@ impl Store {
                     namespace: r.get(0)?,
                     package: r.get(1)?,
                     advisory_id: r.get(2)?,
-                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                    aliases: json_column(3, &aliases)?,
                     current_event: r.get(4)?,
-                    current_time: r.get(5)?,
+                    event_time: r.get(5)?,
                     fixed_version: r.get(6)?,
                     note: r.get(7)?,
                     justification: r.get(8)?,
                     first_detection: r.get(9)?,
                     events: r.get(10)?,
                     source: r.get(11)?,
-                    best_sev: parse_best(r.get(12)?),
+                    best_sev: parse_best(r.get(12)?)?,
                 })
             })
             .map_err(self.query_err())?;
@@ -429,7 +479,7 @@ impl Store {
                     fixed_version: r.get(2)?,
                     vuln_id: r.get(3)?,
                     source: r.get(4)?,
-                    best_sev: parse_best(r.get(5)?),
+                    best_sev: parse_best(r.get(5)?)?,
                 })
             })
             .map_err(self.query_err())?;
@@ -467,7 +517,7 @@ impl Store {
                     fixed_version: r.get(4)?,
                     urgency: r.get(5)?,
                     source: r.get(6)?,
-                    best_sev: parse_best(r.get(7)?),
+                    best_sev: parse_best(r.get(7)?)?,
                 })
             })
             .map_err(self.query_err())?;
@@ -494,8 +544,17 @@ impl Store {
     }
 }
 
-fn parse_best(raw: Option<String>) -> Option<IdSeverity> {
-    raw.and_then(|r| serde_json::from_str(&r).ok())
+/// Best severities are written by the build itself; one that does not parse is damage.
+fn parse_best(raw: Option<String>) -> rusqlite::Result<Option<IdSeverity>> {
+    raw.map(|r| json_column(usize::MAX, &r)).transpose()
+}
+
+/// A JSON column written by the build; text that does not parse is a damaged store, reported as
+/// a query error rather than read as empty.
+fn json_column<T: serde::de::DeserializeOwned>(column: usize, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// One `affected` row joined with its vulnerability record.
@@ -547,7 +606,7 @@ pub(crate) struct AdvisoryRow {
     pub advisory_id: String,
     pub aliases: Vec<String>,
     pub current_event: String,
-    pub current_time: String,
+    pub event_time: String,
     pub fixed_version: Option<String>,
     pub note: Option<String>,
     pub justification: Option<String>,
@@ -707,7 +766,7 @@ impl Writer {
         let aliases = serde_json::to_string(&a.aliases).unwrap_or_else(|_| "[]".to_string());
         self.conn
             .prepare_cached(
-                "INSERT INTO distro_advisories (namespace, package, advisory_id, aliases, current_event, current_time,
+                "INSERT INTO distro_advisories (namespace, package, advisory_id, aliases, current_event, event_time,
                    fixed_version, note, justification, first_detection, events, source)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
@@ -718,7 +777,7 @@ impl Writer {
                     a.advisory_id,
                     aliases,
                     a.current_event,
-                    a.current_time,
+                    a.event_time,
                     a.fixed_version,
                     a.note,
                     a.justification,
@@ -859,6 +918,24 @@ impl Writer {
         self.conn.execute_batch(ID_SEVERITY_SQL).map_err(err)?;
         self.precompute_severity()?;
         self.conn.execute_batch(INDEX_SQL).map_err(err)?;
+        let mut counts = std::collections::BTreeMap::new();
+        for table in COUNTED_TABLES {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(err)?;
+            counts.insert(table, n);
+        }
+        let integrity = serde_json::to_string(&counts).map_err(|e| VulnError::Write {
+            path: self.path.clone(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('integrity', ?1)",
+                [integrity],
+            )
+            .map_err(err)?;
         // No ANALYZE: with STAT4 statistics SQLite re-plans a statement on every new binding,
         // and each lookup has exactly one usable index anyway.
         self.conn.execute_batch("COMMIT").map_err(err)?;
@@ -867,4 +944,16 @@ impl Writer {
             source,
         })
     }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }

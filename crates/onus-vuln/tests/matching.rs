@@ -123,7 +123,8 @@ fn owner_advisory_covers_language_findings() {
         &store,
         &sbom(Some(("wolfi", "20230201", None)), vec![app.clone(), lib]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     let on = |list: &[Finding], pkg: &str, id: &str| {
         list.iter()
             .find(|f| f.package == pkg && f.id == id)
@@ -187,7 +188,8 @@ fn owner_advisory_covers_language_findings() {
         &store,
         &sbom(Some(("wolfi", "20230201", None)), vec![old, lib]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     assert!(on(&r.findings, "libx", "CVE-2099-0001").is_some());
     let app_f = on(&r.findings, "app", "CVE-2099-0001").expect("app itself before the fix");
     assert_eq!(app_f.fixed_version.as_deref(), Some("1.2.0-r1"));
@@ -222,7 +224,8 @@ fn openvex_statements_apply() {
             show_fixed: false,
             vex: vec![vex],
         },
-    );
+    )
+    .expect("match");
     let f4 = r
         .suppressed
         .iter()
@@ -253,8 +256,10 @@ fn output_is_deterministic() {
         Some(("wolfi", "1", None)),
         vec![owned(pypi("libx", "1.0"), &app), app],
     );
-    let ra = serde_json::to_string(&match_sbom(&sa, &s, &MatchOptions::default())).unwrap();
-    let rb = serde_json::to_string(&match_sbom(&sb, &s, &MatchOptions::default())).unwrap();
+    let ra = serde_json::to_string(&match_sbom(&sa, &s, &MatchOptions::default()).expect("match"))
+        .unwrap();
+    let rb = serde_json::to_string(&match_sbom(&sb, &s, &MatchOptions::default()).expect("match"))
+        .unwrap();
     assert_eq!(ra, rb);
 }
 
@@ -366,7 +371,8 @@ fn bad_input_becomes_counted_warnings() {
         &store,
         &sbom(None, vec![pypi("libx", "1.0")]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     assert_eq!(r.findings.len(), 5);
 }
 
@@ -473,7 +479,8 @@ fn osv_zip_archives_are_read_in_place() {
         &store,
         &sbom(None, vec![pypi("LibX", "1.9")]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     assert_eq!(
         r.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
         ["CVE-2099-0004"]

@@ -139,7 +139,7 @@ fn wolfi_fixed_advisory_matches_only_before_the_fix() {
             Some(&package),
         )],
     );
-    let r = match_sbom(&store, &before, &MatchOptions::default());
+    let r = match_sbom(&store, &before, &MatchOptions::default()).expect("match");
     let hit = r
         .findings
         .iter()
@@ -174,7 +174,8 @@ fn wolfi_fixed_advisory_matches_only_before_the_fix() {
             show_fixed: true,
             ..MatchOptions::default()
         },
-    );
+    )
+    .expect("match");
     assert!(
         !r.findings.iter().any(|f| ids(f).contains(&id.as_str())),
         "not a finding at the fixed version"
@@ -183,7 +184,7 @@ fn wolfi_fixed_advisory_matches_only_before_the_fix() {
         r.fixed.iter().any(|f| ids(f).contains(&id.as_str())),
         "listed with show_fixed"
     );
-    let r = match_sbom(&store, &at, &MatchOptions::default());
+    let r = match_sbom(&store, &at, &MatchOptions::default()).expect("match");
     assert!(r.fixed.is_empty());
 }
 
@@ -196,7 +197,7 @@ fn wolfi_false_positive_is_suppressed_with_justification() {
         Some(("wolfi", "20230201", None)),
         vec![apk("wolfi", &package, "0.0.1-r0", None)],
     );
-    let r = match_sbom(&store, &s, &MatchOptions::default());
+    let r = match_sbom(&store, &s, &MatchOptions::default()).expect("match");
     assert!(!r.findings.iter().any(|f| ids(f).contains(&id.as_str())));
     let sup = r
         .suppressed
@@ -221,7 +222,7 @@ fn wolfi_pending_upstream_fix_is_reported_as_such() {
         Some(("wolfi", "20230201", None)),
         vec![apk("wolfi", &package, "999.0.0-r0", None)],
     );
-    let r = match_sbom(&store, &s, &MatchOptions::default());
+    let r = match_sbom(&store, &s, &MatchOptions::default()).expect("match");
     let f = r
         .findings
         .iter()
@@ -245,7 +246,7 @@ fn pypi_requests_and_urllib3_known_cves() {
         None,
         vec![pypi("requests", "2.19.1"), pypi("urllib3", "1.24.1")],
     );
-    let r = match_sbom(&store, &s, &MatchOptions::default());
+    let r = match_sbom(&store, &s, &MatchOptions::default()).expect("match");
     let find = |pkg: &str, cve: &str| {
         r.findings
             .iter()
@@ -287,12 +288,14 @@ fn pypi_requests_and_urllib3_known_cves() {
     // Name normalisation (PEP 503).
     let s = sbom(None, vec![pypi("Requests", "2.19.1")]);
     assert!(match_sbom(&store, &s, &MatchOptions::default())
+        .expect("match")
         .findings
         .iter()
         .any(|f| f.id == "CVE-2018-18074"));
     // A fixed version does not match.
     let s = sbom(None, vec![pypi("requests", "2.20.0")]);
     assert!(!match_sbom(&store, &s, &MatchOptions::default())
+        .expect("match")
         .findings
         .iter()
         .any(|f| f.id == "CVE-2018-18074"));
@@ -307,7 +310,7 @@ fn go_old_x_crypto_matches() {
         "v0.0.0-20210921155107-089bfa567519",
         "pkg:golang/golang.org/x/crypto@v0.0.0-20210921155107-089bfa567519",
     );
-    let r = match_sbom(&store, &sbom(None, vec![c]), &MatchOptions::default());
+    let r = match_sbom(&store, &sbom(None, vec![c]), &MatchOptions::default()).expect("match");
     let f = r
         .findings
         .iter()
@@ -321,7 +324,7 @@ fn go_old_x_crypto_matches() {
         "v0.31.0",
         "pkg:golang/golang.org/x/crypto@v0.31.0",
     );
-    let r = match_sbom(&store, &sbom(None, vec![new]), &MatchOptions::default());
+    let r = match_sbom(&store, &sbom(None, vec![new]), &MatchOptions::default()).expect("match");
     assert!(!r.findings.iter().any(|f| ids(f).contains(&"GO-2022-0968")));
 }
 
@@ -338,7 +341,7 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
             apk("wolfi", "coreutils", "9.1-r0", None),
         ],
     );
-    let r = match_sbom(&store, &s, &MatchOptions::default());
+    let r = match_sbom(&store, &s, &MatchOptions::default()).expect("match");
     assert!(r
         .findings
         .iter()
@@ -362,6 +365,7 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
         vec![apk("wolfi", "busybox", "1.35.0-r3", None)],
     );
     assert!(!match_sbom(&store, &s, &MatchOptions::default())
+        .expect("match")
         .findings
         .iter()
         .any(|f| f.id == "CVE-2022-28391"));
@@ -370,7 +374,7 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
         Some(("chainguard", "20230214", None)),
         vec![apk("chainguard", "grafana", "7.5.18-r0", None)],
     );
-    let r = match_sbom(&store, &s, &MatchOptions::default());
+    let r = match_sbom(&store, &s, &MatchOptions::default()).expect("match");
     assert!(
         r.findings.iter().any(|f| f.id == "CVE-2022-31130"),
         "{:?}",
@@ -382,6 +386,7 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
         vec![apk("wolfi", "grafana", "7.5.18-r0", None)],
     );
     assert!(!match_sbom(&store, &s, &MatchOptions::default())
+        .expect("match")
         .findings
         .iter()
         .any(|f| f.id == "CVE-2022-31130"));
@@ -390,7 +395,7 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
         Some(("alpine", "3.15.4", None)),
         vec![apk("alpine", "alpine", "2.22-r0", None)],
     );
-    let r = match_sbom(&store, &s, &MatchOptions::default());
+    let r = match_sbom(&store, &s, &MatchOptions::default()).expect("match");
     assert!(r.findings.iter().any(|f| f.id == "CVE-2020-14929"));
     assert!(r.findings.iter().any(|f| f.id == "CVE-2021-38370"));
     let s = sbom(
@@ -399,6 +404,7 @@ fn secdb_fixtures_wolfi_chainguard_alpine() {
     );
     assert!(
         match_sbom(&store, &s, &MatchOptions::default())
+            .expect("match")
             .findings
             .is_empty(),
         "3.16 has no secdb here"
@@ -426,7 +432,8 @@ fn debian_tracker_sample() {
         &store,
         &sbom(Some(("debian", "11", None)), vec![chromium.clone()]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     let f = r
         .findings
         .iter()
@@ -437,7 +444,8 @@ fn debian_tracker_sample() {
         &store,
         &sbom(Some(("debian", "12", Some("bookworm"))), vec![sope]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     assert!(
         r.findings
             .iter()
@@ -455,7 +463,8 @@ fn debian_tracker_sample() {
         &store,
         &sbom(Some(("debian", "12", None)), vec![fixed]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     assert!(!r.findings.iter().any(|f| f.id == "CVE-2025-53603"));
 }
 
@@ -475,7 +484,7 @@ fn apko_spdx_sboms_read() {
         sbom.image.os.as_ref().map(|o| o.id.as_str()),
         Some("replaces")
     );
-    let r = match_sbom(&store, &sbom, &MatchOptions::default());
+    let r = match_sbom(&store, &sbom, &MatchOptions::default()).expect("match");
     assert!(r.findings.is_empty());
 }
 
@@ -510,7 +519,8 @@ fn go_stdlib_rustsec_and_nodejs_npm() {
         &store,
         &sbom(None, vec![stdlib, abi, abi_fixed, bassmaster]),
         &MatchOptions::default(),
-    );
+    )
+    .expect("match");
     assert!(
         r.findings.iter().filter(|f| f.package == "stdlib").count() > 10,
         "old Go toolchain has many GO- records"

@@ -44,6 +44,7 @@ fn busybox_findings(target: &Path) -> Vec<String> {
         vec![apk("wolfi", "busybox", "1.35.0-r0", None)],
     );
     match_sbom(&store, &s, &MatchOptions::default())
+        .expect("match")
         .findings
         .into_iter()
         .map(|f| f.id)

@@ -82,6 +82,14 @@ impl Reporter for TerminalReporter {
         self.clear();
     }
 
+    fn note(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        self.clear();
+        eprintln!("{message}");
+    }
+
     fn warn(&self, message: &str) {
         if self.quiet {
             return;

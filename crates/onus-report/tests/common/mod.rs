@@ -284,6 +284,7 @@ pub fn sbom() -> Sbom {
             entrypoint: vec!["/usr/sbin/nginx".into()],
             cmd: vec![],
             user: Some("65532".into()),
+            exec_path: None,
             created: Some("2024-05-01T12:00:00.5+02:00".into()),
         },
         components: vec![
@@ -400,10 +401,18 @@ pub fn report() -> Report {
                 reason: "pending-upstream-fix: bump breaks nginx".into(),
             };
         }
+        let next = onus_attribution::moves::decide(&onus_attribution::MoveInput {
+            finding: &f,
+            tier: attribution.tier,
+            kind: ImageKind::Application,
+            stream: None,
+        });
         findings.push(AttributedFinding {
             finding: f,
             attribution,
-            sla,
+            next,
+            stream: None,
+            sla: sla.map(|v| serde_json::from_value(v).unwrap()),
         });
     };
     let openssl = by_name("libssl3");
@@ -560,6 +569,8 @@ pub fn report() -> Report {
         current_event_time: "2024-01-01T00:00:00Z".into(),
         first_detection: None,
         note: None,
+        package: String::new(),
+        fixed_version: None,
     });
     push(suppressed, None);
     push(
@@ -593,7 +604,7 @@ pub fn report() -> Report {
         attributions,
         findings,
     )
-    .with_chp(Some(json!({
+    .with_chp(Some(serde_json::from_value(json!({
         "level": 3,
         "level_if_read_only": null,
         "dimensions": {
@@ -610,13 +621,13 @@ pub fn report() -> Report {
             {"dimension": "shell", "level": 4, "action": "remove shells (busybox)", "evidence": ["/bin/sh", "/bin/ash"]},
             {"dimension": "rw", "level": 5, "action": "run with a read-only root filesystem", "evidence": []}
         ]
-    })))
-    .with_eol(vec![
+    })).unwrap()))
+    .with_eol(serde_json::from_value(json!([
         json!({"product": "nginx", "version": "1.25.3", "cycle": "1.25", "eol_date": "2024-05-29", "grace_end": "2024-11-29",
                "state": "eol", "days": -300, "supported_cycle": "1.27", "purl": "pkg:apk/wolfi/nginx@1.25.3-r0",
                "detected_by": "apk:nginx", "party": "vendor", "rule": "R-REL-2"}),
         json!({"product": "python", "version": "3.12.1", "cycle": "3.12", "eol_date": "2028-10-31", "grace_end": "2029-04-30",
                "state": "supported", "days": 1200, "purl": null, "detected_by": "pypi:<script>", "party": "customer",
                "rule": "R-REL-4", "note": "<b>proxy</b> product"}),
-    ])
+    ])).unwrap())
 }

@@ -68,7 +68,7 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
             advisory_id: advisory.id.clone(),
             aliases,
             current_event: current.type_name().to_string(),
-            current_time: rfc3339(&current.timestamp),
+            event_time: rfc3339(&current.timestamp),
             fixed_version: current.kind.fixed_version().map(str::to_string),
             note: current.kind.note().map(str::to_string),
             justification,
@@ -79,7 +79,7 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         };
         ctx.writer.advisory(&row)?;
         ctx.record(&source, KIND, 1);
-        ctx.saw_time(&source, KIND, &row.current_time);
+        ctx.saw_time(&source, KIND, &row.event_time);
     }
     Ok(())
 }

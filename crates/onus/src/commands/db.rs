@@ -1,9 +1,4 @@
 //! `onus db build|update|status`: the local vulnerability store.
-#![allow(
-    clippy::print_stderr,
-    reason = "build summaries are human-facing status on stderr"
-)]
-
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -142,12 +137,12 @@ fn print_summary(summary: &BuildSummary, reporter: &dyn Reporter) {
         reporter.warn(warning);
     }
     let records: u64 = summary.sources.iter().map(|s| s.records).sum();
-    eprintln!(
+    reporter.note(&format!(
         "built `{}`: {} sources, {records} records, {} bytes",
         summary.path.display(),
         summary.sources.len(),
         summary.store_bytes
-    );
+    ));
 }
 
 fn render_status(status: &StoreStatus, out: &mut dyn Write) -> std::io::Result<()> {

@@ -70,10 +70,7 @@ pub fn render_table(entries: &[EolEntry], out: &mut dyn Write) -> std::io::Resul
         "PRODUCT", "VERSION", "CYCLE", "EOL", "STATE", "DAYS", "PARTY", "RULE"
     )?;
     for entry in entries {
-        let state = serde_json::to_value(entry.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let state = entry.state.as_str();
         writeln!(
             out,
             "{:<18} {:<12} {:<8} {:<11} {:<11} {:>6}  {:<9} {:<8} {}",

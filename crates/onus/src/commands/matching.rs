@@ -58,15 +58,10 @@ pub fn run(args: &MatchArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome>
     })
 }
 
-/// Load `--vex` documents and match.
-pub fn match_with(
-    store: &onus_vuln::Store,
-    sbom: &onus_inventory::Sbom,
-    args: &MatchingArgs,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<MatchResult> {
+/// Read `--vex` documents.
+pub fn read_vex(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<onus_vuln::VexDocument>> {
     let mut vex = Vec::new();
-    for path in &args.vex {
+    for path in paths {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read VEX document `{}`", path.display()))?;
         vex.push(
@@ -74,12 +69,27 @@ pub fn match_with(
                 .with_context(|| format!("cannot parse VEX document `{}`", path.display()))?,
         );
     }
+    Ok(vex)
+}
+
+/// Load `--vex` documents and match.
+pub fn match_with(
+    store: &onus_vuln::Store,
+    sbom: &onus_inventory::Sbom,
+    args: &MatchingArgs,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<MatchResult> {
     let options = MatchOptions {
         show_fixed: args.show_fixed,
-        vex,
+        vex: read_vex(&args.vex)?,
     };
     reporter.stage("matching", None);
-    let result = onus_vuln::match_sbom(store, sbom, &options);
+    let result = onus_vuln::match_sbom(store, sbom, &options).with_context(|| {
+        format!(
+            "cannot match against the store at `{}`",
+            store.path().display()
+        )
+    })?;
     reporter.finish_stage();
     for warning in &result.warnings {
         reporter.warn(warning);
@@ -103,14 +113,7 @@ fn render_table(result: &MatchResult, out: &mut dyn Write) -> std::io::Result<()
         "ID", "PACKAGE", "VERSION", "SEVERITY", "STATUS"
     )?;
     for finding in result.findings.iter().chain(&result.fixed) {
-        let status = serde_json::to_value(finding.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let severity = serde_json::to_value(finding.severity)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let (status, severity) = (finding.status.as_str(), finding.severity.as_str());
         writeln!(
             out,
             "{:<20} {:<32} {:<22} {:<9} {:<22} {}",

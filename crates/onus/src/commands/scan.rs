@@ -1,111 +1,52 @@
-//! `onus scan`: inventory, match, attribute, grade and report one image (or SBOM).
+//! `onus scan`: arguments → [`onus_scan::ScanRequest`] → [`onus_scan::scan`] → renderer.
 
 use std::path::Path;
 
 use anyhow::Context as _;
-use onus_attribution::{AttributionInput, BaseInput, ImageKind, Party, Tier};
-use onus_chp::CveInput;
+use onus_attribution::{BaseInput, ImageKind, Party};
 use onus_fs::Reporter;
 use onus_inventory::Sbom;
-use onus_report::{AttributedFinding, Report, ReportFormat};
-use onus_vuln::Finding;
+use onus_report::ReportFormat;
+use onus_scan::{ScanRequest, ScanTarget};
+use onus_vuln::MatchOptions;
 
 use crate::cli::{KindArg, PartyArg, ScanArgs, ScanFormat};
-use crate::commands::{chp, db, eol, matching, sbom, sla};
+use crate::commands::{chp, db, matching};
 use crate::{output, time, Outcome};
 
 pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
     let now = time::parse_now(args.matching.now.as_deref())?;
-    let target = Target::read(&args.source, reporter)?;
-    let base = read_base(args.base.as_deref(), args.source.platform.as_deref())?;
+    let gate = args.matching.fail_on_party.is_some() || args.matching.fail_on_severity.is_some();
+    let store = open_store(args, gate, now, reporter)?;
     let rules = read_rules(args.rules.as_deref())?;
-
-    // Vulnerabilities need a store; without one the scan still inventories and attributes.
-    let store = match db::store_path(&args.matching.db) {
-        Ok(path) if path.exists() => Some(db::open_checked(&args.matching.db, now, reporter)?),
-        _ => {
-            reporter.warn("no vulnerability store: findings were not assessed (build one with `onus db build`)");
-            None
-        }
-    };
-    let mut findings: Vec<Finding> = Vec::new();
-    if let Some(store) = &store {
-        let result = matching::match_with(store, target.sbom(), &args.matching, reporter)?;
-        findings.extend(result.findings);
-        findings.extend(result.suppressed);
-        findings.extend(result.fixed);
-    }
-
-    let attribution = onus_attribution::attribute(&AttributionInput {
-        sbom: target.sbom(),
-        findings: &findings,
-        base: &base,
+    let runtime = chp::read_runtime(args.runtime.as_deref())?;
+    let detectors =
+        onus_chp::load_detectors(None).context("cannot load the built-in CHP detector lists")?;
+    let eol_mapping =
+        onus_eol::load_mapping(None).context("cannot load the built-in EOL product mapping")?;
+    let sla_policy = onus_sla::load_policy(None).context("cannot load the SLA policy")?;
+    let request = ScanRequest {
+        target: target(&args.source)?,
+        store: store.as_ref(),
+        match_options: MatchOptions {
+            show_fixed: args.matching.show_fixed,
+            vex: matching::read_vex(&args.matching.vex)?,
+        },
+        base: read_base(args.base.as_deref(), args.source.platform.as_deref())?,
         base_layers: args.base_layers,
         kind_override: args.kind.map(|k| match k {
             KindArg::Application => ImageKind::Application,
             KindArg::Base => ImageKind::Base,
         }),
         rules: &rules,
-    });
-    for warning in &attribution.warnings {
-        reporter.warn(warning);
-    }
-
-    let vendor_layers = attribution.base.layers;
-    let clocks = sla::clocks_for_findings(&findings, &attribution.findings, now);
-    let attributed: Vec<AttributedFinding> = findings
-        .into_iter()
-        .zip(attribution.findings.iter().cloned())
-        .zip(clocks)
-        .map(|((finding, attribution), sla)| AttributedFinding {
-            finding,
-            attribution,
-            sla,
-        })
-        .collect();
-
-    let eol_entries = match store.as_ref().map(|s| s.eol_products()) {
-        Some(Ok(Some(bytes))) => {
-            let data = onus_eol::parse_products(&bytes)
-                .context("cannot parse endoflife.date data from the store")?;
-            eol::evaluate(target.sbom(), &data, vendor_layers, now)?
-        }
-        _ => Vec::new(),
+        runtime: runtime.as_ref(),
+        detectors: &detectors,
+        eol_mapping: &eol_mapping,
+        sla_policy: &sla_policy,
+        now,
     };
-
-    let chp = match &target {
-        Target::Image(scanned) => {
-            let runtime = chp::read_runtime(args.runtime.as_deref())?;
-            let cves = cve_input(store.is_some(), &attributed);
-            Some(chp::evaluate(scanned, runtime.as_ref(), &cves)?)
-        }
-        Target::Sbom(_) => None,
-    };
-
-    let component_attributions = attribution
-        .components
-        .iter()
-        .map(|c| c.attribution.clone())
-        .collect();
-    let report = Report::new(
-        target.into_sbom(),
-        Some(attribution.kind),
-        Some(attribution.base),
-        component_attributions,
-        attributed,
-    )
-    .with_chp(
-        chp.map(serde_json::to_value)
-            .transpose()
-            .context("cannot serialise the CHP result")?,
-    )
-    .with_eol(
-        eol_entries
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<_, _>>()
-            .context("cannot serialise EOL results")?,
-    );
+    let report = onus_scan::scan(&request, reporter)
+        .with_context(|| format!("cannot scan `{}`", args.source.source))?;
 
     let format = match args.format {
         ScanFormat::Table => ReportFormat::Table,
@@ -124,8 +65,7 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         PartyArg::Upstream => Party::Upstream,
     });
     let severity = args.matching.fail_on_severity.map(matching::severity_of);
-    let failed =
-        (party.is_some() || severity.is_some()) && onus_report::fail_on(&report, party, severity);
+    let failed = gate && onus_report::fail_on(&report, party, severity);
     Ok(if failed {
         Outcome::PolicyFailed
     } else {
@@ -133,33 +73,36 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
     })
 }
 
-/// What is being scanned: an image (with its file view) or an SBOM alone.
-enum Target {
-    Image(onus_scan::Scanned),
-    Sbom(Sbom),
+/// The store: required when named (`--db`, `ONUS_DB`) or when a `--fail-on-*` gate depends on
+/// it (a gate must fail closed); otherwise a scan without one inventories and attributes only.
+fn open_store(
+    args: &ScanArgs,
+    gate: bool,
+    now: chrono::DateTime<chrono::Utc>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Option<onus_vuln::Store>> {
+    let db = &args.matching.db;
+    let default_exists = db::store_path(db).is_ok_and(|p| p.exists());
+    if db.db.is_some() || gate || default_exists {
+        return db::open_checked(db, now, reporter).map(Some);
+    }
+    reporter.warn(
+        "no vulnerability store: findings were not assessed (build one with `onus db build`)",
+    );
+    Ok(None)
 }
 
-impl Target {
-    fn read(source: &crate::cli::SourceArgs, reporter: &dyn Reporter) -> anyhow::Result<Target> {
-        match sbom_path(&source.source) {
-            Some(path) => Ok(Target::Sbom(read_sbom_file(path)?)),
-            None => Ok(Target::Image(sbom::inventory(source, reporter)?)),
-        }
-    }
-
-    fn sbom(&self) -> &Sbom {
-        match self {
-            Target::Image(scanned) => &scanned.sbom,
-            Target::Sbom(sbom) => sbom,
-        }
-    }
-
-    fn into_sbom(self) -> Sbom {
-        match self {
-            Target::Image(scanned) => scanned.sbom,
-            Target::Sbom(sbom) => sbom,
-        }
-    }
+fn target(source: &crate::cli::SourceArgs) -> anyhow::Result<ScanTarget> {
+    Ok(match sbom_path(&source.source) {
+        Some(path) => ScanTarget::Sbom(read_sbom_file(path)?),
+        None => ScanTarget::Image {
+            source: source.source.clone(),
+            options: onus_image::OpenOptions {
+                platform: source.platform.clone(),
+                ..Default::default()
+            },
+        },
+    })
 }
 
 /// `sbom:PATH`, or a `.json` file, is an SBOM rather than an image.
@@ -209,32 +152,4 @@ fn read_rules(path: Option<&Path>) -> anyhow::Result<onus_attribution::Rules> {
         None => None,
     };
     onus_attribution::load_rules(extra.as_deref()).context("cannot load tier rules")
-}
-
-/// The CHP CVE dimension from the scan's findings (model.md §3.3): open findings outside the
-/// customer's layers that no advisory explains, and vendor-owned findings past their SLA.
-fn cve_input(assessed: bool, findings: &[AttributedFinding]) -> CveInput {
-    if !assessed {
-        return CveInput::NotAssessed;
-    }
-    let open = findings.iter().filter(|f| onus_report::is_open(&f.finding));
-    let mut unexplained = Vec::new();
-    let mut past_sla = Vec::new();
-    for f in open {
-        let label = format!(
-            "{} on {}@{}",
-            f.finding.id, f.finding.package, f.finding.version
-        );
-        if f.attribution.tier != Tier::Custom && f.finding.advisory.is_none() {
-            unexplained.push(label.clone());
-        }
-        if sla::is_breached(f.sla.as_ref()) {
-            past_sla.push(label);
-        }
-    }
-    CveInput::Assessed {
-        unexplained,
-        past_sla,
-        eol_or_stale: Vec::new(),
-    }
 }

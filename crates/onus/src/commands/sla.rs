@@ -1,12 +1,8 @@
-//! `onus sla report`, and the SLA clocks attached to a scan's vendor-owned findings.
+//! `onus sla report`: time-to-fix and clock compliance over advisory histories.
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
-use onus_attribution::{Attribution, Party, Tier};
 use onus_fs::Reporter;
-use onus_sla::{FindingClockInput, Policy, Severity as SlaSeverity};
-use onus_vuln::{Finding, Severity};
-use serde_json::Value;
+use onus_sla::{Policy, Severity as SlaSeverity};
 
 use crate::cli::{SlaCommand, SlaFormat};
 use crate::{output, time, Outcome};
@@ -44,7 +40,7 @@ pub fn run(command: SlaCommand, reporter: &dyn Reporter) -> anyhow::Result<Outco
             .filter(|a| a.starts_with("CVE-"))
             .filter_map(|cve| store.severity_of_cve(cve))
             .max()?;
-        Some(sla_severity(best))
+        Some(SlaSeverity::from(best))
     };
 
     reporter.stage("reading advisories", None);
@@ -80,62 +76,4 @@ fn read_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
         None => None,
     };
     onus_sla::load_policy(text.as_deref()).context("cannot load the SLA policy")
-}
-
-fn sla_severity(severity: Severity) -> SlaSeverity {
-    SlaSeverity::from_label(match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low | Severity::Negligible => "low",
-        Severity::Unknown => "unknown",
-    })
-}
-
-/// One SLA clock per finding (aligned with `findings`): every finding outside the customer's
-/// layers gets one; customer-added ones are not-applicable by construction (R-PAT-7).
-pub fn clocks_for_findings(
-    findings: &[Finding],
-    attributions: &[Attribution],
-    now: DateTime<Utc>,
-) -> Vec<Option<Value>> {
-    let policy = Policy::default();
-    findings
-        .iter()
-        .zip(attributions)
-        .map(|(finding, attribution)| {
-            if attribution.party == Party::Customer {
-                return None;
-            }
-            let status = serde_json::to_value(finding.status)
-                .ok()?
-                .as_str()?
-                .to_string();
-            let severity = serde_json::to_value(finding.severity)
-                .ok()?
-                .as_str()?
-                .to_string();
-            let advisory = finding.advisory.as_ref();
-            let input = FindingClockInput {
-                status,
-                severity,
-                first_detection: advisory
-                    .and_then(|a| a.first_detection.as_deref())
-                    .and_then(onus_sla::parse_time),
-                current_event_time: advisory
-                    .and_then(|a| onus_sla::parse_time(&a.current_event_time)),
-                fixed_version: finding.fixed_version.clone(),
-                vendor_owned: attribution.party == Party::Vendor,
-                langlib_pending: attribution.tier == Tier::LangLib
-                    && attribution.party == Party::Upstream,
-                ..FindingClockInput::default()
-            };
-            serde_json::to_value(onus_sla::clock_for_finding(&input, &policy, now)).ok()
-        })
-        .collect()
-}
-
-/// True when a serialised clock says breached.
-pub fn is_breached(clock: Option<&Value>) -> bool {
-    clock.and_then(|c| c.get("state")).and_then(Value::as_str) == Some("breached")
 }

@@ -1,1 +1,0 @@
-//! onus: see Cargo.toml description.
