@@ -12,6 +12,10 @@ use crate::types::{ImageKind, KindDecision};
 /// The `PATH` a container runtime uses when the image config sets none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Looks a path up in the image: the real path of the executable regular file it names
+/// (symlinks resolved inside the image), or `None`.
+pub type ExecutableLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// The application an Application image runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppInfo {
@@ -39,7 +43,7 @@ pub(crate) struct KindContext<'a> {
     pub vendor_layer: &'a dyn Fn(Option<usize>) -> bool,
     /// The real path of an executable regular file in the image (symlinks resolved inside it),
     /// when the file view is at hand; `None` for an SBOM alone.
-    pub executable: Option<&'a dyn Fn(&str) -> Option<String>>,
+    pub executable: Option<ExecutableLookup<'a>>,
 }
 
 /// Decide the kind and find the app.

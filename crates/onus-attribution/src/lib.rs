@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 pub use base::BaseInput;
 pub use error::AttributionError;
-pub use kind::AppInfo;
+pub use kind::{AppInfo, ExecutableLookup};
 pub use moves::{Move, MoveInput, MoveKind, MoveRule, StreamStatus};
 pub use rules::{
     glob_match, glob_match_path, load_rules, AppTreeRules, HistoryRules, KindRules, Rules,
@@ -72,7 +72,7 @@ pub struct AttributionInput<'a> {
     pub rules: &'a Rules,
     /// The real path of an executable regular file in the image, when its file view is at hand
     /// (entrypoint lookup through `PATH` stops only at a file that exists).
-    pub executable: Option<&'a dyn Fn(&str) -> Option<String>>,
+    pub executable: Option<kind::ExecutableLookup<'a>>,
 }
 
 /// The attribution of one component, aligned with `sbom.components` by `index`.

@@ -391,7 +391,7 @@ pub fn render_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out)?;
             writeln!(out, "{} · {} open", title.to_uppercase(), group.len())?;
             if kind == MoveKind::Update {
-                writeln!(out, "  {}", clean(&util::update_headline(&group)))?;
+                write_field(out, "", &clean(&util::update_headline(&group)))?;
             }
             write_findings(out, &group)?;
         }

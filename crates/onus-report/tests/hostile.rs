@@ -57,8 +57,8 @@ proptest! {
             c.purl = purl.clone();
             c.locations = vec![path.clone()];
             sbom.components.push(c);
-            findings.push(AttributedFinding {
-                finding: Finding {
+            findings.push(with_move(
+                Finding {
                     id: format!("{name}-{i}"),
                     aliases: vec![version.clone(), name.clone()],
                     purl: purl.clone(),
@@ -74,9 +74,8 @@ proptest! {
                     known_exploited: i % 2 == 0,
                     suppressed: None,
                 },
-                attribution: Attribution { tier: Tier::Custom, party: Party::Customer, rule: "R-PAT-7".into(), reason: path.clone() },
-                sla: None,
-            });
+                Attribution { tier: Tier::Custom, party: Party::Customer, rule: "R-PAT-7".into(), reason: path.clone() },
+            ));
         }
         let attributions = sbom
             .components
@@ -129,5 +128,21 @@ proptest! {
                 SbomFormat::Json => {}
             }
         }
+    }
+}
+
+fn with_move(finding: Finding, attribution: Attribution) -> AttributedFinding {
+    let next = onus_attribution::moves::decide(&onus_attribution::MoveInput {
+        finding: &finding,
+        tier: attribution.tier,
+        kind: onus_attribution::ImageKind::Base,
+        stream: None,
+    });
+    AttributedFinding {
+        finding,
+        attribution,
+        next,
+        stream: None,
+        sla: None,
     }
 }

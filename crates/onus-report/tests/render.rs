@@ -96,7 +96,14 @@ fn every_format_is_deterministic_and_order_independent() {
         .rev()
         .map(|f| onus_report::AttributedFinding {
             finding: f.finding.clone(),
-            attribution: f.attribution.clone(),
+            attribution: onus_attribution::Attribution {
+                tier: f.tier,
+                party: f.owner,
+                rule: f.owner_rule.clone(),
+                reason: f.reason.clone(),
+            },
+            next: f.next.clone(),
+            stream: f.stream.clone(),
             sla: f.sla.clone(),
         })
         .collect();

@@ -224,10 +224,11 @@ fn openvex_is_valid_0_2_0() {
     assert_eq!(pending["status"], "affected");
     assert_eq!(
         pending["action_statement"],
-        "party: upstream (R-PAT-5): pending upstream fix: bump to v0.18.0 breaks the build"
+        "move: upstream (R-MOVE-4): pending upstream fix: bump to v0.18.0 breaks the build"
     );
     assert_eq!(
         by_name("CVE-2024-5535")["action_statement"],
-        "party: vendor (R-PAT-4): update libssl3 to 3.3.1-r0 or later"
+        "move: customer (R-MOVE-2): update to a newer build: libssl3 3.3.1-r0 is published"
     );
+    assert_eq!(by_name("CVE-2024-5535")["status"], "affected");
 }

@@ -20,20 +20,20 @@ pub enum ScanError {
     Image {
         source_name: String,
         #[source]
-        source: ImageError,
+        source: Box<ImageError>,
     },
     #[error("cannot match against the vulnerability store `{}`", store.display())]
     Match {
         store: std::path::PathBuf,
         #[source]
-        source: onus_vuln::VulnError,
+        source: Box<onus_vuln::VulnError>,
     },
     #[error("cannot {what} from the vulnerability store `{}`", store.display())]
     Store {
         store: std::path::PathBuf,
         what: &'static str,
         #[source]
-        source: onus_vuln::VulnError,
+        source: Box<onus_vuln::VulnError>,
     },
     #[error("cannot parse the endoflife.date data in the vulnerability store `{}`", store.display())]
     EolData {
@@ -61,7 +61,7 @@ pub fn inventory(
     let image = onus_image::open(source, options, &capture, reporter).map_err(|error| {
         ScanError::Image {
             source_name: source.to_string(),
-            source: error,
+            source: Box::new(error),
         }
     })?;
     let catalog = onus_catalog::catalog(&image.view, reporter);

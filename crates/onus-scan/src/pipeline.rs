@@ -27,7 +27,7 @@ pub enum ScanTarget {
         options: OpenOptions,
     },
     /// An SBOM read elsewhere: no file view, so no CHP.
-    Sbom(Sbom),
+    Sbom(Box<Sbom>),
 }
 
 /// Everything one scan needs. Configuration (rules, detector lists, EOL mapping, SLA policy) is
@@ -55,7 +55,7 @@ pub fn scan(request: &ScanRequest<'_>, reporter: &dyn Reporter) -> Result<Report
             let scanned = crate::inventory(source, options, reporter)?;
             (scanned.sbom, Some(scanned.view))
         }
-        ScanTarget::Sbom(sbom) => (sbom.clone(), None),
+        ScanTarget::Sbom(sbom) => (sbom.as_ref().clone(), None),
     };
     assess(sbom, view.as_ref(), request, reporter)
 }
@@ -75,7 +75,7 @@ pub fn assess(
                 onus_vuln::match_sbom(store, &sbom, &request.match_options).map_err(|source| {
                     ScanError::Match {
                         store: store.path().to_path_buf(),
-                        source,
+                        source: Box::new(source),
                     }
                 })?;
             reporter.finish_stage();
@@ -119,7 +119,7 @@ pub fn assess(
             let raw = store.eol_products().map_err(|source| ScanError::Store {
                 store: store.path().to_path_buf(),
                 what: "read the endoflife.date data",
-                source,
+                source: Box::new(source),
             })?;
             match raw {
                 Some(bytes) => {

@@ -42,8 +42,6 @@ pub const FLAG_FIX_TIME_UNKNOWN: &str = "fix-time-unknown";
 pub const FLAG_IMAGE_BEHIND: &str = "image-behind-fixed-version";
 /// Flag: `fix-not-planned` on a guarded (supported) stream, which ADV-ET says should not happen.
 pub const FLAG_FIX_NOT_PLANNED_GUARDED: &str = "fix-not-planned-on-guarded-stream";
-/// Flag: the status string was not recognised and was read as under investigation.
-pub const FLAG_STATUS_UNKNOWN: &str = "status-unknown";
 /// Flag: the fix would touch more than the Major CVE Event share of guarded images.
 pub const FLAG_MAJOR_EVENT: &str = "major-cve-event";
 

@@ -20,8 +20,6 @@ pub enum VulnError {
     },
     #[error("vulnerability store `{path}` is damaged: {reason} (rebuild it with `onus db build` or `onus db update`)")]
     Damaged { path: PathBuf, reason: String },
-    #[error("vulnerability store `{path}` holds a record that does not parse: {what}")]
-    Record { path: PathBuf, what: String },
     #[error("failed to query vulnerability store `{path}`")]
     Query {
         path: PathBuf,
@@ -36,6 +34,12 @@ pub enum VulnError {
     },
     #[error("failed to read feed input `{path}`")]
     Input {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to write the checksum of vulnerability store `{path}`")]
+    Seal {
         path: PathBuf,
         #[source]
         source: std::io::Error,

@@ -17,6 +17,7 @@ mod finding;
 mod input;
 mod matcher;
 mod sbom;
+mod seal;
 mod status;
 mod store;
 mod update;

@@ -181,19 +181,10 @@ pub fn default_store_path() -> Result<PathBuf, VulnError> {
 }
 
 impl Store {
-    /// Open an existing store read-write (for tools that annotate it); it must have our schema.
-    pub fn open(path: &Path) -> Result<Store, VulnError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Self::open_with(path, flags)
-    }
-
-    /// Open an existing store read-only, as the matcher does.
+    /// Open an existing store read-only (a store is never written after its build seals it);
+    /// it must have our schema, its checksum and its table counts.
     pub fn open_readonly(path: &Path) -> Result<Store, VulnError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Self::open_with(path, flags)
-    }
-
-    fn open_with(path: &Path, flags: OpenFlags) -> Result<Store, VulnError> {
         let open_err = |source| VulnError::Open {
             path: path.to_path_buf(),
             source,
@@ -204,23 +195,38 @@ impl Store {
                 Some("no such file".to_string()),
             )));
         }
+        // A file SQLite cannot read is reported as damaged when its checksum says so (a
+        // truncated or overwritten store), else as SQLite's own error (not a store at all).
+        let damaged_or = |source| match crate::seal::verify(path) {
+            Some(reason) => VulnError::Damaged {
+                path: path.to_path_buf(),
+                reason,
+            },
+            None => open_err(source),
+        };
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         // Updates never write in place (they rename a new file over the old one), so a reader
         // may keep its shared lock for the connection's life instead of re-taking it (and
         // re-checking for a hot journal) on every query; mmap saves the read syscalls.
         conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768;")
-            .map_err(open_err)?;
+            .map_err(damaged_or)?;
         let found: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
                 r.get(0)
             })
             .optional()
-            .map_err(open_err)?;
+            .map_err(damaged_or)?;
         if found.as_deref() != Some(STORE_SCHEMA) {
             return Err(VulnError::Schema {
                 path: path.to_path_buf(),
                 found: found.unwrap_or_else(|| "none".to_string()),
                 expected: STORE_SCHEMA.to_string(),
+            });
+        }
+        if let Some(reason) = crate::seal::verify(path) {
+            return Err(VulnError::Damaged {
+                path: path.to_path_buf(),
+                reason,
             });
         }
         let mut store = Store {
@@ -235,8 +241,9 @@ impl Store {
     }
 
     /// Compare every counted table's row count with the count the build recorded. SQLite reads
-    /// a truncated file or a dropped table lazily, so without this a damaged store could answer
-    /// "no rows" and a scan would print zero findings.
+    /// a truncated file or a dropped table lazily, so without this (and the file's checksum,
+    /// checked first) a damaged store could answer "no rows" and a scan would print zero
+    /// findings. The counts also name the table when a store was rewritten and resealed.
     fn check_integrity(&self) -> Result<(), VulnError> {
         let damaged = |reason: String| VulnError::Damaged {
             path: self.path.clone(),
@@ -941,6 +948,10 @@ impl Writer {
         self.conn.execute_batch("COMMIT").map_err(err)?;
         self.conn.close().map_err(|(_, source)| VulnError::Write {
             path: self.path.clone(),
+            source,
+        })?;
+        crate::seal::seal(&self.path).map_err(|source| VulnError::Seal {
+            path: self.path,
             source,
         })
     }

@@ -94,7 +94,7 @@ fn open_store(
 
 fn target(source: &crate::cli::SourceArgs) -> anyhow::Result<ScanTarget> {
     Ok(match sbom_path(&source.source) {
-        Some(path) => ScanTarget::Sbom(read_sbom_file(path)?),
+        Some(path) => ScanTarget::Sbom(Box::new(read_sbom_file(path)?)),
         None => ScanTarget::Image {
             source: source.source.clone(),
             options: onus_image::OpenOptions {

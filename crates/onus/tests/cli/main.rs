@@ -10,6 +10,7 @@ mod support;
 
 mod advisories;
 mod common;
+mod damaged_store;
 mod debian_images;
 mod matching;
 mod policy;

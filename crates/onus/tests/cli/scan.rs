@@ -38,7 +38,7 @@ fn apko_top_image_on_its_base_splits_vendor_and_customer() {
         "--format",
         "json",
     ]);
-    assert_eq!(report["schema"], "onus.report/v1");
+    assert_eq!(report["schema"], "onus.report/v2");
     assert_eq!(report["image"]["base"]["layers"], 1);
     assert_eq!(report["image"]["base"]["source"], "base-image");
     assert_eq!(report["image"]["base"]["confidence"], "high");
@@ -58,14 +58,9 @@ fn apko_top_image_on_its_base_splits_vendor_and_customer() {
 #[test]
 fn without_a_base_the_boundary_is_a_low_confidence_guess() {
     let Some(top) = apko("top_image") else { return };
-    let report = onus_json(&[
-        "scan",
-        &top,
-        "--db",
-        "/nonexistent/onus.db",
-        "--format",
-        "json",
-    ]);
+    let Some(db) = store() else { return };
+    let db = path_str(&db);
+    let report = onus_json(&["scan", &top, "--db", &db, "--format", "json"]);
     // Both layers say `apko` in their history: only a heuristic is left, and it says so.
     assert_ne!(report["image"]["base"]["source"], "base-image");
     assert_eq!(report["image"]["base"]["confidence"], "low");
@@ -76,7 +71,7 @@ fn without_a_base_the_boundary_is_a_low_confidence_guess() {
         "--base-layers",
         "1",
         "--db",
-        "/nonexistent/onus.db",
+        &db,
         "--format",
         "json",
     ]);
