@@ -185,8 +185,26 @@ struct Candidate {
     detected_by: String,
     layer: Option<usize>,
     note: Option<String>,
+    /// Products to take the cycle from when `product` has none for the version.
+    fallback: Vec<String>,
     /// The main package of its origin (name == origin), preferred as evidence.
     main: bool,
+}
+
+/// The release cycle of `product` that `version` (reduced to `numeric`) belongs to: by number,
+/// else by codename (`trixie`) when the version has no number.
+fn cycle_of<'p>(product: &'p Product, numeric: &str, version: &str) -> Option<&'p Release> {
+    match_cycle(product, numeric).or_else(|| {
+        (!version.is_empty() && numeric.is_empty())
+            .then(|| {
+                product.releases.iter().find(|r| {
+                    r.codename
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(version))
+                })
+            })
+            .flatten()
+    })
 }
 
 fn candidates(sbom: &Sbom, mapping: &Mapping) -> Vec<Candidate> {
@@ -206,6 +224,7 @@ fn candidates(sbom: &Sbom, mapping: &Mapping) -> Vec<Candidate> {
                 // The distribution comes with the bottom layer.
                 layer: Some(0),
                 note: mapping.os_rule(&os.id).and_then(|r| r.note.clone()),
+                fallback: Vec::new(),
                 main: true,
             });
         }
@@ -219,6 +238,7 @@ fn candidates(sbom: &Sbom, mapping: &Mapping) -> Vec<Candidate> {
                 detected_by: d.detected_by,
                 layer: c.layer,
                 note: d.product.note.clone(),
+                fallback: d.product.fallback.clone(),
                 main: is_main(c),
             });
         }
@@ -246,23 +266,22 @@ pub fn evaluate(
 ) -> Vec<EolEntry> {
     let mut entries: BTreeMap<(String, Option<String>, Party), (bool, EolEntry)> = BTreeMap::new();
     for cand in candidates(sbom, mapping) {
-        let product = data.product(&cand.product);
-        let slug = product.map_or(cand.product.clone(), |p| p.slug.clone());
         let numeric = numeric_version(&cand.version);
-        let release = product.and_then(|p| {
-            match_cycle(p, &numeric).or_else(|| {
-                // Codenames (`trixie`) when there is no number.
-                (!cand.version.is_empty() && numeric.is_empty())
-                    .then(|| {
-                        p.releases.iter().find(|r| {
-                            r.codename
-                                .as_deref()
-                                .is_some_and(|c| c.eq_ignore_ascii_case(&cand.version))
-                        })
-                    })
-                    .flatten()
-            })
-        });
+        let mut product = data.product(&cand.product);
+        let mut release = product.and_then(|p| cycle_of(p, &numeric, &cand.version));
+        if release.is_none() {
+            // The first fallback product that has the cycle answers for it.
+            if let Some((p, r)) = cand
+                .fallback
+                .iter()
+                .filter_map(|name| data.product(name))
+                .find_map(|p| cycle_of(p, &numeric, &cand.version).map(|r| (p, r)))
+            {
+                product = Some(p);
+                release = Some(r);
+            }
+        }
+        let slug = product.map_or(cand.product.clone(), |p| p.slug.clone());
         let (state, eol, days) = state_of(release, now);
         let supported = product.and_then(|p| supported_cycle(p, now));
         let vendor_layer = match (vendor_layers, cand.layer) {

@@ -55,6 +55,10 @@ pub struct ProductRule {
     /// Shown with every entry of this product (e.g. why a proxy product was chosen).
     #[serde(default)]
     pub note: Option<String>,
+    /// Products whose cycles are used, in order, when this product has no cycle for the
+    /// version (Temurin never built the non-LTS OpenJDK 9, 10, 12–15; the upstream builds did).
+    #[serde(default)]
+    pub fallback: Vec<String>,
     #[serde(default, rename = "match")]
     pub rules: Vec<MatchRule>,
 }

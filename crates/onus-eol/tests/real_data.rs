@@ -293,3 +293,28 @@ fn interpreter_path_grace_and_eol_soon() {
         "maven:maven/org.springframework.boot/spring-boot"
     );
 }
+
+#[test]
+fn openjdk_releases_temurin_never_built_fall_back_to_the_upstream_builds() {
+    let Some(data) = real_data() else { return };
+    let mapping = load_mapping(None).unwrap();
+    let s = sbom(
+        Some(("wolfi", "20230201")),
+        vec![
+            component(Ecosystem::Apk, "openjdk-9", "9.0.4-r4", 0),
+            component(Ecosystem::Apk, "openjdk-17", "17.0.9-r0", 0),
+            component(Ecosystem::Apk, "spark-3.5", "3.5.0-r0", 0),
+        ],
+    );
+    let entries = evaluate(&s, &data, &mapping, Some(1), now());
+    let jdk9 = find(&entries, "openjdk-builds-from-oracle");
+    assert_eq!(jdk9.cycle.as_deref(), Some("9"));
+    assert_eq!(jdk9.eol_date.as_deref(), Some("2018-03-20"));
+    assert_eq!(jdk9.state, EolState::Eol);
+    // A cycle Temurin has stays with Temurin.
+    let jdk17 = find(&entries, "eclipse-temurin");
+    assert_eq!(jdk17.cycle.as_deref(), Some("17"));
+    assert_eq!(jdk17.state, EolState::Supported);
+    let spark = find(&entries, "apache-spark");
+    assert_eq!(spark.cycle.as_deref(), Some("3.5"));
+}

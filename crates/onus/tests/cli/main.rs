@@ -17,3 +17,4 @@ mod policy;
 mod roundtrip;
 mod sbom;
 mod scan;
+mod stale_wolfi;
