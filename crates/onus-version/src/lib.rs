@@ -27,7 +27,7 @@ pub mod semver;
 #[cfg(test)]
 mod test_support;
 
-pub use npm::{nodejs_affected, NpmRange};
+pub use npm::{cargo_requirement, nodejs_affected, NpmRange};
 pub use range::{CompiledRange, Range, RangeEvent};
 
 /// A version ordering scheme.

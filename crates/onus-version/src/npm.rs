@@ -392,6 +392,30 @@ pub fn nodejs_affected(
     }
 }
 
+/// A Cargo version requirement (RustSec's `patched` / `unaffected`) in node-semver syntax:
+/// Cargo separates comparators with commas and reads a bare version as a caret requirement
+/// (`0.54.2` means `^0.54.2`, i.e. `>=0.54.2 <0.55.0`), where node-semver reads it as exact.
+/// Everything else (`^`, `~`, `=`, `<`, `<=`, `>`, `>=`, `*` wildcards) means the same in both.
+pub fn cargo_requirement(req: &str) -> String {
+    let comparators: Vec<String> = req
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            if c.starts_with(|ch: char| ch.is_ascii_digit()) {
+                format!("^{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if comparators.is_empty() {
+        "*".to_string()
+    } else {
+        comparators.join(" ")
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -485,5 +509,23 @@ mod tests {
             None
         )
         .unwrap());
+    }
+
+    #[test]
+    fn cargo_requirements_read_a_bare_version_as_caret() {
+        let cargo = |req: &str, v: &str| sat(&cargo_requirement(req), v);
+        // RUSTSEC-2023-0125 (aws-sigv4): `0.54.2` patches the whole 0.54 line from .2 on.
+        assert!(cargo("0.54.2", "0.54.2"));
+        assert!(cargo("0.54.2", "0.54.3"));
+        assert!(!cargo("0.54.2", "0.54.1"));
+        assert!(!cargo("0.54.2", "0.55.0"));
+        assert!(cargo(">= 0.26.1", "0.30.0"));
+        assert!(cargo(">= 1.2, < 1.5", "1.4.9"));
+        assert!(!cargo(">= 1.2, < 1.5", "1.5.0"));
+        assert!(cargo("=1.2.3", "1.2.3"));
+        assert!(!cargo("=1.2.3", "1.2.4"));
+        assert!(cargo("< 0.12.0", "0.11.9"));
+        assert!(cargo("1.*", "1.7.0"));
+        assert_eq!(cargo_requirement(""), "*");
     }
 }

@@ -47,8 +47,20 @@ impl Range {
 
     /// Parse every event version under `scheme` once and sort the events.
     pub fn compile(&self, scheme: Scheme) -> Result<CompiledRange, VersionError> {
-        let mut events = Vec::with_capacity(self.events.len());
-        for event in &self.events {
+        CompiledRange::from_events(scheme, &self.events)
+    }
+
+    /// Whether `version` is affected by this range under `scheme`.
+    pub fn contains(&self, scheme: Scheme, version: &str) -> Result<bool, VersionError> {
+        self.compile(scheme)?.contains_str(version)
+    }
+}
+
+impl CompiledRange {
+    /// Compile OSV events held elsewhere (a store record) without copying them into a [`Range`].
+    pub fn from_events(scheme: Scheme, given: &[RangeEvent]) -> Result<Self, VersionError> {
+        let mut events = Vec::with_capacity(given.len());
+        for event in given {
             let v = event.version();
             let kind = match event {
                 RangeEvent::Introduced(_) => Kind::Introduced,
@@ -66,11 +78,6 @@ impl Range {
         // Stable sort: events at one version keep their given order.
         events.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(CompiledRange { scheme, events })
-    }
-
-    /// Whether `version` is affected by this range under `scheme`.
-    pub fn contains(&self, scheme: Scheme, version: &str) -> Result<bool, VersionError> {
-        self.compile(scheme)?.contains_str(version)
     }
 }
 

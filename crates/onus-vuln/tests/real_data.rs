@@ -545,3 +545,123 @@ fn go_stdlib_rustsec_and_nodejs_npm() {
         .expect("bassmaster <= 1.5.1");
     assert_eq!(b.id, "CVE-2014-7205");
 }
+
+/// Every range the shared data puts in the store evaluates under the version engine at every
+/// version it names (and the neighbours of each requirement bound): no record is unreadable.
+/// Before the matcher's own range code was replaced, this test compared the two over the same
+/// 167,657 probes: OSV (PyPI, Go, Chainguard), secdb, Debian and Node.js agreed everywhere; the
+/// 55 disagreements were all RustSec bare versions (`0.54.2` in `patched`), which Cargo reads
+/// as `^0.54.2` and the old code read as exact, reporting patched versions as vulnerable.
+#[test]
+fn every_stored_range_evaluates_under_the_version_engine() {
+    use onus_vuln::versions::{range_contains, Range, Scheme};
+    let Some(path) = store_path() else { return };
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT vuln_id, ecosystem, package, ranges, versions FROM affected")
+        .unwrap();
+    let rows: Vec<(String, String, String, String, String)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut probed = 0usize;
+    let mut unknown = Vec::new();
+    for (id, eco, package, ranges, versions) in &rows {
+        let ranges: Vec<Range> = serde_json::from_str(ranges).unwrap();
+        let versions: Vec<String> = serde_json::from_str(versions).unwrap();
+        let scheme = Scheme::for_ecosystem(eco);
+        for range in &ranges {
+            let mut probes = versions.clone();
+            probes.extend(
+                range
+                    .events
+                    .iter()
+                    .map(|e| e.version().to_string())
+                    .filter(|v| v != "0" && v != "*"),
+            );
+            for req in &range.requirements {
+                for token in req
+                    .split(|c: char| c.is_whitespace() || ",|<>=^~".contains(c))
+                    .filter(|t| t.starts_with(|c: char| c.is_ascii_digit()))
+                {
+                    probes.extend(neighbours(token));
+                }
+            }
+            let requirement = !range.requirements.is_empty();
+            probes.retain(|v| {
+                if requirement {
+                    onus_version::semver::SemverVersion::parse(v).is_ok()
+                } else {
+                    onus_version::validate(scheme, v).is_ok()
+                }
+            });
+            probes.sort();
+            probes.dedup();
+            for probe in &probes {
+                probed += 1;
+                if range_contains(scheme, range, probe).is_none() {
+                    unknown.push(format!("{eco} {package} {id} at `{probe}`"));
+                }
+            }
+        }
+    }
+    eprintln!("{probed} range evaluations over {} records", rows.len());
+    assert!(probed > 100_000, "the shared data was probed: {probed}");
+    assert!(
+        unknown.is_empty(),
+        "unevaluable: {:#?}",
+        &unknown[..unknown.len().min(20)]
+    );
+
+    // RustSec's Cargo requirements: a bare version is a caret requirement.
+    let sigv4 = |v: &str| {
+        let (_, _, _, ranges, _) = rows
+            .iter()
+            .find(|r| r.0 == "RUSTSEC-2023-0125")
+            .expect("RUSTSEC-2023-0125 is in the shared data");
+        let ranges: Vec<Range> = serde_json::from_str(ranges).unwrap();
+        range_contains(Scheme::Semver, &ranges[0], v)
+    };
+    assert_eq!(sigv4("0.54.1"), Some(true));
+    assert_eq!(sigv4("0.54.2"), Some(false));
+    assert_eq!(
+        sigv4("0.54.3"),
+        Some(false),
+        "patched by `0.54.2` (^0.54.2)"
+    );
+    assert_eq!(sigv4("0.55.0"), Some(true));
+}
+
+/// Versions around a requirement's bound (`1.2.x` -> 1.2.0, 1.3.0, 1.0.0; `1.2.3` -> 1.2.2,
+/// 1.2.4, 1.3.0), so both sides of every comparator are probed.
+fn neighbours(token: &str) -> Vec<String> {
+    let nums: Vec<u64> = token
+        .split('.')
+        .map_while(|p| p.split(['-', '+']).next().and_then(|n| n.parse().ok()))
+        .collect();
+    let (a, b, c) = (
+        nums.first().copied().unwrap_or(0),
+        nums.get(1).copied().unwrap_or(0),
+        nums.get(2).copied().unwrap_or(0),
+    );
+    let mut out = vec![
+        token.to_string(),
+        format!("{a}.{b}.{c}"),
+        format!("{a}.{b}.{}", c + 1),
+        format!("{a}.{}.0", b + 1),
+        format!("{a}.0.0"),
+        format!("{}.0.0", a + 1),
+    ];
+    if c > 0 {
+        out.push(format!("{a}.{b}.{}", c - 1));
+    }
+    if b > 0 {
+        out.push(format!("{a}.{}.99", b - 1));
+    }
+    out
+}

@@ -100,8 +100,12 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
         published: text_of("advisory", "date"),
         modified: None,
     })?;
-    let mut requirements = list_of("versions", "patched");
-    requirements.extend(list_of("versions", "unaffected"));
+    // Cargo requirements, stored in node-semver syntax so one engine evaluates every list.
+    let requirements: Vec<String> = list_of("versions", "patched")
+        .into_iter()
+        .chain(list_of("versions", "unaffected"))
+        .map(|req| onus_version::cargo_requirement(&req))
+        .collect();
     ctx.writer.affected(&AffectedRow {
         vuln_id: id,
         source: SOURCE.to_string(),

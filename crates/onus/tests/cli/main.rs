@@ -9,6 +9,7 @@
 mod support;
 
 mod advisories;
+mod architecture;
 mod common;
 mod damaged_store;
 mod debian_images;
