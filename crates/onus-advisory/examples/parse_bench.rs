@@ -22,7 +22,7 @@ fn main() {
     let t_yaml = Instant::now();
     let mut values = 0usize;
     for (_, bytes) in &raw {
-        if serde_yaml::from_slice::<serde_yaml::Value>(bytes).is_ok() {
+        if serde_yaml_ng::from_slice::<serde_yaml_ng::Value>(bytes).is_ok() {
             values += 1;
         }
     }

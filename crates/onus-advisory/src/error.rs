@@ -7,7 +7,7 @@ pub enum AdvisoryError {
     Yaml {
         path: String,
         #[source]
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     #[error("advisory document `{path}` uses schema version `{found}`: schema 1 is not supported, only schema 2 (`2`, `2.0.1`, `2.0.2`)")]
     SchemaV1 { path: String, found: String },
@@ -27,7 +27,7 @@ pub enum AdvisoryError {
         event: usize,
         event_type: String,
         #[source]
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     #[error("failed to read advisories from `{path}`")]
     Io {

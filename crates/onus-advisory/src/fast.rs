@@ -2,13 +2,13 @@
 //! sequences, plain / single- / double-quoted one-line scalars, `|` block scalars, one-line
 //! flow sequences of plain scalars).
 //!
-//! It builds a small borrowed tree that stands for exactly the tree `serde_yaml` would build, or
+//! It builds a small borrowed tree that stands for exactly the tree `serde_yaml_ng` would build, or
 //! gives `None` as soon as the input leaves the subset or anything is ambiguous (a plain scalar
 //! YAML would read as a number or boolean, a comment, an anchor, a multi-line plain scalar, a
-//! duplicate key, …); the caller then falls back to `serde_yaml`, which also reports every
+//! duplicate key, …); the caller then falls back to `serde_yaml_ng`, which also reports every
 //! error. `document` turns the tree into a [`Document`] for the usual shapes only and declines
 //! anything else, so the fallback decides every unusual or erroneous case. Differential tests
-//! check both steps against serde_yaml on every real Wolfi document.
+//! check both steps against serde_yaml_ng on every real Wolfi document.
 
 use std::borrow::Cow;
 
@@ -26,7 +26,7 @@ pub(crate) enum Node<'a> {
     Map(Vec<(&'a str, Node<'a>)>),
 }
 
-/// Parse `text` if it is inside the subset; `None` means "use serde_yaml".
+/// Parse `text` if it is inside the subset; `None` means "use serde_yaml_ng".
 pub(crate) fn parse(text: &str) -> Option<Node<'_>> {
     if text.contains(['\t', '\r', '\u{feff}']) || text.is_empty() {
         return None;
@@ -69,7 +69,7 @@ struct Parser<'a> {
     depth: usize,
 }
 
-/// Deeper nesting, or more keys in one mapping, is left to serde_yaml (and its limits).
+/// Deeper nesting, or more keys in one mapping, is left to serde_yaml_ng (and its limits).
 const MAX_DEPTH: usize = 32;
 const MAX_KEYS: usize = 64;
 
@@ -708,9 +708,9 @@ fn detection(data: Option<Node<'_>>) -> Option<Detection> {
 mod tests {
     use super::*;
 
-    use serde_yaml::Value;
+    use serde_yaml_ng::Value;
 
-    /// The serde_yaml value the node stands for.
+    /// The serde_yaml_ng value the node stands for.
     pub(crate) fn to_value(node: &Node<'_>) -> Value {
         match node {
             Node::Null => Value::Null,
@@ -725,10 +725,10 @@ mod tests {
         }
     }
 
-    /// The fast path either declines or agrees with serde_yaml; it never accepts what
-    /// serde_yaml rejects.
+    /// The fast path either declines or agrees with serde_yaml_ng; it never accepts what
+    /// serde_yaml_ng rejects.
     pub(crate) fn agrees(text: &str) -> bool {
-        let slow = serde_yaml::from_str::<Value>(text);
+        let slow = serde_yaml_ng::from_str::<Value>(text);
         match (parse(text), slow) {
             (Some(fast), Ok(slow)) => to_value(&fast) == slow,
             (Some(_), Err(_)) => false,
@@ -794,7 +794,7 @@ mod tests {
         }
     }
 
-    /// Every real Wolfi document: the fast path agrees with serde_yaml, and declines few.
+    /// Every real Wolfi document: the fast path agrees with serde_yaml_ng, and declines few.
     #[test]
     fn agrees_with_serde_yaml_on_every_wolfi_document() {
         let dir = std::env::var_os("ONUS_SHARED_DATA")
@@ -817,7 +817,7 @@ mod tests {
         for item in crate::read_files(&archive) {
             let (name, bytes) = item.unwrap();
             total += 1;
-            let slow: Value = serde_yaml::from_slice(&bytes).unwrap();
+            let slow: Value = serde_yaml_ng::from_slice(&bytes).unwrap();
             let text = std::str::from_utf8(&bytes).unwrap();
             match parse(text) {
                 Some(fast) => assert!(to_value(&fast) == slow, "fast path disagrees on {name}"),

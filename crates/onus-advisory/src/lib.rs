@@ -42,7 +42,7 @@ pub use validate::{
     Diagnostic, Severity, ValidateOptions, ValidationReport, Validator,
 };
 
-/// `parse_document` through serde_yaml only, without the fast reader: the reference the fast
+/// `parse_document` through serde_yaml_ng only, without the fast reader: the reference the fast
 /// path is tested against. Not a stable API.
 #[doc(hidden)]
 pub fn __parse_document_reference(bytes: &[u8], path: &str) -> Result<Document, AdvisoryError> {

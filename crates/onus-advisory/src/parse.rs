@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::error::AdvisoryError;
 use crate::model::{
@@ -123,7 +123,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn data_error(&self, event_type: &str, source: serde_yaml::Error) -> AdvisoryError {
+    fn data_error(&self, event_type: &str, source: serde_yaml_ng::Error) -> AdvisoryError {
         AdvisoryError::EventData {
             path: self.path.to_string(),
             advisory: self.advisory.to_string(),
@@ -140,7 +140,7 @@ impl Ctx<'_> {
 /// schema-1 documents (no `schema-version`, or `secfixes`-style content) are an error.
 pub fn parse_document(bytes: &[u8], path: &str) -> Result<Document, AdvisoryError> {
     // The fast reader covers what advisory tooling writes; anything else, and every error,
-    // goes through serde_yaml.
+    // goes through serde_yaml_ng.
     if let Some(doc) = crate::fast::document(bytes) {
         if check_schema_version(&doc.schema_version, path).is_ok() {
             return Ok(doc);
@@ -149,9 +149,9 @@ pub fn parse_document(bytes: &[u8], path: &str) -> Result<Document, AdvisoryErro
     parse_document_slow(bytes, path)
 }
 
-/// [`parse_document`] through serde_yaml only (the reference the fast path is tested against).
+/// [`parse_document`] through serde_yaml_ng only (the reference the fast path is tested against).
 pub(crate) fn parse_document_slow(bytes: &[u8], path: &str) -> Result<Document, AdvisoryError> {
-    let raw: RawDocument = match serde_yaml::from_slice(bytes) {
+    let raw: RawDocument = match serde_yaml_ng::from_slice(bytes) {
         Ok(raw) => raw,
         Err(source) => return Err(diagnose_failure(bytes, path, source)),
     };
@@ -313,7 +313,7 @@ fn decode<T: serde::de::DeserializeOwned + Default>(
 ) -> Result<T, AdvisoryError> {
     match data {
         None => Ok(T::default()),
-        Some(v) => serde_yaml::from_value(v).map_err(|e| ctx.data_error(event_type, e)),
+        Some(v) => serde_yaml_ng::from_value(v).map_err(|e| ctx.data_error(event_type, e)),
     }
 }
 
@@ -403,8 +403,8 @@ fn check_schema_version(v: &str, path: &str) -> Result<(), AdvisoryError> {
 }
 
 /// After a decode failure, tell a schema-1 document apart from a broken schema-2 one.
-fn diagnose_failure(bytes: &[u8], path: &str, source: serde_yaml::Error) -> AdvisoryError {
-    if let Ok(Value::Mapping(map)) = serde_yaml::from_slice::<Value>(bytes) {
+fn diagnose_failure(bytes: &[u8], path: &str, source: serde_yaml_ng::Error) -> AdvisoryError {
+    if let Ok(Value::Mapping(map)) = serde_yaml_ng::from_slice::<Value>(bytes) {
         let version = map.get("schema-version").and_then(scalar_string);
         let v1_version = version
             .as_deref()

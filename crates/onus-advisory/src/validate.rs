@@ -22,6 +22,16 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The lowercase name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 macro_rules! codes {
     ($( $variant:ident => ($code:literal, $sev:ident, $desc:literal), )*) => {
         /// A stable diagnostic code (`docs/diagnostics/advisory.md` has one entry per code).

@@ -119,12 +119,12 @@ fn extend(into: &mut Vec<String>, from: Vec<String>) {
 /// given here as its text).
 pub fn load_rules(extra: Option<&str>) -> Result<Rules, AttributionError> {
     let mut rules: Rules =
-        serde_yaml::from_str(BUILTIN_RULES).map_err(AttributionError::BuiltinRules)?;
+        serde_yaml_ng::from_str(BUILTIN_RULES).map_err(AttributionError::BuiltinRules)?;
     rules.validate("built-in")?;
     if let Some(text) = extra {
         // An empty file (or one holding only comments) adds nothing.
         let user: Option<Rules> =
-            serde_yaml::from_str(text).map_err(AttributionError::UserRules)?;
+            serde_yaml_ng::from_str(text).map_err(AttributionError::UserRules)?;
         if let Some(user) = user {
             user.validate("user")?;
             rules.extend(user);

@@ -1302,3 +1302,24 @@ fn hostile_text_stays_on_one_line() {
     }
     assert_eq!(r.base.layers, Some(1));
 }
+
+#[test]
+fn names_are_the_serialised_names() {
+    for source in [
+        BaseSource::BaseImage,
+        BaseSource::BaseSbom,
+        BaseSource::Annotation,
+        BaseSource::BaseLayersOption,
+        BaseSource::VendorSbom,
+        BaseSource::History,
+        BaseSource::Unknown,
+    ] {
+        assert_eq!(serde_json::to_value(source).unwrap(), source.as_str());
+    }
+    for confidence in [Confidence::Low, Confidence::Medium, Confidence::High] {
+        assert_eq!(
+            serde_json::to_value(confidence).unwrap(),
+            confidence.as_str()
+        );
+    }
+}

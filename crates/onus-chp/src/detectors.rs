@@ -86,10 +86,10 @@ pub struct Detectors {
 /// Load the built-in detectors and apply a user file (`--detectors FILE`, given as its text).
 pub fn load_detectors(extra: Option<&str>) -> Result<Detectors, ChpError> {
     let mut d: Detectors =
-        serde_yaml::from_str(BUILTIN_DETECTORS).map_err(ChpError::BuiltinDetectors)?;
+        serde_yaml_ng::from_str(BUILTIN_DETECTORS).map_err(ChpError::BuiltinDetectors)?;
     if let Some(text) = extra {
         let user: Option<UserDetectors> =
-            serde_yaml::from_str(text).map_err(ChpError::UserDetectors)?;
+            serde_yaml_ng::from_str(text).map_err(ChpError::UserDetectors)?;
         if let Some(u) = user {
             extend(&mut d.search_dirs, u.search_dirs);
             extend(&mut d.shell.names, u.shell.names);

@@ -2,7 +2,7 @@
 //! `readOnlyRootFilesystem` / `read_only` on every container that runs the image (model.md §3.3).
 
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::error::ChpError;
 
@@ -48,7 +48,7 @@ pub fn parse_runtime(text: &str, image_ref: Option<&str>) -> Result<RuntimeConfi
     let mut containers = Vec::new();
     let mut kinds = Vec::new();
     let mut documents = 0;
-    for (document, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+    for (document, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let value = Value::deserialize(de).map_err(|source| ChpError::ManifestYaml {
             document: document + 1,
             source,

@@ -41,7 +41,7 @@ pub enum EolError {
     #[error("parse EOL product mapping `{origin}`: {source}")]
     Mapping {
         origin: String,
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     #[error("check EOL product mapping `{origin}`: {reason}")]
     MappingRule { origin: String, reason: String },

@@ -84,7 +84,7 @@ pub struct Detection<'a> {
 }
 
 fn parse(text: &str, origin: &str) -> Result<Mapping, EolError> {
-    let mapping: Mapping = serde_yaml::from_str(text).map_err(|source| EolError::Mapping {
+    let mapping: Mapping = serde_yaml_ng::from_str(text).map_err(|source| EolError::Mapping {
         origin: origin.to_string(),
         source,
     })?;

@@ -598,14 +598,8 @@ fn header(report: &Report) -> String {
             || "unknown".to_string(),
             |n| format!("{n} of {}", info.layers.len()),
         );
-        let source = serde_json::to_value(base.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let confidence = serde_json::to_value(base.confidence)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let source = base.source.as_str();
+        let confidence = base.confidence.as_str();
         let evidence = base
             .evidence
             .as_deref()
@@ -614,8 +608,8 @@ fn header(report: &Report) -> String {
         let _ = write!(
             html,
             r#"<div class="meta">Vendor base: {layers} layers ({}, {} confidence){evidence}</div>"#,
-            e(&source),
-            e(&confidence)
+            e(source),
+            e(confidence)
         );
     }
     html.push_str("</div><div>");

@@ -6,7 +6,7 @@ pub enum SlaError {
     #[error("failed to parse the SLA policy YAML")]
     PolicyYaml {
         #[source]
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     #[error("invalid SLA policy value `{value}` for key `{key}`: {reason}")]
     PolicyValue {

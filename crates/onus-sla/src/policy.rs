@@ -199,13 +199,13 @@ pub fn load_policy(text: Option<&str>) -> Result<Policy, SlaError> {
     let Some(text) = text else {
         return Ok(policy);
     };
-    let value: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|source| SlaError::PolicyYaml { source })?;
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|source| SlaError::PolicyYaml { source })?;
     if value.is_null() {
         return Ok(policy);
     }
     let raw: RawPolicy =
-        serde_yaml::from_value(value).map_err(|source| SlaError::PolicyYaml { source })?;
+        serde_yaml_ng::from_value(value).map_err(|source| SlaError::PolicyYaml { source })?;
 
     if let Some(days) = raw.days {
         let slots = [

@@ -11,7 +11,7 @@ use onus_advisory::read_documents;
 use onus_sla::{
     render_csv, render_html, render_json, render_markdown, render_table, report, Severity,
 };
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 const ARCHIVE: &str = "wolfi-advisories/wolfi-advisories-3d461f6.tar.zst";
 
@@ -55,7 +55,7 @@ fn independent(path: &PathBuf) -> Independent {
         }
         let mut text = String::new();
         entry.read_to_string(&mut text).unwrap();
-        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
         let Some(advisories) = doc.get("advisories").and_then(Value::as_sequence) else {
             continue;
         };

@@ -123,7 +123,7 @@ fn osv_pypi_versions_agree_with_pep440_ranges() {
         if !name.ends_with(".yaml") {
             continue;
         }
-        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
         records += 1;
         checked += check_osv(&name, &doc, Scheme::Pep440, &mut failures);
     }

@@ -288,31 +288,32 @@ fn detect(lower: &str, value: &Value) -> Option<FeedKind> {
 /// Parse JSON, or YAML converted to JSON values (mapping keys become strings).
 pub(crate) fn parse_value(bytes: &[u8], yaml: bool) -> Result<Value, String> {
     if yaml {
-        let value: serde_yaml::Value = serde_yaml::from_slice(bytes).map_err(|e| e.to_string())?;
+        let value: serde_yaml_ng::Value =
+            serde_yaml_ng::from_slice(bytes).map_err(|e| e.to_string())?;
         Ok(yaml_to_json(value))
     } else {
         serde_json::from_slice(bytes).map_err(|e| e.to_string())
     }
 }
 
-fn yaml_to_json(value: serde_yaml::Value) -> Value {
+fn yaml_to_json(value: serde_yaml_ng::Value) -> Value {
     match value {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(b),
+        serde_yaml_ng::Value::Null => Value::Null,
+        serde_yaml_ng::Value::Bool(b) => Value::Bool(b),
         // Versions written unquoted (`1.0`) must stay strings: keep the number's text.
-        serde_yaml::Value::Number(n) => Value::String(n.to_string()),
-        serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(seq) => {
+        serde_yaml_ng::Value::Number(n) => Value::String(n.to_string()),
+        serde_yaml_ng::Value::String(s) => Value::String(s),
+        serde_yaml_ng::Value::Sequence(seq) => {
             Value::Array(seq.into_iter().map(yaml_to_json).collect())
         }
-        serde_yaml::Value::Mapping(map) => Value::Object(
+        serde_yaml_ng::Value::Mapping(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
                     let key = match k {
-                        serde_yaml::Value::String(s) => s,
-                        serde_yaml::Value::Number(n) => n.to_string(),
-                        serde_yaml::Value::Bool(b) => b.to_string(),
-                        other => serde_yaml::to_string(&other)
+                        serde_yaml_ng::Value::String(s) => s,
+                        serde_yaml_ng::Value::Number(n) => n.to_string(),
+                        serde_yaml_ng::Value::Bool(b) => b.to_string(),
+                        other => serde_yaml_ng::to_string(&other)
                             .unwrap_or_default()
                             .trim()
                             .to_string(),
@@ -321,7 +322,7 @@ fn yaml_to_json(value: serde_yaml::Value) -> Value {
                 })
                 .collect(),
         ),
-        serde_yaml::Value::Tagged(tagged) => yaml_to_json(tagged.value),
+        serde_yaml_ng::Value::Tagged(tagged) => yaml_to_json(tagged.value),
     }
 }
 

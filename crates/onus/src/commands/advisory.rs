@@ -113,10 +113,7 @@ fn is_supported(data: &onus_eol::EolData, package: &str, today: NaiveDate) -> Op
 
 fn render_validation(report: &ValidationReport, out: &mut dyn Write) -> std::io::Result<()> {
     for d in &report.diagnostics {
-        let severity = serde_json::to_value(d.severity)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let severity = d.severity.as_str();
         let place = match (&d.advisory, d.event) {
             (Some(advisory), Some(event)) => format!("{} {advisory} event {event}", d.file),
             (Some(advisory), None) => format!("{} {advisory}", d.file),

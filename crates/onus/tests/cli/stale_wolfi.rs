@@ -222,7 +222,7 @@ fn raw_advisories(shared: &Path, packages: &[&str]) -> BTreeMap<(String, String)
         }
         let mut text = String::new();
         entry.read_to_string(&mut text).unwrap();
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
         for advisory in doc["advisories"].as_sequence().into_iter().flatten() {
             let id = advisory["id"].as_str().unwrap().to_string();
             let events = advisory["events"]
