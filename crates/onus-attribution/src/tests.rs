@@ -1323,3 +1323,47 @@ fn names_are_the_serialised_names() {
         );
     }
 }
+
+#[test]
+fn path_lookup_stops_only_at_an_executable_that_exists() {
+    // Usr-merged Debian: dpkg lists /bin/bash, /bin is a symlink to usr/bin, and nothing is at
+    // /usr/sbin/bash or /sbin/bash although the default PATH searches those first.
+    let mut s = sbom(
+        "debian",
+        vec![layer(0, "sha256:00", None)],
+        &["bash"],
+        vec![deb("bash", "bash", 0, &["/bin/bash"])],
+    );
+    s.image.exec_path = Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    let exists = |path: &str| -> Option<String> {
+        matches!(path, "/usr/bin/bash" | "/bin/bash").then(|| "/usr/bin/bash".to_string())
+    };
+    let rules = load_rules(None).unwrap();
+    let r = attribute(&AttributionInput {
+        sbom: &s,
+        findings: &[],
+        base: &BaseInput::None,
+        base_layers: Some(1),
+        kind_override: None,
+        rules: &rules,
+        executable: Some(&exists),
+    });
+    assert!(r.kind.reason.contains("/usr/bin/bash"), "{}", r.kind.reason);
+    assert!(!r.kind.reason.contains("sbin"), "{}", r.kind.reason);
+
+    // The image's own PATH decides the order: /opt/bin first.
+    s.image.exec_path = Some("/opt/bin:/usr/bin".into());
+    let exists = |path: &str| -> Option<String> {
+        matches!(path, "/usr/bin/bash" | "/opt/bin/bash").then(|| path.to_string())
+    };
+    let r = attribute(&AttributionInput {
+        sbom: &s,
+        findings: &[],
+        base: &BaseInput::None,
+        base_layers: Some(1),
+        kind_override: None,
+        rules: &rules,
+        executable: Some(&exists),
+    });
+    assert!(r.kind.reason.contains("/opt/bin/bash"), "{}", r.kind.reason);
+}

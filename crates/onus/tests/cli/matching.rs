@@ -1,6 +1,6 @@
 //! `onus db` and `onus match` on the real feeds.
 
-use crate::common::{onus_json, onus_ok, path_str, store, NOW};
+use crate::common::{onus, onus_json, onus_ok, path_str, store, NOW};
 use crate::support;
 
 #[test]
@@ -89,4 +89,24 @@ fn match_the_spdx_sbom_apko_attaches() {
         "json",
     ]);
     assert!(result["findings"].is_array());
+}
+
+#[test]
+fn quiet_silences_db_build_and_the_summary_goes_to_stderr_otherwise() {
+    let Some(data) = support::shared_data() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = path_str(&dir.path().join("kev.db"));
+    let kev = path_str(&data.join("cisa-kev"));
+    let out = onus(&["db", "build", "--quiet", "--db", &db, "--from", &kev]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "--quiet prints nothing"
+    );
+    let out = onus(&["db", "build", "--db", &db, "--from", &kev]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "stdout carries only data");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1404 records"));
 }
