@@ -23,6 +23,13 @@ struct MatchOutput<'a> {
 }
 
 pub fn run(args: &MatchArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
+    // A gate that cannot be evaluated must not pass silently.
+    if args.matching.fail_on_party.is_some() {
+        anyhow::bail!(
+            "`--fail-on-party` needs each finding's move, which `onus match` does not decide\nhint: run `onus scan sbom:{}` with the same options",
+            args.sbom.display()
+        );
+    }
     let bytes = std::fs::read(&args.sbom)
         .with_context(|| format!("cannot read SBOM `{}`", args.sbom.display()))?;
     let sbom = onus_vuln::read_sbom(&bytes)

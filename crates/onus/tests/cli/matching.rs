@@ -110,3 +110,25 @@ fn quiet_silences_db_build_and_the_summary_goes_to_stderr_otherwise() {
     assert!(out.stdout.is_empty(), "stdout carries only data");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1404 records"));
 }
+
+#[test]
+fn match_refuses_a_party_gate_it_cannot_evaluate() {
+    let Some(db) = store() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = dir.path().join("empty.spdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"e","packages":[]}"#,
+    )
+    .unwrap();
+    let out = onus(&[
+        "match",
+        &path_str(&sbom),
+        "--db",
+        &path_str(&db),
+        "--fail-on-party",
+        "vendor",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("onus scan sbom:"));
+}
