@@ -32,6 +32,10 @@ pub struct Range {
     pub events: Vec<RangeEvent>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<String>,
+    /// Requirements that clear a version `requirements` marked (Node.js security-wg `patched`:
+    /// affected iff vulnerable and not patched, as `onus_version::nodejs_affected` reads it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluding: Vec<String>,
 }
 
 /// Range kind: the version is affected iff it matches one of `requirements`.
@@ -47,16 +51,21 @@ pub fn range_contains(scheme: Scheme, range: &Range, version: &str) -> Option<bo
     if range.kind == REQ_AFFECTED || range.kind == REQ_UNAFFECTED {
         // A vulnerable pre-release is still vulnerable: pre-releases are included.
         let v = onus_version::semver::SemverVersion::parse(version).ok()?;
-        let mut any = false;
-        for req in &range.requirements {
-            any |= onus_version::NpmRange::parse(req)
-                .ok()?
-                .satisfies_with(&v, true);
-        }
+        let any_of = |reqs: &[String]| -> Option<bool> {
+            let mut any = false;
+            for req in reqs {
+                any |= onus_version::NpmRange::parse(req)
+                    .ok()?
+                    .satisfies_with(&v, true);
+            }
+            Some(any)
+        };
+        let marked = any_of(&range.requirements)?;
+        let cleared = any_of(&range.excluding)?;
         return Some(if range.kind == REQ_AFFECTED {
-            any
+            marked && !cleared
         } else {
-            !any
+            !marked
         });
     }
     onus_version::CompiledRange::from_events(scheme, &range.events)
@@ -173,6 +182,7 @@ mod tests {
                 RangeEvent::Fixed("2.20.0".into()),
             ],
             requirements: Vec::new(),
+            excluding: Vec::new(),
         };
         assert_eq!(range_contains(Scheme::Pep440, &r, "2.19.1"), Some(true));
         assert_eq!(range_contains(Scheme::Pep440, &r, "2.20.0"), Some(false));
@@ -187,6 +197,7 @@ mod tests {
                 RangeEvent::LastAffected("1.2.0".into()),
             ],
             requirements: Vec::new(),
+            excluding: Vec::new(),
         };
         assert_eq!(range_contains(Scheme::Semver, &la, "1.2.0"), Some(true));
         assert_eq!(range_contains(Scheme::Semver, &la, "1.2.1"), Some(false));
@@ -200,6 +211,7 @@ mod tests {
                 kind: REQ_AFFECTED.into(),
                 events: Vec::new(),
                 requirements: reqs.iter().map(|s| s.to_string()).collect(),
+                excluding: Vec::new(),
             };
             range_contains(Scheme::Semver, &r, v)
         };
@@ -216,6 +228,7 @@ mod tests {
             kind: REQ_UNAFFECTED.into(),
             events: Vec::new(),
             requirements: vec![">= 0.9.1".into()],
+            excluding: Vec::new(),
         };
         assert_eq!(
             range_contains(Scheme::Semver, &unaffected, "0.9.0"),
@@ -228,6 +241,21 @@ mod tests {
     }
 
     #[test]
+    fn patched_clears_what_vulnerable_marks() {
+        // NSWG-style: vulnerable `<=1.5.1 || 2.x`, patched `>=2.0.5`.
+        let r = Range {
+            kind: REQ_AFFECTED.into(),
+            events: Vec::new(),
+            requirements: vec!["<=1.5.1 || 2.x".into()],
+            excluding: vec![">=2.0.5".into()],
+        };
+        assert_eq!(range_contains(Scheme::Semver, &r, "1.5.1"), Some(true));
+        assert_eq!(range_contains(Scheme::Semver, &r, "2.0.4"), Some(true));
+        assert_eq!(range_contains(Scheme::Semver, &r, "2.0.5"), Some(false));
+        assert_eq!(range_contains(Scheme::Semver, &r, "1.6.0"), Some(false));
+    }
+
+    #[test]
     fn limit_caps_an_osv_range() {
         let r = Range {
             kind: "ECOSYSTEM".into(),
@@ -236,6 +264,7 @@ mod tests {
                 RangeEvent::Limit("2.0".into()),
             ],
             requirements: Vec::new(),
+            excluding: Vec::new(),
         };
         assert_eq!(range_contains(Scheme::Pep440, &r, "1.9"), Some(true));
         assert_eq!(range_contains(Scheme::Pep440, &r, "2.0"), Some(false));

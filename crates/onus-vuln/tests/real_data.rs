@@ -584,7 +584,7 @@ fn every_stored_range_evaluates_under_the_version_engine() {
                     .map(|e| e.version().to_string())
                     .filter(|v| v != "0" && v != "*"),
             );
-            for req in &range.requirements {
+            for req in range.requirements.iter().chain(&range.excluding) {
                 for token in req
                     .split(|c: char| c.is_whitespace() || ",|<>=^~".contains(c))
                     .filter(|t| t.starts_with(|c: char| c.is_ascii_digit()))

@@ -28,10 +28,11 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
     } else {
         format!("NSWG-NPM-{number}")
     };
-    let (package, vulnerable) = if core {
+    let (package, vulnerable, patched) = if core {
         (
             "node".to_string(),
             doc.get("vulnerable").and_then(Value::as_str),
+            doc.get("patched").and_then(Value::as_str),
         )
     } else {
         (
@@ -40,8 +41,16 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
                 .unwrap_or("")
                 .to_string(),
             doc.get("vulnerable_versions").and_then(Value::as_str),
+            doc.get("patched_versions").and_then(Value::as_str),
         )
     };
+    // Affected iff vulnerable and not patched (the security-wg rule).
+    let patched: Vec<String> = patched
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .into_iter()
+        .collect();
     let Some(vulnerable) = vulnerable.filter(|v| !v.trim().is_empty()) else {
         ctx.warn(
             SOURCE,
@@ -119,6 +128,7 @@ pub(crate) fn load(file: &InputFile, doc: &Value, ctx: &mut Ctx<'_>) -> Result<(
             kind: REQ_AFFECTED.to_string(),
             events: Vec::new(),
             requirements: vec![vulnerable.to_string()],
+            excluding: patched,
         }],
         versions: Vec::new(),
         not_affected: false,

@@ -281,5 +281,6 @@ fn convert_range(range: &OsvRange, scheme: Scheme) -> Result<Range, String> {
         kind: range.kind.clone(),
         events,
         requirements: Vec::new(),
+        excluding: Vec::new(),
     })
 }

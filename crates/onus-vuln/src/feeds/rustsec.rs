@@ -116,6 +116,7 @@ pub(crate) fn load(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError>
             kind: REQ_UNAFFECTED.to_string(),
             events: Vec::new(),
             requirements,
+            excluding: Vec::new(),
         }],
         versions: Vec::new(),
         not_affected: false,
