@@ -51,6 +51,9 @@ pub enum ImageError {
     /// A hostile-input limit from [`crate::Limits`] was reached.
     #[error("limit exceeded reading {object}: {what}")]
     Limit { object: String, what: String },
+    /// The registry could not be reached, refused the credentials, or served something wrong.
+    #[error("cannot pull `{reference}`: {message}")]
+    Registry { reference: String, message: String },
     /// The index has no image for the requested platform.
     #[error("no image for platform `{wanted}` in `{location}` (available: {available})")]
     Platform {

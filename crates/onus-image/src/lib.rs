@@ -19,6 +19,7 @@ mod limits;
 mod meta;
 mod oci;
 mod plan;
+mod registry;
 mod store;
 mod walk;
 
@@ -50,6 +51,8 @@ pub struct OpenOptions {
     pub limits: Limits,
     /// Worker threads reading layers in parallel; 0 = the available parallelism.
     pub threads: usize,
+    /// How to reach registries (`registry:REF` and bare references).
+    pub registry: onus_registry::RegistryOptions,
 }
 
 /// The kind of image source.
@@ -59,6 +62,8 @@ pub enum Scheme {
     OciArchive,
     DockerArchive,
     Dir,
+    /// A registry (`registry:REF`, `docker://REF`, or a bare reference that is no local path).
+    Registry,
 }
 
 impl Scheme {
@@ -69,6 +74,7 @@ impl Scheme {
             Scheme::OciArchive => "oci-archive",
             Scheme::DockerArchive => "docker-archive",
             Scheme::Dir => "dir",
+            Scheme::Registry => "registry",
         }
     }
 
@@ -78,6 +84,7 @@ impl Scheme {
             "oci-archive" => Some(Scheme::OciArchive),
             "docker-archive" => Some(Scheme::DockerArchive),
             "dir" => Some(Scheme::Dir),
+            "registry" => Some(Scheme::Registry),
             _ => None,
         }
     }
@@ -113,20 +120,27 @@ fn split_scheme(source: &str) -> Result<(Option<Scheme>, &str), ImageError> {
         if let Some(scheme) = Scheme::from_prefix(prefix) {
             return Ok((Some(scheme), rest));
         }
-        if matches!(
-            prefix,
-            "docker" | "registry" | "docker-daemon" | "podman" | "containerd"
-        ) {
+        if prefix == "docker" {
+            // skopeo's spelling of a registry reference: `docker://REF`.
+            if let Some(reference) = rest.strip_prefix("//") {
+                return Ok((Some(Scheme::Registry), reference));
+            }
+        }
+        if matches!(prefix, "docker" | "docker-daemon" | "podman" | "containerd") {
             return Err(ImageError::UnsupportedSource {
                 input: source.to_string(),
-                reason: "pulling from a registry or a daemon is not supported; use `docker save` or an OCI layout".to_string(),
+                reason: "reading from a daemon is not supported; use the registry reference, `docker save` or an OCI layout".to_string(),
             });
         }
     }
     Ok((None, source))
 }
 
-fn open_source(source: &str, limits: &Limits) -> Result<Source, ImageError> {
+fn open_source(
+    source: &str,
+    limits: &Limits,
+    registry: &onus_registry::RegistryOptions,
+) -> Result<Source, ImageError> {
     let (scheme, raw_path) = split_scheme(source)?;
     let path = PathBuf::from(raw_path);
     if raw_path.is_empty() {
@@ -135,7 +149,21 @@ fn open_source(source: &str, limits: &Limits) -> Result<Source, ImageError> {
             reason: "no path given".to_string(),
         });
     }
-    let meta = std::fs::metadata(&path).map_err(|e| ImageError::io(raw_path, &e))?;
+    if scheme == Some(Scheme::Registry) {
+        return open_registry(raw_path, registry);
+    }
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        // No such path: a bare image reference (`nginx`, `host:5000/app:tag`) means a registry.
+        Err(e)
+            if scheme.is_none()
+                && e.kind() == std::io::ErrorKind::NotFound
+                && looks_like_reference(raw_path) =>
+        {
+            return open_registry(raw_path, registry);
+        }
+        Err(e) => return Err(ImageError::io(raw_path, &e)),
+    };
     let scheme = match scheme {
         Some(scheme) => scheme,
         None if meta.is_dir() => {
@@ -165,7 +193,31 @@ fn open_source(source: &str, limits: &Limits) -> Result<Source, ImageError> {
         Scheme::OciArchive | Scheme::DockerArchive => {
             open_archive(&path, raw_path, Some(scheme), limits)
         }
+        Scheme::Registry => open_registry(raw_path, registry),
     }
+}
+
+/// Whether a string that names no local path reads as an image reference rather than a
+/// mistyped path (`./x`, `/x`, `x.tar` and `x.json` stay paths).
+fn looks_like_reference(raw: &str) -> bool {
+    let pathish = raw.starts_with(['/', '.', '~'])
+        || [".tar", ".tgz", ".gz", ".zst", ".json"]
+            .iter()
+            .any(|ext| raw.ends_with(ext));
+    !pathish && onus_registry::Reference::parse(raw).is_ok()
+}
+
+fn open_registry(
+    raw: &str,
+    options: &onus_registry::RegistryOptions,
+) -> Result<Source, ImageError> {
+    let reference =
+        onus_registry::Reference::parse(raw).map_err(|e| ImageError::UnsupportedSource {
+            input: raw.to_string(),
+            reason: e.to_string(),
+        })?;
+    let store = registry::RegistryStore::connect(&reference, options)?;
+    Ok(Source::Store(Box::new(store), Scheme::Registry))
 }
 
 fn open_archive(
@@ -247,7 +299,7 @@ fn dir_meta() -> ImageMeta {
 pub fn read_metadata(source: &str, options: &OpenOptions) -> Result<ImageMeta, ImageError> {
     let platform = PlatformSpec::parse(options.platform.as_deref())?;
     let limits = &options.limits;
-    match open_source(source, limits)? {
+    match open_source(source, limits, &options.registry)? {
         Source::Dir(_) => Ok(dir_meta()),
         Source::Store(store, scheme) => {
             Ok(plan_for(store.as_ref(), scheme, &platform, limits)?.meta)
@@ -297,9 +349,9 @@ pub fn open(
     reporter: &dyn Reporter,
 ) -> Result<Image, ImageError> {
     let platform = PlatformSpec::parse(options.platform.as_deref())?;
-    let location = source_path(source).to_string();
+    let mut location = source_path(source).to_string();
     let limits = &options.limits;
-    let (scheme, meta, view, unknowns) = match open_source(source, limits)? {
+    let (scheme, meta, view, unknowns) = match open_source(source, limits, &options.registry)? {
         Source::Dir(path) => {
             reporter.stage("reading files", None);
             let walked = dir::walk_dir(&path, capture, limits, reporter)?;
@@ -321,6 +373,10 @@ pub fn open(
             (Scheme::Dir, dir_meta(), view, unknowns)
         }
         Source::Store(store, scheme) => {
+            if scheme == Scheme::Registry {
+                // The normalised reference (`docker.io/library/nginx:latest`), not the input.
+                location = store.location().to_string();
+            }
             let plan = plan_for(store.as_ref(), scheme, &platform, limits)?;
             let total = plan.layers.iter().filter_map(|l| l.size).sum();
             reporter.stage("reading layers", Some(total));

@@ -24,7 +24,7 @@ pub enum ScanTarget {
     /// An image source (`oci-dir:…`, `docker-archive:…`, …): inventoried, with its file view.
     Image {
         source: String,
-        options: OpenOptions,
+        options: Box<OpenOptions>,
     },
     /// An SBOM read elsewhere: no file view, so no CHP.
     Sbom(Box<Sbom>),

@@ -45,12 +45,20 @@ pub enum Command {
 /// How to read the image.
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
-    /// The image: `oci-dir:PATH`, `oci-archive:PATH`, `docker-archive:PATH`, `dir:PATH`, or a
-    /// path whose kind is detected.
+    /// The image: `registry:REF` (or a bare reference such as `cgr.dev/chainguard/nginx:latest`
+    /// when no such path exists), `oci-dir:PATH`, `oci-archive:PATH`, `docker-archive:PATH`,
+    /// `dir:PATH`, or a path whose kind is detected.
     pub source: String,
     /// Platform to pick from a multi-platform index (default linux/amd64).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
+    /// A CA certificate (PEM) to trust for registries, besides the system's and
+    /// `/etc/docker/certs.d/HOST:PORT/*.crt` (also `ONUS_REGISTRY_CA`).
+    #[arg(long, value_name = "FILE")]
+    pub registry_ca: Vec<PathBuf>,
+    /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
 }
 
 /// Where to write the output.

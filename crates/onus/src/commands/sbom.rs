@@ -26,10 +26,26 @@ pub fn inventory(
     source: &SourceArgs,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<onus_scan::Scanned> {
-    let options = onus_image::OpenOptions {
-        platform: source.platform.clone(),
-        ..Default::default()
-    };
+    let options = open_options(source);
     onus_scan::inventory(&source.source, &options, reporter)
         .with_context(|| format!("cannot inventory `{}`", source.source))
+}
+
+/// How to open `source`: its platform, and how to reach registries (the CA files named by
+/// `--registry-ca` and `ONUS_REGISTRY_CA`, insecure hosts, credentials from the environment).
+pub fn open_options(source: &SourceArgs) -> onus_image::OpenOptions {
+    let mut ca_files = source.registry_ca.clone();
+    if let Some(ca) = std::env::var_os("ONUS_REGISTRY_CA").filter(|v| !v.is_empty()) {
+        ca_files.push(ca.into());
+    }
+    onus_image::OpenOptions {
+        platform: source.platform.clone(),
+        registry: onus_registry::RegistryOptions {
+            ca_files,
+            insecure: source.insecure_registry.clone(),
+            credentials: onus_registry::CredentialSources::from_env(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }

@@ -32,7 +32,7 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
             show_fixed: args.matching.show_fixed,
             vex: matching::read_vex(&args.matching.vex)?,
         },
-        base: read_base(args.base.as_deref(), args.source.platform.as_deref())?,
+        base: read_base(args.base.as_deref(), &args.source)?,
         base_layers: args.base_layers,
         kind_override: args.kind.map(|k| match k {
             KindArg::Application => ImageKind::Application,
@@ -97,10 +97,7 @@ fn target(source: &crate::cli::SourceArgs) -> anyhow::Result<ScanTarget> {
         Some(path) => ScanTarget::Sbom(Box::new(read_sbom_file(path)?)),
         None => ScanTarget::Image {
             source: source.source.clone(),
-            options: onus_image::OpenOptions {
-                platform: source.platform.clone(),
-                ..Default::default()
-            },
+            options: Box::new(crate::commands::sbom::open_options(source)),
         },
     })
 }
@@ -125,17 +122,14 @@ fn read_sbom_file(path: &Path) -> anyhow::Result<Sbom> {
 }
 
 /// `--base`: an SBOM gives its packages; an image gives its layer diff_ids.
-fn read_base(base: Option<&str>, platform: Option<&str>) -> anyhow::Result<BaseInput> {
+fn read_base(base: Option<&str>, source: &crate::cli::SourceArgs) -> anyhow::Result<BaseInput> {
     let Some(base) = base else {
         return Ok(BaseInput::None);
     };
     if let Some(path) = sbom_path(base) {
         return Ok(BaseInput::Sbom(read_sbom_file(path)?));
     }
-    let options = onus_image::OpenOptions {
-        platform: platform.map(str::to_string),
-        ..Default::default()
-    };
+    let options = crate::commands::sbom::open_options(source);
     let meta = onus_image::read_metadata(base, &options)
         .with_context(|| format!("cannot read base image `{base}`"))?;
     Ok(BaseInput::ImageDiffIds(

@@ -15,6 +15,7 @@ mod damaged_store;
 mod debian_images;
 mod matching;
 mod policy;
+mod registry;
 mod roundtrip;
 mod sbom;
 mod scan;

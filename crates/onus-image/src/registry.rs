@@ -1,0 +1,155 @@
+//! A registry seen as an OCI layout: `index.json` is synthesised around the manifest the
+//! reference resolves to, and `blobs/sha256/<hex>` is fetched on demand: from the manifests
+//! endpoint for the manifests and indexes met on the way down, from the blobs endpoint for
+//! everything else. The OCI planner then chooses the platform, verifies every metadata blob
+//! and plans the layers exactly as for a layout on disk, and layers stream from the registry
+//! straight into the layer scan, in parallel, never written to disk.
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+use std::sync::Mutex;
+
+use onus_registry::{Client, Manifest, Reference, RegistryOptions};
+
+use crate::store::{Member, Store};
+use crate::ImageError;
+
+/// Index media types whose `manifests[]` name further manifests.
+const INDEX_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+pub(crate) struct RegistryStore {
+    client: Client,
+    location: String,
+    top: Manifest,
+    /// Digests known to be manifests or indexes (fetched from the manifests endpoint).
+    manifests: Mutex<BTreeSet<String>>,
+}
+
+pub(crate) fn registry_error(reference: &str, e: &onus_registry::RegistryError) -> ImageError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    ImageError::Registry {
+        reference: reference.to_string(),
+        message,
+    }
+}
+
+impl RegistryStore {
+    /// Resolve `reference` to its manifest (by digest when pinned, else by tag).
+    pub fn connect(reference: &Reference, options: &RegistryOptions) -> Result<Self, ImageError> {
+        let location = reference.to_string();
+        let client =
+            Client::connect(reference, options).map_err(|e| registry_error(&location, &e))?;
+        let top = client
+            .manifest(reference.manifest_reference())
+            .map_err(|e| registry_error(&location, &e))?;
+        let store = RegistryStore {
+            client,
+            location,
+            manifests: Mutex::new(BTreeSet::from([top.digest.clone()])),
+            top,
+        };
+        store.learn(&store.top);
+        Ok(store)
+    }
+
+    /// Remember the children of an index as manifests.
+    fn learn(&self, manifest: &Manifest) {
+        if !INDEX_TYPES.contains(&manifest.media_type.as_str()) {
+            return;
+        }
+        #[derive(serde::Deserialize)]
+        struct Child {
+            digest: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Index {
+            #[serde(default)]
+            manifests: Vec<Child>,
+        }
+        if let Ok(index) = serde_json::from_slice::<Index>(&manifest.bytes) {
+            if let Ok(mut known) = self.manifests.lock() {
+                known.extend(index.manifests.into_iter().map(|c| c.digest));
+            }
+        }
+    }
+
+    /// The one-entry `index.json` around the resolved manifest.
+    fn index_json(&self) -> Vec<u8> {
+        let reference = self.client.reference();
+        serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{
+                "mediaType": self.top.media_type,
+                "digest": self.top.digest,
+                "size": self.top.bytes.len(),
+                "annotations": {
+                    "org.opencontainers.image.ref.name": reference.to_string(),
+                },
+            }],
+        })
+        .to_string()
+        .into_bytes()
+    }
+}
+
+fn member(bytes: Vec<u8>) -> Member {
+    Member {
+        size: bytes.len() as u64,
+        reader: Box::new(Cursor::new(bytes)),
+    }
+}
+
+impl Store for RegistryStore {
+    fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn open(&self, path: &str) -> Result<Option<Member>, ImageError> {
+        if path == "index.json" {
+            return Ok(Some(member(self.index_json())));
+        }
+        let Some(hex) = path.strip_prefix("blobs/sha256/") else {
+            return Ok(None);
+        };
+        let digest = format!("sha256:{hex}");
+        if digest == self.top.digest {
+            return Ok(Some(member(self.top.bytes.clone())));
+        }
+        let is_manifest = self
+            .manifests
+            .lock()
+            .map(|known| known.contains(&digest))
+            .unwrap_or(false);
+        if is_manifest {
+            let manifest = self
+                .client
+                .manifest(&digest)
+                .map_err(|e| registry_error(&self.location, &e))?;
+            self.learn(&manifest);
+            return Ok(Some(member(manifest.bytes)));
+        }
+        let blob = self
+            .client
+            .blob(&digest)
+            .map_err(|e| registry_error(&self.location, &e))?;
+        Ok(Some(Member {
+            reader: blob.reader,
+            size: blob.size.unwrap_or(0),
+        }))
+    }
+
+    fn size(&self, path: &str) -> Result<Option<u64>, ImageError> {
+        // Sizes come from the descriptors; asking the registry would cost a request per blob.
+        Ok((path == "index.json").then(|| self.index_json().len() as u64))
+    }
+}

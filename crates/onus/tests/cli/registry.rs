@@ -1,0 +1,404 @@
+//! Pulling from a real registry: Debian's `docker-registry` (the CNCF distribution registry) on
+//! loopback with TLS from a CA the test makes and htpasswd Basic auth, images pushed with
+//! `skopeo`. Credentials reach onus through `DOCKER_CONFIG`, the CA through `ONUS_REGISTRY_CA`.
+//!
+//! The tools come from Debian packages (`docker-registry`, `skopeo`, `apache2-utils`,
+//! `openssl`); `.ci/run` installs them and sets `ONUS_REQUIRE_REGISTRY=1`, which turns a missing
+//! tool into a failure instead of a skip.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::Value;
+use sha2::Digest as _;
+
+use crate::common::{apko, path_str};
+use crate::support;
+
+const USER: &str = "alice";
+const PASSWORD: &str = "s3cret-registry-pw";
+
+/// A running registry and the files a client needs to talk to it.
+struct Registry {
+    dir: tempfile::TempDir,
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    host: String,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Registry {
+    /// Start a TLS + Basic-auth registry on a free loopback port; `None` (skip) when the tools
+    /// are missing and the environment does not require them.
+    fn start() -> Option<Registry> {
+        let tools = ["docker-registry", "skopeo", "htpasswd", "openssl"];
+        let missing: Vec<&str> = tools.iter().copied().filter(|t| !have(t)).collect();
+        if !missing.is_empty() {
+            assert!(
+                std::env::var_os("ONUS_REQUIRE_REGISTRY").is_none(),
+                "ONUS_REQUIRE_REGISTRY is set and these tools are missing: {missing:?}"
+            );
+            eprintln!("skipping: registry tests need {missing:?} (Debian: docker-registry skopeo apache2-utils openssl)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ossl = |args: &[&str]| {
+            run(Command::new("openssl").args(args).current_dir(d));
+        };
+        ossl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=onus test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        ossl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        ossl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        let htpasswd = Command::new("htpasswd")
+            .args(["-Bbn", USER, PASSWORD])
+            .output()
+            .unwrap();
+        assert!(htpasswd.status.success());
+        std::fs::write(d.join("htpasswd"), htpasswd.stdout).unwrap();
+        // The certificate directory skopeo reads (`*.crt` are CAs).
+        std::fs::create_dir_all(d.join("certs")).unwrap();
+        std::fs::copy(d.join("ca.crt"), d.join("certs/ca.crt")).unwrap();
+
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let host = format!("127.0.0.1:{port}");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: {host}\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  htpasswd:\n    realm: onus-test\n    path: {pw}\n",
+            root = path_str(&d.join("data")),
+            crt = path_str(&d.join("server.crt")),
+            key = path_str(&d.join("server.key")),
+            pw = path_str(&d.join("htpasswd")),
+        );
+        std::fs::write(d.join("config.yml"), config).unwrap();
+        let child = Command::new("docker-registry")
+            .args(["serve", &path_str(&d.join("config.yml"))])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let registry = Registry { dir, child, host };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&registry.host).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        registry.write_docker_config("good", PASSWORD);
+        registry.write_docker_config("wrong", "not-the-password");
+        Some(registry)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `<dir>/<name>/config.json` with an `auths` entry for this registry.
+    fn write_docker_config(&self, name: &str, password: &str) {
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{password}"));
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, self.host),
+        )
+        .unwrap();
+    }
+
+    /// Push an OCI layout (`--all`: every platform of an index) as `repo:tag`.
+    fn push(&self, layout: &Path, repo: &str, tag: &str) {
+        run(Command::new("skopeo").args([
+            "copy",
+            "--quiet",
+            "--all",
+            "--dest-cert-dir",
+            &path_str(&self.path("certs")),
+            "--dest-creds",
+            &format!("{USER}:{PASSWORD}"),
+            &format!("oci:{}", path_str(layout)),
+            &format!("docker://{}/{repo}:{tag}", self.host),
+        ]));
+    }
+
+    /// Run onus with this registry's CA and the named Docker config.
+    fn onus(&self, config: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_onus"))
+            .args(args)
+            .env("ONUS_NO_PROGRESS", "1")
+            .env("DOCKER_CONFIG", self.path(config))
+            .env("ONUS_REGISTRY_CA", self.path("ca.crt"))
+            .env_remove("ONUS_DB")
+            .env_remove("ONUS_REGISTRY_USERNAME")
+            .env_remove("ONUS_REGISTRY_PASSWORD")
+            .env_remove("ONUS_REGISTRY_TOKEN")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .output()
+            .unwrap()
+    }
+
+    fn sbom(&self, args: &[&str]) -> Value {
+        let out = self.onus("good", args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "onus {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// What must agree between a registry pull and the layout it was pushed from.
+fn essence(sbom: &Value) -> (Vec<(String, u64)>, Value, Value) {
+    let mut components: Vec<(String, u64)> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["purl"].as_str().unwrap().to_string(),
+                c["layer"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    components.sort();
+    (
+        components,
+        sbom["image"]["layers"].clone(),
+        sbom["image"]["manifest_digest"].clone(),
+    )
+}
+
+/// An OCI layout whose `index.json` points at one nested index holding `layout`'s manifests,
+/// so that `skopeo copy --all` pushes the whole multi-platform index.
+fn nested_index_layout(layout: &Path, out: &Path) -> String {
+    let index = std::fs::read(layout.join("index.json")).unwrap();
+    let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&index)));
+    let blobs = out.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for entry in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), blobs.join(entry.file_name())).unwrap();
+    }
+    std::fs::write(blobs.join(&digest["sha256:".len()..]), &index).unwrap();
+    std::fs::write(out.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        out.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","size":{},"digest":"{digest}"}}]}}"#,
+            index.len()
+        ),
+    )
+    .unwrap();
+    digest
+}
+
+#[test]
+fn pull_from_a_tls_registry_with_basic_auth_equals_the_layout() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let layout = images.join("multilayer/oci");
+    registry.push(&layout, "test/multilayer", "v1");
+    let local = registry.sbom(&["sbom", &format!("oci-dir:{}", path_str(&layout))]);
+    let expected = essence(&local);
+    let digest = local["image"]["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let bare = format!("{}/test/multilayer:v1", registry.host);
+    for source in [
+        bare.clone(),
+        format!("registry:{bare}"),
+        format!("registry:{}/test/multilayer@{digest}", registry.host),
+        format!("docker://{bare}"),
+    ] {
+        let pulled = registry.sbom(&["sbom", &source]);
+        assert_eq!(
+            essence(&pulled),
+            expected,
+            "{source} gives what the layout gives"
+        );
+        assert_eq!(pulled["source"]["scheme"], "registry");
+    }
+    let pulled = registry.sbom(&["sbom", &bare]);
+    assert_eq!(pulled["source"]["location"], bare.as_str());
+}
+
+#[test]
+fn a_multi_platform_index_pulls_each_platform_as_the_layout_does() {
+    let Some(base) = apko("base_image") else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let layout = PathBuf::from(base.trim_start_matches("oci-dir:"));
+    let nested = registry.path("nested");
+    nested_index_layout(&layout, &nested);
+    registry.push(&nested, "apko/base", "multi");
+    let reference = format!("registry:{}/apko/base:multi", registry.host);
+    for platform in ["linux/amd64", "linux/arm64"] {
+        let local = registry.sbom(&["sbom", &base, "--platform", platform]);
+        let pulled = registry.sbom(&["sbom", &reference, "--platform", platform]);
+        assert_eq!(essence(&pulled), essence(&local), "{platform}");
+        assert_eq!(pulled["source"]["platform"], platform);
+    }
+}
+
+#[test]
+fn wrong_credentials_unknown_ca_and_missing_tags_exit_2_and_say_why() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    registry.push(&images.join("distroless/oci"), "test/distroless", "v1");
+    let source = format!("registry:{}/test/distroless:v1", registry.host);
+
+    let out = registry.onus("wrong", &["sbom", &source]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("authentication to") && stderr.contains("failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&registry.host), "{stderr}");
+    assert!(!stderr.contains("not-the-password") && !stderr.contains(PASSWORD));
+
+    let out = registry.onus("nobody", &["sbom", &source]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("none are configured"), "{stderr}");
+
+    // Without the CA: the certificate is the problem, and the message says how to fix it.
+    let out = Command::new(env!("CARGO_BIN_EXE_onus"))
+        .args(["sbom", &source])
+        .env("ONUS_NO_PROGRESS", "1")
+        .env("DOCKER_CONFIG", registry.path("good"))
+        .env_remove("ONUS_REGISTRY_CA")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--registry-ca"), "{stderr}");
+
+    let out = registry.onus(
+        "good",
+        &[
+            "sbom",
+            &format!("registry:{}/test/distroless:nope", registry.host),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("test/distroless:nope") && stderr.contains("404"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn scan_works_on_a_registry_reference() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    registry.push(&images.join("multilayer/oci"), "test/app", "v1");
+    let report = registry.sbom(&[
+        "scan",
+        &format!("{}/test/app:v1", registry.host),
+        "--base-layers",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(report["source"]["scheme"], "registry");
+    assert!(!report["components"].as_array().unwrap().is_empty());
+}
