@@ -16,6 +16,7 @@ mod debian_images;
 mod matching;
 mod policy;
 mod registry;
+mod registry_hostile;
 mod roundtrip;
 mod sbom;
 mod scan;
