@@ -22,6 +22,7 @@ use onus_inventory::Sbom;
 use serde::Serialize;
 
 pub mod cyclonedx;
+pub mod diff;
 mod doc;
 mod extra;
 pub mod html;

@@ -79,6 +79,28 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// Text from the input made safe for one Markdown table cell: control characters escaped as
+/// [`clean`] does, line breaks flattened, and Markdown's active characters (`|`, `` ` ``, `*`,
+/// `_`, `[`, `]`, `<`, `>`, `\\`) backslash-escaped so a package name cannot inject markup.
+pub fn markdown_cell(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let cleaned = clean(&flat);
+    let mut out = String::with_capacity(cleaned.len());
+    for c in cleaned.chars() {
+        if matches!(
+            c,
+            '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '\\' | '#' | '!'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Text escaped for HTML element content and double- or single-quoted attribute values.
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -299,5 +321,15 @@ mod tests {
         );
         assert!(sha256_of_digest(&format!("sha256:{}", "a".repeat(64))).is_some());
         assert!(sha256_of_digest("sha256:xyz").is_none());
+    }
+
+    #[test]
+    fn markdown_cells_cannot_inject_markup_or_break_the_table() {
+        assert_eq!(markdown_cell("lodash"), "lodash");
+        assert_eq!(markdown_cell("a|b"), "a\\|b");
+        assert_eq!(markdown_cell("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(markdown_cell("<img src=x>"), "\\<img src=x\\>");
+        assert_eq!(markdown_cell("two\nlines"), "two lines");
+        assert_eq!(markdown_cell("esc\u{1b}[31m"), "esc\\\\u{1b}\\[31m");
     }
 }

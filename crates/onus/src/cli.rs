@@ -27,6 +27,8 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Match an SBOM (onus, CycloneDX or SPDX JSON) against the vulnerability store.
     Match(MatchArgs),
+    /// What changed between two images: components, findings and their moves, CHP, EOL, layers.
+    Diff(Box<DiffArgs>),
     /// Build, update and inspect the local vulnerability store.
     #[command(subcommand)]
     Db(DbCommand),
@@ -150,7 +152,7 @@ pub struct MatchingArgs {
     pub now: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub source: SourceArgs,
@@ -320,4 +322,43 @@ pub enum SlaCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffFormatArg {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The image in use (any source, a registry reference included).
+    pub from: String,
+    /// The candidate: a newer build, another tag, a rebuilt base.
+    pub to: String,
+    /// Platform to pick from a multi-platform index, for both images (default linux/amd64).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// A CA certificate (PEM) to trust for registries (also `ONUS_REGISTRY_CA`).
+    #[arg(long, value_name = "FILE")]
+    pub registry_ca: Vec<PathBuf>,
+    /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+    /// The number of bottom layers that come from the vendor's base image, for both.
+    #[arg(long, value_name = "N")]
+    pub base_layers: Option<usize>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// OpenVEX documents whose statements apply like vendor advisories.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// The date and time to evaluate EOL and SLA clocks at (RFC 3339 or YYYY-MM-DD; default: now).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    #[arg(long, short, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -3,6 +3,7 @@
 mod advisory;
 mod chp;
 mod db;
+mod diff;
 mod eol;
 mod matching;
 mod sbom;
@@ -20,6 +21,7 @@ pub fn run(command: Command, reporter: &dyn Reporter) -> anyhow::Result<Outcome>
         Command::Sbom(args) => sbom::run(&args, reporter),
         Command::Scan(args) => scan::run(&args, reporter),
         Command::Match(args) => matching::run(&args, reporter),
+        Command::Diff(args) => diff::run(&args, reporter),
         Command::Db(command) => db::run(command, reporter),
         Command::Chp(args) => chp::run(&args, reporter),
         Command::Eol(args) => eol::run(&args, reporter),

@@ -17,36 +17,8 @@ use crate::{output, time, Outcome};
 pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
     let now = time::parse_now(args.matching.now.as_deref())?;
     let gate = args.matching.fail_on_party.is_some() || args.matching.fail_on_severity.is_some();
-    let store = open_store(args, gate, now, reporter)?;
-    let rules = read_rules(args.rules.as_deref())?;
-    let runtime = chp::read_runtime(args.runtime.as_deref())?;
-    let detectors =
-        onus_chp::load_detectors(None).context("cannot load the built-in CHP detector lists")?;
-    let eol_mapping =
-        onus_eol::load_mapping(None).context("cannot load the built-in EOL product mapping")?;
-    let sla_policy = onus_sla::load_policy(None).context("cannot load the SLA policy")?;
-    let request = ScanRequest {
-        target: target(&args.source)?,
-        store: store.as_ref(),
-        match_options: MatchOptions {
-            show_fixed: args.matching.show_fixed,
-            vex: matching::read_vex(&args.matching.vex)?,
-        },
-        base: read_base(args.base.as_deref(), &args.source)?,
-        base_layers: args.base_layers,
-        kind_override: args.kind.map(|k| match k {
-            KindArg::Application => ImageKind::Application,
-            KindArg::Base => ImageKind::Base,
-        }),
-        rules: &rules,
-        runtime: runtime.as_ref(),
-        detectors: &detectors,
-        eol_mapping: &eol_mapping,
-        sla_policy: &sla_policy,
-        now,
-    };
-    let report = onus_scan::scan(&request, reporter)
-        .with_context(|| format!("cannot scan `{}`", args.source.source))?;
+    let store = open_store(&args.matching.db, gate, now, reporter)?;
+    let report = report(args, store.as_ref(), now, reporter)?;
 
     let format = match args.format {
         ScanFormat::Table => ReportFormat::Table,
@@ -73,15 +45,52 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
     })
 }
 
+/// Map the arguments to a request and run the pipeline (also what `onus diff` runs per side).
+pub fn report(
+    args: &ScanArgs,
+    store: Option<&onus_vuln::Store>,
+    now: chrono::DateTime<chrono::Utc>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<onus_report::Report> {
+    let rules = read_rules(args.rules.as_deref())?;
+    let runtime = chp::read_runtime(args.runtime.as_deref())?;
+    let detectors =
+        onus_chp::load_detectors(None).context("cannot load the built-in CHP detector lists")?;
+    let eol_mapping =
+        onus_eol::load_mapping(None).context("cannot load the built-in EOL product mapping")?;
+    let sla_policy = onus_sla::load_policy(None).context("cannot load the SLA policy")?;
+    let request = ScanRequest {
+        target: target(&args.source)?,
+        store,
+        match_options: MatchOptions {
+            show_fixed: args.matching.show_fixed,
+            vex: matching::read_vex(&args.matching.vex)?,
+        },
+        base: read_base(args.base.as_deref(), &args.source)?,
+        base_layers: args.base_layers,
+        kind_override: args.kind.map(|k| match k {
+            KindArg::Application => ImageKind::Application,
+            KindArg::Base => ImageKind::Base,
+        }),
+        rules: &rules,
+        runtime: runtime.as_ref(),
+        detectors: &detectors,
+        eol_mapping: &eol_mapping,
+        sla_policy: &sla_policy,
+        now,
+    };
+    onus_scan::scan(&request, reporter)
+        .with_context(|| format!("cannot scan `{}`", args.source.source))
+}
+
 /// The store: required when named (`--db`, `ONUS_DB`) or when a `--fail-on-*` gate depends on
 /// it (a gate must fail closed); otherwise a scan without one inventories and attributes only.
-fn open_store(
-    args: &ScanArgs,
+pub fn open_store(
+    db: &crate::cli::DbArgs,
     gate: bool,
     now: chrono::DateTime<chrono::Utc>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Option<onus_vuln::Store>> {
-    let db = &args.matching.db;
     let default_exists = db::store_path(db).is_ok_and(|p| p.exists());
     if db.db.is_some() || gate || default_exists {
         return db::open_checked(db, now, reporter).map(Some);

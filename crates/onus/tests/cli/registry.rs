@@ -402,3 +402,61 @@ fn scan_works_on_a_registry_reference() {
     assert_eq!(report["source"]["scheme"], "registry");
     assert!(!report["components"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn diff_compares_a_layout_with_a_registry_image() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(db) = crate::common::store() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    registry.push(&images.join("multilayer/oci"), "test/app", "v2");
+    let from = format!("oci-dir:{}", path_str(&images.join("distroless/oci")));
+    let to = format!("{}/test/app:v2", registry.host);
+    let db = path_str(&db);
+    let common = ["--db", db.as_str(), "--now", crate::common::NOW];
+    let mut args = vec!["diff", from.as_str(), to.as_str(), "--format", "json"];
+    args.extend(common);
+    let diff = registry.sbom(&args);
+    assert_eq!(diff["schema"], "onus.diff/v1");
+    assert_eq!(diff["to"]["source"], to.as_str());
+    // multilayer is distroless's three layers plus five.
+    assert_eq!(diff["layers"]["shared_layers"], 3);
+    assert_eq!(diff["layers"]["to_layers"], 8);
+    assert!(diff["components"]["removed"].as_array().unwrap().is_empty());
+    let added = diff["components"]["added"].as_array().unwrap();
+    assert!(added.iter().any(|c| c["name"] == "lodash"), "{added:?}");
+    let introduced = diff["findings"]["introduced"].as_array().unwrap();
+    assert!(!introduced.is_empty());
+    for f in introduced {
+        assert!(f["rule"].as_str().unwrap().starts_with("R-MOVE-"), "{f}");
+    }
+
+    // An image against itself: nothing changed.
+    let mut args = vec!["diff", to.as_str(), to.as_str(), "--format", "json"];
+    args.extend(common);
+    let same = registry.sbom(&args);
+    for list in [
+        &same["components"]["added"],
+        &same["components"]["removed"],
+        &same["findings"]["fixed"],
+        &same["findings"]["introduced"],
+    ] {
+        assert!(list.as_array().unwrap().is_empty(), "{same}");
+    }
+
+    let mut args = vec!["diff", from.as_str(), to.as_str(), "--format", "markdown"];
+    args.extend(common);
+    let out = registry.onus("good", &args);
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("## onus diff"), "{md}");
+    assert!(
+        md.contains("### Introduced") && md.contains("| id | package |"),
+        "{md}"
+    );
+}
