@@ -37,7 +37,7 @@ pub use report::{
     fail_on, is_open, AttributedFinding, Report, ReportComponent, ReportFinding, ReportImage,
     SeverityCounts, Summary, REPORT_SCHEMA,
 };
-pub use util::EPOCH;
+pub use util::{clean, EPOCH};
 
 /// Output formats for an SBOM (`onus sbom --format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

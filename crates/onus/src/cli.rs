@@ -29,6 +29,8 @@ pub enum Command {
     Match(MatchArgs),
     /// What changed between two images: components, findings and their moves, CHP, EOL, layers.
     Diff(Box<DiffArgs>),
+    /// Find image references in Dockerfiles, Kubernetes, Compose and Actions files; pin them.
+    Pin(PinArgs),
     /// Build, update and inspect the local vulnerability store.
     #[command(subcommand)]
     Db(DbCommand),
@@ -361,4 +363,28 @@ pub struct DiffArgs {
     pub format: DiffFormatArg,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files or directories (Dockerfile*, Containerfile*, *.yaml, *.yml).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Exit 1 when a reference is not pinned by digest.
+    #[arg(long, conflicts_with_all = ["write", "update"])]
+    pub check: bool,
+    /// Resolve each unpinned tag to its current digest and rewrite it as `name:tag@sha256:…`.
+    #[arg(long)]
+    pub write: bool,
+    /// Also re-resolve pinned `name:tag@sha256:…` references and update those whose tag moved.
+    #[arg(long)]
+    pub update: bool,
+    /// A CA certificate (PEM) to trust for registries (also `ONUS_REGISTRY_CA`).
+    #[arg(long, value_name = "FILE")]
+    pub registry_ca: Vec<PathBuf>,
+    /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+    #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
+    pub format: MatchFormat,
 }

@@ -6,6 +6,7 @@ mod db;
 mod diff;
 mod eol;
 mod matching;
+mod pin;
 mod sbom;
 mod scan;
 mod sla;
@@ -22,6 +23,7 @@ pub fn run(command: Command, reporter: &dyn Reporter) -> anyhow::Result<Outcome>
         Command::Scan(args) => scan::run(&args, reporter),
         Command::Match(args) => matching::run(&args, reporter),
         Command::Diff(args) => diff::run(&args, reporter),
+        Command::Pin(args) => pin::run(&args, reporter),
         Command::Db(command) => db::run(command, reporter),
         Command::Chp(args) => chp::run(&args, reporter),
         Command::Eol(args) => eol::run(&args, reporter),

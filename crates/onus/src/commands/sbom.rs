@@ -34,18 +34,27 @@ pub fn inventory(
 /// How to open `source`: its platform, and how to reach registries (the CA files named by
 /// `--registry-ca` and `ONUS_REGISTRY_CA`, insecure hosts, credentials from the environment).
 pub fn open_options(source: &SourceArgs) -> onus_image::OpenOptions {
-    let mut ca_files = source.registry_ca.clone();
+    onus_image::OpenOptions {
+        platform: source.platform.clone(),
+        registry: registry_options(&source.registry_ca, &source.insecure_registry),
+        ..Default::default()
+    }
+}
+
+/// How to reach registries: the CA files named by `--registry-ca` and `ONUS_REGISTRY_CA`, the
+/// insecure hosts, credentials from the environment.
+pub fn registry_options(
+    registry_ca: &[std::path::PathBuf],
+    insecure: &[String],
+) -> onus_registry::RegistryOptions {
+    let mut ca_files = registry_ca.to_vec();
     if let Some(ca) = std::env::var_os("ONUS_REGISTRY_CA").filter(|v| !v.is_empty()) {
         ca_files.push(ca.into());
     }
-    onus_image::OpenOptions {
-        platform: source.platform.clone(),
-        registry: onus_registry::RegistryOptions {
-            ca_files,
-            insecure: source.insecure_registry.clone(),
-            credentials: onus_registry::CredentialSources::from_env(),
-            ..Default::default()
-        },
+    onus_registry::RegistryOptions {
+        ca_files,
+        insecure: insecure.to_vec(),
+        credentials: onus_registry::CredentialSources::from_env(),
         ..Default::default()
     }
 }

@@ -460,3 +460,121 @@ fn diff_compares_a_layout_with_a_registry_image() {
         "{md}"
     );
 }
+
+#[test]
+fn pin_checks_writes_and_updates_references_against_the_registry() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    registry.push(&images.join("distroless/oci"), "test/base", "v1");
+    registry.push(&images.join("minbase/oci"), "test/tools", "v1");
+    let host = &registry.host;
+    let project = registry.path("project");
+    std::fs::create_dir_all(project.join("deploy")).unwrap();
+    let dockerfile = format!(
+        "# syntax=docker/dockerfile:1\nARG BASE={host}/test/base:v1\n\nFROM --platform=$BUILDPLATFORM {host}/test/tools:v1 AS build\n# build it\nRUN --mount=type=cache,target=/root/.cache \\\n    make\nFROM ${{BASE}}\nCOPY --from=build /out /app\nCOPY --from={host}/test/tools:v1 /bin/sh /bin/sh\n"
+    );
+    let k8s = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app # the app\nspec:\n  initContainers:\n    - name: init\n      image: {host}/test/tools:v1\n  containers:\n    - name: app\n      image: \"{host}/test/base:v1\"  # keep quoted\n---\napiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n        - image: {host}/test/base:v1\n"
+    );
+    let compose =
+        format!("services:\n  app:\n    image: {host}/test/base:v1\n    ports: [\"8080:8080\"]\n");
+    std::fs::write(project.join("Dockerfile"), &dockerfile).unwrap();
+    std::fs::write(project.join("deploy/pod.yaml"), &k8s).unwrap();
+    std::fs::write(project.join("compose.yml"), &compose).unwrap();
+    let dir = path_str(&project);
+
+    let out = registry.onus("good", &["pin", &dir, "--check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "unpinned references fail --check"
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("Dockerfile:2") && listing.contains("pod.yaml:8"),
+        "{listing}"
+    );
+    assert!(listing.contains("7 references, 7 unpinned"), "{listing}");
+
+    let digest_of = |repo: &str| -> String {
+        registry.sbom(&["sbom", &format!("registry:{host}/{repo}:v1")])["image"]["manifest_digest"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (base, tools) = (digest_of("test/base"), digest_of("test/tools"));
+    let out = registry.onus("good", &["pin", &dir, "--write"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pinned_docker = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
+    assert_eq!(
+        pinned_docker,
+        dockerfile
+            .replace(
+                &format!("{host}/test/base:v1"),
+                &format!("{host}/test/base:v1@{base}")
+            )
+            .replace(
+                &format!("{host}/test/tools:v1"),
+                &format!("{host}/test/tools:v1@{tools}")
+            )
+    );
+    let pinned_k8s = std::fs::read_to_string(project.join("deploy/pod.yaml")).unwrap();
+    assert!(pinned_k8s.contains(&format!(
+        "image: \"{host}/test/base:v1@{base}\"  # keep quoted"
+    )));
+    assert!(pinned_k8s.contains("name: app # the app"));
+    let snapshot = |p: &Path| std::fs::read(p).unwrap();
+    let before: Vec<Vec<u8>> = ["Dockerfile", "deploy/pod.yaml", "compose.yml"]
+        .iter()
+        .map(|f| snapshot(&project.join(f)))
+        .collect();
+    let out = registry.onus("good", &["pin", &dir, "--write"]);
+    assert_eq!(out.status.code(), Some(0));
+    let after: Vec<Vec<u8>> = ["Dockerfile", "deploy/pod.yaml", "compose.yml"]
+        .iter()
+        .map(|f| snapshot(&project.join(f)))
+        .collect();
+    assert_eq!(before, after, "--write twice gives identical files");
+    assert_eq!(
+        registry
+            .onus("good", &["pin", &dir, "--check"])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // The tag moves to another build: --update follows it and says so.
+    registry.push(&images.join("multilayer/oci"), "test/base", "v1");
+    let moved = digest_of("test/base");
+    assert_ne!(moved, base);
+    let out = registry.onus("good", &["pin", &dir, "--update", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcomes: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let moves: Vec<&Value> = outcomes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["state"] == "moved")
+        .collect();
+    assert_eq!(moves.len(), 4, "{outcomes}");
+    assert!(moves
+        .iter()
+        .all(|o| o["from"] == base.as_str() && o["to"] == moved.as_str()));
+    assert!(std::fs::read_to_string(project.join("compose.yml"))
+        .unwrap()
+        .contains(&format!("{host}/test/base:v1@{moved}")));
+}
