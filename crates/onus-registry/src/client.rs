@@ -581,6 +581,9 @@ fn tls_config(
             })?;
         }
     }
+    // ring, the provider ureq's own TLS uses; newer rustls marks it deprecated for lacking
+    // post-quantum key exchange, which would need aws-lc-rs (a C and CMake build).
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
