@@ -53,6 +53,9 @@ pub struct OpenOptions {
     pub threads: usize,
     /// How to reach registries (`registry:REF` and bare references).
     pub registry: onus_registry::RegistryOptions,
+    /// A content-addressed cache for registry blobs (`--cache DIR`); nothing is written to
+    /// disk without one.
+    pub blob_cache: Option<PathBuf>,
 }
 
 /// The kind of image source.
@@ -136,11 +139,8 @@ fn split_scheme(source: &str) -> Result<(Option<Scheme>, &str), ImageError> {
     Ok((None, source))
 }
 
-fn open_source(
-    source: &str,
-    limits: &Limits,
-    registry: &onus_registry::RegistryOptions,
-) -> Result<Source, ImageError> {
+fn open_source(source: &str, options: &OpenOptions) -> Result<Source, ImageError> {
+    let limits = &options.limits;
     let (scheme, raw_path) = split_scheme(source)?;
     let path = PathBuf::from(raw_path);
     if raw_path.is_empty() {
@@ -150,7 +150,7 @@ fn open_source(
         });
     }
     if scheme == Some(Scheme::Registry) {
-        return open_registry(raw_path, registry);
+        return open_registry(raw_path, options);
     }
     let meta = match std::fs::metadata(&path) {
         Ok(meta) => meta,
@@ -160,7 +160,7 @@ fn open_source(
                 && e.kind() == std::io::ErrorKind::NotFound
                 && looks_like_reference(raw_path) =>
         {
-            return open_registry(raw_path, registry);
+            return open_registry(raw_path, options);
         }
         Err(e) => return Err(ImageError::io(raw_path, &e)),
     };
@@ -193,7 +193,7 @@ fn open_source(
         Scheme::OciArchive | Scheme::DockerArchive => {
             open_archive(&path, raw_path, Some(scheme), limits)
         }
-        Scheme::Registry => open_registry(raw_path, registry),
+        Scheme::Registry => open_registry(raw_path, options),
     }
 }
 
@@ -207,16 +207,17 @@ fn looks_like_reference(raw: &str) -> bool {
     !pathish && onus_registry::Reference::parse(raw).is_ok()
 }
 
-fn open_registry(
-    raw: &str,
-    options: &onus_registry::RegistryOptions,
-) -> Result<Source, ImageError> {
+fn open_registry(raw: &str, options: &OpenOptions) -> Result<Source, ImageError> {
     let reference =
         onus_registry::Reference::parse(raw).map_err(|e| ImageError::UnsupportedSource {
             input: raw.to_string(),
             reason: e.to_string(),
         })?;
-    let store = registry::RegistryStore::connect(&reference, options)?;
+    let store = registry::RegistryStore::connect(
+        &reference,
+        &options.registry,
+        options.blob_cache.as_deref(),
+    )?;
     Ok(Source::Store(Box::new(store), Scheme::Registry))
 }
 
@@ -299,7 +300,7 @@ fn dir_meta() -> ImageMeta {
 pub fn read_metadata(source: &str, options: &OpenOptions) -> Result<ImageMeta, ImageError> {
     let platform = PlatformSpec::parse(options.platform.as_deref())?;
     let limits = &options.limits;
-    match open_source(source, limits, &options.registry)? {
+    match open_source(source, options)? {
         Source::Dir(_) => Ok(dir_meta()),
         Source::Store(store, scheme) => {
             Ok(plan_for(store.as_ref(), scheme, &platform, limits)?.meta)
@@ -351,7 +352,7 @@ pub fn open(
     let platform = PlatformSpec::parse(options.platform.as_deref())?;
     let mut location = source_path(source).to_string();
     let limits = &options.limits;
-    let (scheme, meta, view, unknowns) = match open_source(source, limits, &options.registry)? {
+    let (scheme, meta, view, unknowns) = match open_source(source, options)? {
         Source::Dir(path) => {
             reporter.stage("reading files", None);
             let walked = dir::walk_dir(&path, capture, limits, reporter)?;

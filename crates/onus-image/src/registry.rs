@@ -6,8 +6,11 @@
 //! straight into the layer scan, in parallel, never written to disk.
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use sha2::{Digest as _, Sha256};
 
 use onus_registry::{Client, Manifest, Reference, RegistryOptions};
 
@@ -22,6 +25,8 @@ const INDEX_TYPES: [&str; 2] = [
 
 pub(crate) struct RegistryStore {
     client: Client,
+    /// A content-addressed blob cache (`DIR/blobs/sha256/<hex>`), when the user names one.
+    cache: Option<PathBuf>,
     location: String,
     top: Manifest,
     /// Digests known to be manifests or indexes (fetched from the manifests endpoint).
@@ -44,7 +49,11 @@ pub(crate) fn registry_error(reference: &str, e: &onus_registry::RegistryError) 
 
 impl RegistryStore {
     /// Resolve `reference` to its manifest (by digest when pinned, else by tag).
-    pub fn connect(reference: &Reference, options: &RegistryOptions) -> Result<Self, ImageError> {
+    pub fn connect(
+        reference: &Reference,
+        options: &RegistryOptions,
+        cache: Option<&Path>,
+    ) -> Result<Self, ImageError> {
         let location = reference.to_string();
         let client =
             Client::connect(reference, options).map_err(|e| registry_error(&location, &e))?;
@@ -53,6 +62,7 @@ impl RegistryStore {
             .map_err(|e| registry_error(&location, &e))?;
         let store = RegistryStore {
             client,
+            cache: cache.map(Path::to_path_buf),
             location,
             manifests: Mutex::new(BTreeSet::from([top.digest.clone()])),
             top,
@@ -138,18 +148,114 @@ impl Store for RegistryStore {
             self.learn(&manifest);
             return Ok(Some(member(manifest.bytes)));
         }
+        let cached = self
+            .cache
+            .as_ref()
+            .map(|dir| dir.join("blobs/sha256").join(hex));
+        if let Some(path) = cached.as_ref().filter(|p| p.is_file()) {
+            // The layer scan and the metadata reader verify the digest of what they read, so a
+            // damaged cache entry is an error, never wrong data.
+            let file = std::fs::File::open(path).map_err(|e| ImageError::io(path.display(), &e))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            return Ok(Some(Member {
+                reader: Box::new(file),
+                size,
+            }));
+        }
         let blob = self
             .client
             .blob(&digest)
             .map_err(|e| registry_error(&self.location, &e))?;
-        Ok(Some(Member {
-            reader: blob.reader,
-            size: blob.size.unwrap_or(0),
-        }))
+        let size = blob.size.unwrap_or(0);
+        let reader: Box<dyn Read + Send> = match cached {
+            Some(path) => Box::new(CacheTee::new(blob.reader, path, digest)?),
+            None => blob.reader,
+        };
+        Ok(Some(Member { reader, size }))
     }
 
     fn size(&self, path: &str) -> Result<Option<u64>, ImageError> {
         // Sizes come from the descriptors; asking the registry would cost a request per blob.
         Ok((path == "index.json").then(|| self.index_json().len() as u64))
+    }
+}
+
+/// A blob stream that is also written to the cache: into a temporary file, renamed into place
+/// only once the whole blob was read and hashes to its digest (a partial or wrong blob never
+/// enters the cache).
+struct CacheTee {
+    inner: Box<dyn Read + Send>,
+    temp: Option<(std::fs::File, PathBuf)>,
+    target: PathBuf,
+    digest: String,
+    hasher: Sha256,
+}
+
+impl CacheTee {
+    fn new(
+        inner: Box<dyn Read + Send>,
+        target: PathBuf,
+        digest: String,
+    ) -> Result<Self, ImageError> {
+        let dir = target.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| ImageError::io(dir.display(), &e))?;
+        let temp_path = dir.join(format!(
+            ".{}.part-{}",
+            target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&temp_path)
+            .map_err(|e| ImageError::io(temp_path.display(), &e))?;
+        Ok(CacheTee {
+            inner,
+            temp: Some((file, temp_path)),
+            target,
+            digest,
+            hasher: Sha256::new(),
+        })
+    }
+
+    fn finish(&mut self) {
+        let Some((file, temp_path)) = self.temp.take() else {
+            return;
+        };
+        drop(file);
+        let actual = format!("sha256:{}", hex::encode(self.hasher.clone().finalize()));
+        if actual == self.digest {
+            let _ = std::fs::rename(&temp_path, &self.target);
+        } else {
+            let _ = std::fs::remove_file(&temp_path);
+        }
+    }
+}
+
+impl Read for CacheTee {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.finish();
+            return Ok(0);
+        }
+        self.hasher.update(&buf[..n]);
+        if let Some((file, temp_path)) = self.temp.as_mut() {
+            if file.write_all(&buf[..n]).is_err() {
+                // A full disk stops the caching, not the scan.
+                let _ = std::fs::remove_file(&*temp_path);
+                self.temp = None;
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Drop for CacheTee {
+    fn drop(&mut self) {
+        // Not read to the end: the blob is incomplete and is not cached.
+        if let Some((_, temp_path)) = self.temp.take() {
+            let _ = std::fs::remove_file(temp_path);
+        }
     }
 }

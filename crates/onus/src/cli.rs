@@ -63,6 +63,10 @@ pub struct SourceArgs {
     /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
+    /// Keep registry blobs in this content-addressed cache, so layers shared between images
+    /// are fetched once (also `ONUS_CACHE`). Without it nothing is written to disk.
+    #[arg(long, value_name = "DIR", env = "ONUS_CACHE")]
+    pub cache: Option<PathBuf>,
 }
 
 /// Where to write the output.
@@ -348,6 +352,9 @@ pub struct DiffArgs {
     /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
+    /// Keep registry blobs in this content-addressed cache (also `ONUS_CACHE`).
+    #[arg(long, value_name = "DIR", env = "ONUS_CACHE")]
+    pub cache: Option<PathBuf>,
     /// The number of bottom layers that come from the vendor's base image, for both.
     #[arg(long, value_name = "N")]
     pub base_layers: Option<usize>,

@@ -19,6 +19,7 @@ pub fn run(args: &DiffArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
             platform: args.platform.clone(),
             registry_ca: args.registry_ca.clone(),
             insecure_registry: args.insecure_registry.clone(),
+            cache: args.cache.clone(),
         },
         base: None,
         base_layers: args.base_layers,

@@ -37,6 +37,7 @@ pub fn open_options(source: &SourceArgs) -> onus_image::OpenOptions {
     onus_image::OpenOptions {
         platform: source.platform.clone(),
         registry: registry_options(&source.registry_ca, &source.insecure_registry),
+        blob_cache: source.cache.clone(),
         ..Default::default()
     }
 }

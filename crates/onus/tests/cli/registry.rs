@@ -143,17 +143,19 @@ impl Registry {
             .port();
         let host = format!("127.0.0.1:{port}");
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: {host}\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  htpasswd:\n    realm: onus-test\n    path: {pw}\n",
+            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: {host}\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  htpasswd:\n    realm: onus-test\n    path: {pw}\n",
             root = path_str(&d.join("data")),
             crt = path_str(&d.join("server.crt")),
             key = path_str(&d.join("server.key")),
             pw = path_str(&d.join("htpasswd")),
         );
         std::fs::write(d.join("config.yml"), config).unwrap();
+        // The access log (one `response completed` line per request) counts requests.
+        let log = std::fs::File::create(d.join("registry.log")).unwrap();
         let child = Command::new("docker-registry")
             .args(["serve", &path_str(&d.join("config.yml"))])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let registry = Registry { dir, child, host };
@@ -196,6 +198,19 @@ impl Registry {
             &format!("oci:{}", path_str(layout)),
             &format!("docker://{}/{repo}:{tag}", self.host),
         ]));
+    }
+
+    /// Blob requests onus made for `repo` so far (skopeo's pushes are not counted).
+    fn blob_requests(&self, repo: &str) -> usize {
+        let log = std::fs::read_to_string(self.path("registry.log")).unwrap_or_default();
+        let uri = format!("/v2/{repo}/blobs/");
+        log.lines()
+            .filter(|l| {
+                l.contains("response completed")
+                    && l.contains(&uri)
+                    && l.contains("http.request.useragent=onus/")
+            })
+            .count()
     }
 
     /// Run onus with this registry's CA and the named Docker config.
@@ -577,4 +592,48 @@ fn pin_checks_writes_and_updates_references_against_the_registry() {
     assert!(std::fs::read_to_string(project.join("compose.yml"))
         .unwrap()
         .contains(&format!("{host}/test/base:v1@{moved}")));
+}
+
+#[test]
+fn a_blob_cache_fetches_shared_layers_once() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    // multilayer is distroless's three layers (byte-identical) plus five.
+    registry.push(&images.join("distroless/oci"), "test/base", "v1");
+    registry.push(&images.join("multilayer/oci"), "test/app", "v1");
+    let cache = registry.path("cache");
+    let cache_arg = path_str(&cache);
+    let base = format!("registry:{}/test/base:v1", registry.host);
+    let app = format!("registry:{}/test/app:v1", registry.host);
+
+    registry.sbom(&["sbom", &base, "--cache", &cache_arg]);
+    assert_eq!(
+        registry.blob_requests("test/base"),
+        4,
+        "config and three layers"
+    );
+    let cached = registry.sbom(&["sbom", &app, "--cache", &cache_arg]);
+    assert_eq!(
+        registry.blob_requests("test/app"),
+        6,
+        "only the config and the five new layers are fetched"
+    );
+    let uncached = registry.sbom(&["sbom", &app]);
+    assert_eq!(essence(&cached), essence(&uncached));
+
+    // Every cache entry is a whole, verified blob; no partial files are left.
+    let blobs = cache.join("blobs/sha256");
+    let names: Vec<String> = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 10, "{names:?}");
+    for name in names {
+        let bytes = std::fs::read(blobs.join(&name)).unwrap();
+        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), name);
+    }
 }
