@@ -109,6 +109,8 @@ pub struct MoveInput<'a> {
     pub kind: ImageKind,
     /// The component's release stream, when EOL data covers it.
     pub stream: Option<&'a StreamStatus>,
+    /// The tag the image was pinned from now points at this newer build.
+    pub newer_build: Option<&'a onus_inventory::NewerBuild>,
 }
 
 /// Who must act next on one finding, why, and what they should do.
@@ -232,6 +234,18 @@ pub fn decide(input: &MoveInput<'_>) -> Move {
                 fix.package, fix.version
             ),
         );
+        if let Some(newer) = input.newer_build {
+            let short = newer.digest.get(..19).unwrap_or(&newer.digest);
+            let created = newer
+                .created
+                .as_deref()
+                .map(|c| format!(", created {}", c.get(..10).unwrap_or(c)))
+                .unwrap_or_default();
+            m.action.push_str(&format!(
+                "; a newer build of this tag exists: {} is {short}…{created}",
+                newer.reference
+            ));
+        }
         m.fixed_in = Some(fix.version.to_string());
         m.fixed_since = fix.since.map(str::to_string);
         return m;
@@ -351,6 +365,7 @@ mod tests {
             tier,
             kind: ImageKind::Application,
             stream,
+            newer_build: None,
         })
     }
 
@@ -461,5 +476,31 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(rule).unwrap(), rule.id());
         }
+    }
+
+    #[test]
+    fn an_update_names_the_newer_build_of_the_pinned_tag() {
+        let mut f = finding(AdvisoryStatus::Affected, Some("3.3.1-r3"));
+        f.advisory = Some(advisory("fixed", Some("3.3.1-r3")));
+        let newer = onus_inventory::NewerBuild {
+            reference: "cgr.dev/chainguard/python:latest".into(),
+            digest: format!("sha256:{}", "c".repeat(64)),
+            created: Some("2026-11-20T03:04:05Z".into()),
+        };
+        let m = decide(&MoveInput {
+            finding: &f,
+            tier: Tier::System,
+            kind: ImageKind::Application,
+            stream: None,
+            newer_build: Some(&newer),
+        });
+        assert_eq!(m.rule, MoveRule::FixShipped);
+        assert!(
+            m.action.ends_with(
+                "a newer build of this tag exists: cgr.dev/chainguard/python:latest is sha256:cccccccccccc…, created 2026-11-20"
+            ),
+            "{}",
+            m.action
+        );
     }
 }

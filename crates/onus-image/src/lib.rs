@@ -197,6 +197,35 @@ fn open_source(source: &str, options: &OpenOptions) -> Result<Source, ImageError
     }
 }
 
+/// For `name:tag@sha256:…`: where the tag points now, when that is another build (its manifest
+/// digest and config `created`). A tag that cannot be resolved says nothing (the pinned image
+/// was read; the tag may be gone).
+fn tag_now(
+    location: &str,
+    platform: &PlatformSpec,
+    options: &OpenOptions,
+) -> Option<(String, String, Option<String>)> {
+    let pinned = onus_registry::Reference::parse(location).ok()?;
+    let pinned_digest = pinned.digest.clone()?;
+    pinned.tag.as_ref()?;
+    let tag = onus_registry::Reference {
+        digest: None,
+        ..pinned
+    };
+    let store = registry::RegistryStore::connect(&tag, &options.registry, None).ok()?;
+    let plan = plan_for(&store, Scheme::Registry, platform, &options.limits).ok()?;
+    let now = plan.meta.manifest_digest?;
+    // The pinned digest may name the index the tag pointed at, or its platform's manifest.
+    if now == pinned_digest || store.top_digest() == pinned_digest {
+        return None;
+    }
+    Some((
+        tag.to_string(),
+        store.top_digest().to_string(),
+        plan.meta.created,
+    ))
+}
+
 /// Whether a string that names no local path reads as an image reference rather than a
 /// mistyped path (`./x`, `/x`, `x.tar` and `x.json` stay paths).
 fn looks_like_reference(raw: &str) -> bool {
@@ -374,11 +403,14 @@ pub fn open(
             (Scheme::Dir, dir_meta(), view, unknowns)
         }
         Source::Store(store, scheme) => {
+            let mut tag_moved = None;
             if scheme == Scheme::Registry {
                 // The normalised reference (`docker.io/library/nginx:latest`), not the input.
                 location = store.location().to_string();
+                tag_moved = tag_now(&location, &platform, options);
             }
-            let plan = plan_for(store.as_ref(), scheme, &platform, limits)?;
+            let mut plan = plan_for(store.as_ref(), scheme, &platform, limits)?;
+            plan.meta.tag_moved = tag_moved;
             let total = plan.layers.iter().filter_map(|l| l.size).sum();
             reporter.stage("reading layers", Some(total));
             let read = read_parallel(store.as_ref(), &plan, options, capture, reporter);

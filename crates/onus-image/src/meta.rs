@@ -29,6 +29,9 @@ pub struct ImageMeta {
     pub created: Option<String>,
     /// Names the archive gives the image (docker `RepoTags`, OCI `org.opencontainers.image.ref.name`).
     pub repo_tags: Vec<String>,
+    /// For a registry image pulled as `name:tag@sha256:…` whose tag now points elsewhere:
+    /// `(name:tag, digest now, its config created)`.
+    pub tag_moved: Option<(String, String, Option<String>)>,
 }
 
 /// One filesystem layer.

@@ -71,6 +71,11 @@ impl RegistryStore {
         Ok(store)
     }
 
+    /// The digest the reference resolved to (an index for a multi-platform image).
+    pub fn top_digest(&self) -> &str {
+        &self.top.digest
+    }
+
     /// Remember the children of an index as manifests.
     fn learn(&self, manifest: &Manifest) {
         if !INDEX_TYPES.contains(&manifest.media_type.as_str()) {

@@ -84,6 +84,21 @@ pub struct ImageInfo {
     /// Image creation time from the config, as written there (never the clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// For an image pulled as `name:tag@sha256:…`: the tag now points at another build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_build: Option<NewerBuild>,
+}
+
+/// A newer build of the tag an image was pinned from (model §7, R-TST-5: pinned images age).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NewerBuild {
+    /// `registry/repository:tag`.
+    pub reference: String,
+    /// The manifest digest the tag points at now.
+    pub digest: String,
+    /// That build's config `created`, as written there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 /// `/etc/os-release` fields that matter for matching and EOL.

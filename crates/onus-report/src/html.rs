@@ -845,6 +845,9 @@ fn page(report: &Report) -> String {
         );
         if kind == MoveKind::Update {
             let _ = write!(html, r#"<p>{}</p>"#, e(&util::update_headline(&group)));
+            if let Some(line) = util::newer_build_line(&report.image.info) {
+                let _ = write!(html, r#"<p>{}</p>"#, e(&line));
+            }
         }
         html.push_str(&findings_table(
             &group,

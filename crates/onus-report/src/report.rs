@@ -390,6 +390,7 @@ mod tests {
             tier: attribution.tier,
             kind: onus_attribution::ImageKind::Base,
             stream: None,
+            newer_build: None,
         });
         AttributedFinding {
             finding,

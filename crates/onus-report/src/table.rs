@@ -392,6 +392,9 @@ pub fn render_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{} · {} open", title.to_uppercase(), group.len())?;
             if kind == MoveKind::Update {
                 write_field(out, "", &clean(&util::update_headline(&group)))?;
+                if let Some(line) = util::newer_build_line(&report.image.info) {
+                    write_field(out, "", &clean(&line))?;
+                }
             }
             write_findings(out, &group)?;
         }

@@ -229,6 +229,20 @@ pub const CUSTOMER_MOVES: [(MoveKind, &str); 3] = [
 
 /// One action for every R-MOVE-2 finding of an image: `rebuild on a newer base or pull the
 /// newer digest: fixes 12 findings (2 critical) in 3 packages (openssl 3.3.1-r3, …)`.
+/// "A newer build of this tag exists" for an image pulled as `name:tag@sha256:…` whose tag moved.
+pub fn newer_build_line(image: &onus_inventory::ImageInfo) -> Option<String> {
+    let newer = image.newer_build.as_ref()?;
+    let created = newer
+        .created
+        .as_deref()
+        .map(|c| format!(", created {c}"))
+        .unwrap_or_default();
+    Some(format!(
+        "a newer build of {} exists: {}{created}; pull it (or `onus pin --update` the references)",
+        newer.reference, newer.digest
+    ))
+}
+
 pub fn update_headline(findings: &[&ReportFinding]) -> String {
     let mut fixes: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
     for f in findings {

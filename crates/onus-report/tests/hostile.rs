@@ -137,6 +137,7 @@ fn with_move(finding: Finding, attribution: Attribution) -> AttributedFinding {
         tier: attribution.tier,
         kind: onus_attribution::ImageKind::Base,
         stream: None,
+        newer_build: None,
     });
     AttributedFinding {
         finding,

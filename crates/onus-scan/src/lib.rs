@@ -134,6 +134,13 @@ fn assemble(image: &Image, catalog: onus_catalog::Catalog) -> Sbom {
                 .find_map(|e| e.strip_prefix("PATH="))
                 .map(str::to_string),
             created: meta.created.clone(),
+            newer_build: meta.tag_moved.as_ref().map(|(reference, digest, created)| {
+                onus_inventory::NewerBuild {
+                    reference: reference.clone(),
+                    digest: digest.clone(),
+                    created: created.clone(),
+                }
+            }),
         },
         components: catalog.components,
         unknowns,

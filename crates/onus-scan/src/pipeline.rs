@@ -155,6 +155,7 @@ pub fn assess(
             tier: owner.tier,
             kind,
             stream: stream.as_ref(),
+            newer_build: sbom.image.newer_build.as_ref(),
         });
         let sla = clock(
             &finding,

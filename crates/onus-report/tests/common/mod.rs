@@ -286,6 +286,7 @@ pub fn sbom() -> Sbom {
             user: Some("65532".into()),
             exec_path: None,
             created: Some("2024-05-01T12:00:00.5+02:00".into()),
+            newer_build: None,
         },
         components: vec![
             openssl, busybox, nginx, curl, requests, scoped, gomod, stdlib, maven, serde, hostile,
@@ -406,6 +407,7 @@ pub fn report() -> Report {
             tier: attribution.tier,
             kind: ImageKind::Application,
             stream: None,
+            newer_build: None,
         });
         findings.push(AttributedFinding {
             finding: f,

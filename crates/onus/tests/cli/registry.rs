@@ -637,3 +637,67 @@ fn a_blob_cache_fetches_shared_layers_once() {
         assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), name);
     }
 }
+
+#[test]
+fn a_pinned_image_whose_tag_moved_says_a_newer_build_exists() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(db) = crate::common::store() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let host = &registry.host;
+    registry.push(&images.join("distroless/oci"), "test/aging", "v1");
+    let old = registry.sbom(&["sbom", &format!("registry:{host}/test/aging:v1")])["image"]
+        ["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pinned = format!("registry:{host}/test/aging:v1@{old}");
+    let fresh = registry.sbom(&["sbom", &pinned]);
+    assert!(
+        fresh["image"]["newer_build"].is_null(),
+        "the tag has not moved"
+    );
+
+    registry.push(&images.join("runtimes/oci"), "test/aging", "v1");
+    let db = path_str(&db);
+    let report = registry.sbom(&[
+        "scan",
+        &pinned,
+        "--base-layers",
+        "3",
+        "--db",
+        &db,
+        "--now",
+        crate::common::NOW,
+        "--format",
+        "json",
+    ]);
+    let newer = &report["image"]["newer_build"];
+    assert_eq!(newer["reference"], format!("{host}/test/aging:v1").as_str());
+    assert_ne!(newer["digest"], old.as_str());
+    assert!(newer["created"].is_string(), "{newer}");
+    // The image scanned is still the pinned one.
+    assert_eq!(report["image"]["manifest_digest"], old.as_str());
+    let updates: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "R-MOVE-2")
+        .collect();
+    // (The moves unit tests cover the action text; here every update names the newer build.)
+    for f in updates {
+        assert!(
+            f["action"]
+                .as_str()
+                .unwrap()
+                .contains("a newer build of this tag exists"),
+            "{}",
+            f["action"]
+        );
+    }
+}
