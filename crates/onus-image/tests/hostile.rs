@@ -547,9 +547,14 @@ fn broken_archives_give_clear_errors() {
         }
         other => panic!("expected an invalid manifest, got {other:?}"),
     }
-    // Registry references are refused with a hint.
+    // Daemons are refused with a hint (registries are read: see the CLI registry tests).
     assert!(matches!(
-        read_metadata("docker://alpine:3", &OpenOptions::default()),
+        read_metadata("docker-daemon:alpine:3", &OpenOptions::default()),
+        Err(ImageError::UnsupportedSource { .. })
+    ));
+    // A malformed registry reference is refused before any network access.
+    assert!(matches!(
+        read_metadata("registry:Not/A/Valid:Ref:", &OpenOptions::default()),
         Err(ImageError::UnsupportedSource { .. })
     ));
 }

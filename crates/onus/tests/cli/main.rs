@@ -17,6 +17,7 @@ mod matching;
 mod policy;
 mod registry;
 mod registry_hostile;
+mod registry_token;
 mod roundtrip;
 mod sbom;
 mod scan;

@@ -18,8 +18,8 @@ use sha2::Digest as _;
 use crate::common::{apko, path_str};
 use crate::support;
 
-const USER: &str = "alice";
-const PASSWORD: &str = "s3cret-registry-pw";
+pub(crate) const USER: &str = "alice";
+pub(crate) const PASSWORD: &str = "s3cret-registry-pw";
 
 /// A running registry and the files a client needs to talk to it.
 struct Registry {
@@ -58,6 +58,12 @@ impl Registry {
     /// Start a TLS + Basic-auth registry on a free loopback port; `None` (skip) when the tools
     /// are missing and the environment does not require them.
     fn start() -> Option<Registry> {
+        Registry::start_with(false)
+    }
+
+    /// `token`: the registry's `auth: token` behind a token server the test runs (JWTs signed
+    /// with a key whose certificate is the registry's `rootcertbundle`); else htpasswd Basic.
+    fn start_with(token: bool) -> Option<Registry> {
         let tools = ["docker-registry", "skopeo", "htpasswd", "openssl"];
         let missing: Vec<&str> = tools.iter().copied().filter(|t| !have(t)).collect();
         if !missing.is_empty() {
@@ -142,12 +148,40 @@ impl Registry {
             .unwrap()
             .port();
         let host = format!("127.0.0.1:{port}");
+        let auth = if token {
+            ossl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "token.key",
+                "-out",
+                "token.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=onus test token issuer",
+            ]);
+            let realm = crate::registry_token::serve(d);
+            format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
+                service = crate::registry_token::SERVICE,
+                issuer = crate::registry_token::ISSUER,
+                bundle = path_str(&d.join("token.crt")),
+            )
+        } else {
+            format!(
+                "auth:\n  htpasswd:\n    realm: onus-test\n    path: {}\n",
+                path_str(&d.join("htpasswd"))
+            )
+        };
         let config = format!(
-            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: {host}\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  htpasswd:\n    realm: onus-test\n    path: {pw}\n",
+            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: {host}\n  tls:\n    certificate: {crt}\n    key: {key}\n{auth}",
             root = path_str(&d.join("data")),
             crt = path_str(&d.join("server.crt")),
             key = path_str(&d.join("server.key")),
-            pw = path_str(&d.join("htpasswd")),
         );
         std::fs::write(d.join("config.yml"), config).unwrap();
         // The access log (one `response completed` line per request) counts requests.
@@ -700,4 +734,37 @@ fn a_pinned_image_whose_tag_moved_says_a_newer_build_exists() {
             f["action"]
         );
     }
+}
+
+#[test]
+fn the_bearer_token_flow_against_the_registry_behind_a_token_server() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start_with(true) else {
+        return;
+    };
+    let layout = images.join("distroless/oci");
+    registry.push(&layout, "test/tokened", "v1");
+    let source = format!("registry:{}/test/tokened:v1", registry.host);
+    let pulled = registry.sbom(&["sbom", &source]);
+    let local = registry.sbom(&["sbom", &format!("oci-dir:{}", path_str(&layout))]);
+    assert_eq!(essence(&pulled), essence(&local));
+    let log = std::fs::read_to_string(registry.path("token.log")).unwrap();
+    assert!(
+        log.contains(r#"issued alice [("test/tokened", ["pull"])]"#),
+        "onus asked for pull access to the repository: {log}"
+    );
+
+    let out = registry.onus("wrong", &["sbom", &source]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("token server rejected the credentials"),
+        "{stderr}"
+    );
+    let out = registry.onus("nobody", &["sbom", &source]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("refused anonymous access"), "{stderr}");
 }
