@@ -354,6 +354,60 @@ fn pull_from_a_tls_registry_with_basic_auth_equals_the_layout() {
     }
     let pulled = registry.sbom(&["sbom", &bare]);
     assert_eq!(pulled["source"]["location"], bare.as_str());
+
+    // Docker schema 2 (what `docker push` writes): the same packages in the same layers.
+    run(Command::new("skopeo").args([
+        "copy",
+        "--quiet",
+        "--format",
+        "v2s2",
+        "--dest-cert-dir",
+        &path_str(&registry.path("certs")),
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+        &format!("oci:{}", path_str(&layout)),
+        &format!("docker://{}/test/docker-v2:v1", registry.host),
+    ]));
+    let docker = registry.sbom(&[
+        "sbom",
+        &format!("registry:{}/test/docker-v2:v1", registry.host),
+    ]);
+    assert_eq!(
+        essence(&docker).0,
+        expected.0,
+        "schema 2 gives the same components"
+    );
+
+    // Nothing is written to disk without --cache: an empty home, temp dir and working dir
+    // stay empty.
+    let scratch = tempfile::tempdir().unwrap();
+    for sub in ["home", "tmp", "cwd"] {
+        std::fs::create_dir_all(scratch.path().join(sub)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_onus"))
+        .args(["sbom", &bare, "-o", "/dev/null"])
+        .current_dir(scratch.path().join("cwd"))
+        .env("HOME", scratch.path().join("home"))
+        .env("TMPDIR", scratch.path().join("tmp"))
+        .env("XDG_CACHE_HOME", scratch.path().join("home/.cache"))
+        .env("ONUS_NO_PROGRESS", "1")
+        .env("DOCKER_CONFIG", registry.path("good"))
+        .env("ONUS_REGISTRY_CA", registry.path("ca.crt"))
+        .env_remove("ONUS_CACHE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for sub in ["home", "tmp", "cwd"] {
+        let left: Vec<_> = std::fs::read_dir(scratch.path().join(sub))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{sub} was written to: {left:?}");
+    }
 }
 
 #[test]
