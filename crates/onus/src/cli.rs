@@ -44,6 +44,13 @@ pub enum Command {
     /// Remediation SLA clocks and time-to-fix over an advisory history.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Print a shell completion script (`onus completions bash > /etc/bash_completion.d/onus`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the onus(1) man page (`onus man > onus.1`).
+    Man,
 }
 
 /// How to read the image.

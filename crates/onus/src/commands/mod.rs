@@ -14,7 +14,7 @@ mod sla;
 use onus_fs::Reporter;
 
 use crate::cli::Command;
-use crate::Outcome;
+use crate::{output, Outcome};
 
 /// Run one command to completion.
 pub fn run(command: Command, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
@@ -29,5 +29,18 @@ pub fn run(command: Command, reporter: &dyn Reporter) -> anyhow::Result<Outcome>
         Command::Eol(args) => eol::run(&args, reporter),
         Command::Advisory(command) => advisory::run(command, reporter),
         Command::Sla(command) => sla::run(command, reporter),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            // Into memory first: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "onus", &mut script);
+            output::write_with(None, |out| out.write_all(&script))?;
+            Ok(Outcome::Pass)
+        }
+        Command::Man => {
+            let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            output::write_with(None, |out| clap_mangen::Man::new(cmd).render(out))?;
+            Ok(Outcome::Pass)
+        }
     }
 }

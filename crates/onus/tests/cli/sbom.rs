@@ -89,3 +89,20 @@ fn output_file_receives_the_data() {
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(written["schema"], "onus.sbom/v1");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let script = crate::common::onus_ok(&["completions", shell], 0);
+        assert!(
+            script.contains("onus") && script.contains("registry-ca"),
+            "{shell}"
+        );
+    }
+    let man = crate::common::onus_ok(&["man"], 0);
+    assert!(man.contains(".TH onus 1") && man.contains("pin"), "{man}");
+    assert_eq!(
+        crate::common::onus(&["completions", "tcsh"]).status.code(),
+        Some(2)
+    );
+}
