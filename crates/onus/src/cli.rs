@@ -22,27 +22,57 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Inventory an image: every package, the layer that introduced it and its owner.
+    #[command(
+        after_help = "Examples:\n  onus sbom cgr.dev/chainguard/python:latest\n  onus sbom oci-dir:./image --format cyclonedx-json -o sbom.cdx.json\n  onus sbom docker-archive:app.tar --platform linux/arm64"
+    )]
     Sbom(SbomArgs),
     /// Full scan: inventory, vulnerabilities, who must act, CHP level, EOL and SLA.
+    #[command(
+        after_help = "Examples:\n  onus scan registry:ghcr.io/acme/app:1.4 --base cgr.dev/chainguard/python:latest\n  onus scan oci-dir:./image --base-layers 1 --format html -o report.html\n  onus scan sbom:app.spdx.json --fail-on-party vendor --fail-on-severity high"
+    )]
     Scan(Box<ScanArgs>),
     /// Match an SBOM (onus, CycloneDX or SPDX JSON) against the vulnerability store.
+    #[command(
+        after_help = "Examples:\n  onus match sbom.cdx.json --format json\n  onus match sbom.spdx.json --vex vendor.openvex.json --fail-on-severity critical"
+    )]
     Match(MatchArgs),
     /// What changed between two images: components, findings and their moves, CHP, EOL, layers.
+    #[command(
+        after_help = "Examples:\n  onus diff ghcr.io/acme/app:1.4 ghcr.io/acme/app:1.5\n  onus diff oci-dir:./old oci-dir:./new --format markdown > diff.md"
+    )]
     Diff(Box<DiffArgs>),
     /// Find image references in Dockerfiles, Kubernetes, Compose and Actions files; pin them.
+    #[command(
+        after_help = "Examples:\n  onus pin . --check\n  onus pin Dockerfile deploy/ --write\n  onus pin . --update --format json"
+    )]
     Pin(PinArgs),
     /// Build, update and inspect the local vulnerability store.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  onus db build --from ../shared/data --db vuln.db\n  onus db update\n  onus db status --format json"
+    )]
     Db(DbCommand),
     /// Container Hardening Policy level (CHP 0-5) with the blockers to the next level.
+    #[command(
+        after_help = "Examples:\n  onus chp oci-dir:./image\n  onus chp cgr.dev/chainguard/nginx:latest --runtime deploy/pod.yaml --format json"
+    )]
     Chp(ChpArgs),
     /// End-of-life state of the distribution, runtimes and packages in an image.
+    #[command(
+        after_help = "Examples:\n  onus eol oci-dir:./image --now 2026-11-29\n  onus eol docker-archive:app.tar --format json"
+    )]
     Eol(EolArgs),
     /// Validate or export vendor advisory documents.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  onus advisory validate advisories/\n  onus advisory export --to openvex advisories/ > vex.json"
+    )]
     Advisory(AdvisoryCommand),
     /// Remediation SLA clocks and time-to-fix over an advisory history.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  onus sla report --advisories advisories/ --now 2026-11-29\n  onus sla report --advisories advisories/ --fleet images/ --format markdown"
+    )]
     Sla(SlaCommand),
     /// Print a shell completion script (`onus completions bash > /etc/bash_completion.d/onus`).
     Completions {

@@ -106,3 +106,16 @@ fn completions_and_the_man_page_come_from_the_cli_definitions() {
         Some(2)
     );
 }
+
+#[test]
+fn every_command_help_has_examples() {
+    for command in [
+        "sbom", "scan", "match", "diff", "pin", "db", "chp", "eol", "advisory", "sla",
+    ] {
+        let help = crate::common::onus_ok(&[command, "--help"], 0);
+        assert!(
+            help.contains("Examples:\n  onus "),
+            "`onus {command} --help`:\n{help}"
+        );
+    }
+}
