@@ -119,3 +119,27 @@ fn every_command_help_has_examples() {
         );
     }
 }
+
+#[test]
+fn version_names_the_store_and_its_age() {
+    let run = |db: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_onus"))
+            .arg("--version")
+            .env("ONUS_DB", db)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let missing = run("/nonexistent/onus.db");
+    assert!(
+        missing.starts_with("onus ") && missing.contains("none at /nonexistent/onus.db"),
+        "{missing}"
+    );
+    let Some(db) = crate::common::store() else {
+        return;
+    };
+    let db = crate::common::path_str(&db);
+    let found = run(&db);
+    assert!(found.contains(&db) && found.contains("days old"), "{found}");
+}
