@@ -93,6 +93,13 @@ pub struct SourceArgs {
     /// Platform to pick from a multi-platform index (default linux/amd64).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// How to reach registries (every command that reads an image or resolves a reference).
+#[derive(Debug, Args, Clone, Default)]
+pub struct RegistryArgs {
     /// A CA certificate (PEM) to trust for registries, besides the system's and
     /// `/etc/docker/certs.d/HOST:PORT/*.crt` (also `ONUS_REGISTRY_CA`).
     #[arg(long, value_name = "FILE")]
@@ -383,15 +390,8 @@ pub struct DiffArgs {
     /// Platform to pick from a multi-platform index, for both images (default linux/amd64).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
-    /// A CA certificate (PEM) to trust for registries (also `ONUS_REGISTRY_CA`).
-    #[arg(long, value_name = "FILE")]
-    pub registry_ca: Vec<PathBuf>,
-    /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    pub insecure_registry: Vec<String>,
-    /// Keep registry blobs in this content-addressed cache (also `ONUS_CACHE`).
-    #[arg(long, value_name = "DIR", env = "ONUS_CACHE")]
-    pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// The number of bottom layers that come from the vendor's base image, for both.
     #[arg(long, value_name = "N")]
     pub base_layers: Option<usize>,
@@ -423,12 +423,8 @@ pub struct PinArgs {
     /// Also re-resolve pinned `name:tag@sha256:…` references and update those whose tag moved.
     #[arg(long)]
     pub update: bool,
-    /// A CA certificate (PEM) to trust for registries (also `ONUS_REGISTRY_CA`).
-    #[arg(long, value_name = "FILE")]
-    pub registry_ca: Vec<PathBuf>,
-    /// Reach this registry (`HOST[:PORT]`) over plain HTTP.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    pub insecure_registry: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     #[arg(long, short, value_enum, default_value_t = MatchFormat::Table)]
     pub format: MatchFormat,
 }

@@ -17,9 +17,7 @@ pub fn run(args: &DiffArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         source: SourceArgs {
             source: source.to_string(),
             platform: args.platform.clone(),
-            registry_ca: args.registry_ca.clone(),
-            insecure_registry: args.insecure_registry.clone(),
-            cache: args.cache.clone(),
+            registry: args.registry.clone(),
         },
         base: None,
         base_layers: args.base_layers,

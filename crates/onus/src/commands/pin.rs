@@ -19,7 +19,7 @@ pub fn run(args: &PinArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
     } else {
         Mode::Check
     };
-    let options = registry_options(&args.registry_ca, &args.insecure_registry);
+    let options = registry_options(&args.registry);
     let mut resolve = |name: &str| -> Result<String, String> {
         reporter.stage(&format!("resolving {name}"), None);
         let result = onus_registry::Reference::parse(name)
@@ -28,7 +28,7 @@ pub fn run(args: &PinArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
                 client.manifest(reference.manifest_reference())
             })
             .map(|manifest| manifest.digest)
-            .map_err(|e| error_chain(&e));
+            .map_err(|e| format!("{:#}", anyhow::Error::new(e)));
         reporter.finish_stage();
         result
     };
@@ -60,17 +60,6 @@ pub fn run(args: &PinArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Pass
     })
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn render_table(outcomes: &[PinOutcome], out: &mut dyn Write) -> std::io::Result<()> {

@@ -36,25 +36,22 @@ pub fn inventory(
 pub fn open_options(source: &SourceArgs) -> onus_image::OpenOptions {
     onus_image::OpenOptions {
         platform: source.platform.clone(),
-        registry: registry_options(&source.registry_ca, &source.insecure_registry),
-        blob_cache: source.cache.clone(),
+        registry: registry_options(&source.registry),
+        blob_cache: source.registry.cache.clone(),
         ..Default::default()
     }
 }
 
 /// How to reach registries: the CA files named by `--registry-ca` and `ONUS_REGISTRY_CA`, the
 /// insecure hosts, credentials from the environment.
-pub fn registry_options(
-    registry_ca: &[std::path::PathBuf],
-    insecure: &[String],
-) -> onus_registry::RegistryOptions {
-    let mut ca_files = registry_ca.to_vec();
+pub fn registry_options(args: &crate::cli::RegistryArgs) -> onus_registry::RegistryOptions {
+    let mut ca_files = args.registry_ca.clone();
     if let Some(ca) = std::env::var_os("ONUS_REGISTRY_CA").filter(|v| !v.is_empty()) {
         ca_files.push(ca.into());
     }
     onus_registry::RegistryOptions {
         ca_files,
-        insecure: insecure.to_vec(),
+        insecure: args.insecure_registry.clone(),
         credentials: onus_registry::CredentialSources::from_env(),
         ..Default::default()
     }
