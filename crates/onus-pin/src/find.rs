@@ -345,8 +345,8 @@ fn yaml_scalar<'l>(line: &'l str, key: &str) -> Option<(&'l str, (usize, usize))
     };
     if value.is_empty()
         || value.starts_with(['{', '[', '|', '>', '&', '*'])
+        // Helm and Actions expressions (`{{ … }}`, `${{ … }}`) are templates, not references.
         || value.contains("{{")
-        || value.contains("${{")
     {
         return None;
     }

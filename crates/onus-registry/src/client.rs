@@ -355,7 +355,7 @@ impl Client {
                         reason,
                     });
                 }
-                Err(ureq::Error::Status(code @ (429 | 500..=599), response))
+                Err(ureq::Error::Status(429 | 500..=599, response))
                     if attempt < self.options.attempts =>
                 {
                     let wait = response
@@ -363,7 +363,6 @@ impl Client {
                         .and_then(|s| s.trim().parse::<u64>().ok())
                         .map(|s| Duration::from_secs(s.min(30)))
                         .unwrap_or_else(|| backoff(attempt));
-                    let _ = code;
                     std::thread::sleep(wait);
                 }
                 Err(ureq::Error::Status(status, response)) => {
@@ -393,12 +392,12 @@ impl Client {
     /// Fetch a manifest or index by tag or digest. Its size is capped, its digest computed and
     /// checked against the digest asked for and the registry's `Docker-Content-Digest`.
     pub fn manifest(&self, reference: &str) -> Result<Manifest, RegistryError> {
-        let object = format!("{}:{reference}", self.reference.name());
-        let object = if reference.starts_with("sha256:") {
-            format!("{}@{reference}", self.reference.name())
+        let separator = if reference.starts_with("sha256:") {
+            '@'
         } else {
-            object
+            ':'
         };
+        let object = format!("{}{separator}{reference}", self.reference.name());
         let url = format!(
             "{}/v2/{}/manifests/{reference}",
             self.base, self.reference.repository
