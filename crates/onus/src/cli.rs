@@ -49,7 +49,7 @@ pub enum Command {
     /// Build, update and inspect the local vulnerability store.
     #[command(
         subcommand,
-        after_help = "Examples:\n  onus db build --from ../shared/data --db vuln.db\n  onus db update\n  onus db status --format json"
+        after_help = "Examples:\n  onus db update\n  onus db build --from examples/feeds --db example.db\n  onus db status --format json"
     )]
     Db(DbCommand),
     /// Container Hardening Policy level (CHP 0-5) with the blockers to the next level.

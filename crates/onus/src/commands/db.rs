@@ -88,7 +88,8 @@ pub fn open_store(db: &DbArgs) -> anyhow::Result<Store> {
     let path = store_path(db)?;
     if !path.exists() {
         anyhow::bail!(
-            "no vulnerability store at `{}`\nhint: build one with `onus db build --from ../shared/data --db {}`",
+            "no vulnerability store at `{}`\nhint: fetch the public feeds with `onus db update --db {}`, or build one from local feed files with `onus db build --from DIR --db {}` (the example's: examples/feeds)",
+            path.display(),
             path.display(),
             path.display()
         );

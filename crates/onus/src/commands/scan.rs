@@ -96,7 +96,7 @@ pub fn open_store(
         return db::open_checked(db, now, reporter).map(Some);
     }
     reporter.warn(
-        "no vulnerability store: findings were not assessed (build one with `onus db build`)",
+        "no vulnerability store: findings were not assessed (fetch the feeds with `onus db update`, or build a store with `onus db build --from DIR`)",
     );
     Ok(None)
 }

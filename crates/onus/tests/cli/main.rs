@@ -13,6 +13,7 @@ mod architecture;
 mod common;
 mod damaged_store;
 mod debian_images;
+mod example;
 mod matching;
 mod policy;
 mod registry;

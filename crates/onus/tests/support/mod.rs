@@ -103,7 +103,13 @@ pub fn shared_data() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: shared data not found at {}", dir.display());
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            eprintln!(
+                "skipping the real-data tests: the shared data set is not at {} (set ONUS_SHARED_DATA; CI requires it)",
+                dir.display()
+            );
+        });
         None
     }
 }
