@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::VulnError;
 use crate::feeds::{load_file, Ctx, FeedKind};
-use crate::input::{read_input, ReadInput};
+use crate::input::{read_bytes, read_input, ReadInput};
 use crate::store::{SourceRecord, Writer};
 
 /// One input of a build: a path, optionally with its kind forced.
@@ -77,10 +77,47 @@ pub struct BuildSummary {
 #[derive(Debug)]
 pub(crate) struct PreparedInput {
     pub provenance: String,
-    pub read: ReadInput,
+    pub read: PendingRead,
     pub kind: Option<FeedKind>,
     pub namespace: Option<String>,
     pub etag: Option<String>,
+    /// A truncated or corrupt archive fails the build (downloads) instead of being recorded as
+    /// an incomplete source (local inputs).
+    pub strict: bool,
+}
+
+/// An input read when its turn comes, so only one feed is held in memory at a time.
+#[derive(Debug)]
+pub(crate) enum PendingRead {
+    /// A file or directory on disk (a local input, or a download in the feed cache).
+    Path {
+        path: PathBuf,
+        /// How warnings name it (the path, or the URL it was downloaded from).
+        display: String,
+        /// The file name formats are recognised by (the URL's last segment for a download).
+        name: String,
+    },
+}
+
+impl PendingRead {
+    fn load(self) -> Result<ReadInput, VulnError> {
+        match self {
+            PendingRead::Path {
+                path,
+                display,
+                name,
+            } => {
+                if path.is_dir() {
+                    return read_input(&path);
+                }
+                let bytes = std::fs::read(&path).map_err(|source| VulnError::Input {
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok(read_bytes(&display, &name, bytes))
+            }
+        }
+    }
 }
 
 /// Build a store at `target` from local files, directories or archives.
@@ -95,13 +132,26 @@ pub fn build(
     }
     let mut prepared = Vec::new();
     for input in inputs {
-        progress(&format!("reading {}", input.path.display()));
+        // Fail before any work on a missing input.
+        std::fs::metadata(&input.path).map_err(|source| VulnError::Input {
+            path: input.path.clone(),
+            source,
+        })?;
         prepared.push(PreparedInput {
             provenance: input.path.display().to_string(),
-            read: read_input(&input.path)?,
+            read: PendingRead::Path {
+                path: input.path.clone(),
+                display: input.path.display().to_string(),
+                name: input
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            },
             kind: input.kind,
             namespace: input.namespace.clone(),
             etag: None,
+            strict: false,
         });
     }
     write_store(target, prepared, options, progress)
@@ -172,11 +222,19 @@ pub(crate) fn write_store(
     // Which inputs (provenance, checksum, etag) fed each source, and whether all were complete.
     let mut origins: BTreeMap<String, Vec<(String, String, Option<String>)>> = BTreeMap::new();
     let mut incomplete: BTreeSet<String> = BTreeSet::new();
-    for input in &inputs {
+    for input in inputs {
+        progress(&format!("reading {}", input.provenance));
+        let read = input.read.load()?;
+        if let Some(message) = read.incomplete.as_ref().filter(|_| input.strict) {
+            return Err(VulnError::FeedIncomplete {
+                url: input.provenance.clone(),
+                message: message.clone(),
+            });
+        }
         progress(&format!(
             "loading {} ({} files)",
             input.provenance,
-            input.read.files.len()
+            read.files.len()
         ));
         ctx.advisory_namespace = input
             .namespace
@@ -187,7 +245,7 @@ pub(crate) fn write_store(
             .iter()
             .map(|(k, v)| (k.clone(), (v.records, v.warning_count)))
             .collect();
-        for file in &input.read.files {
+        for file in &read.files {
             load_file(file, input.kind, &mut ctx)?;
         }
         let touched: Vec<String> = ctx
@@ -196,12 +254,11 @@ pub(crate) fn write_store(
             .filter(|(k, v)| before.get(*k) != Some(&(v.records, v.warning_count)))
             .map(|(k, _)| k.clone())
             .collect();
-        let input_warnings: Vec<String> = input
-            .read
+        let input_warnings: Vec<String> = read
             .warnings
             .iter()
             .cloned()
-            .chain(input.read.incomplete.clone())
+            .chain(read.incomplete.clone())
             .collect();
         if touched.is_empty() {
             ctx.loose_warnings.extend(input_warnings.iter().cloned());
@@ -209,7 +266,7 @@ pub(crate) fn write_store(
         for name in &touched {
             origins.entry(name.clone()).or_default().push((
                 input.provenance.clone(),
-                input.read.checksum.clone(),
+                read.checksum.clone(),
                 input.etag.clone(),
             ));
             if let Some(stats) = ctx.stats.get_mut(name) {
@@ -218,7 +275,7 @@ pub(crate) fn write_store(
                     stats.warnings.push(w.clone());
                 }
             }
-            if input.read.incomplete.is_some() {
+            if read.incomplete.is_some() {
                 incomplete.insert(name.clone());
             }
         }

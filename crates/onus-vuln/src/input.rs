@@ -246,12 +246,12 @@ fn read_dir(root: &Path) -> Result<ReadInput, VulnError> {
         hasher.update(member.as_bytes());
         hasher.update([0]);
         hasher.update(Sha256::digest(&bytes));
-        // An archive inside a directory (the shared data layout) is read in place too.
+        // An archive or compressed file inside a directory (the shared data layout, a mirror of
+        // the public sources) is read in place too.
         let lower = member.to_ascii_lowercase();
-        if lower.ends_with(".tar.zst")
-            || lower.ends_with(".tar.gz")
-            || lower.ends_with(".tgz")
-            || lower.ends_with(".zip")
+        if [".zst", ".gz", ".tgz", ".zip"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
         {
             let inner = read_bytes(&path.display().to_string(), &member, bytes);
             out.files.extend(inner.files);

@@ -3,17 +3,16 @@
 //! before the swap — a fetch error, a checksum mismatch, a truncated or corrupt archive —
 //! leaves the old store untouched.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::build::{write_store, BuildOptions, BuildSummary, PreparedInput};
+use crate::build::{write_store, BuildOptions, BuildSummary, PendingRead, PreparedInput};
 use crate::error::VulnError;
 use crate::feeds::FeedKind;
-use crate::input::{read_bytes, read_input, ReadInput};
 use crate::store::Store;
 
 /// Largest download accepted for one feed.
@@ -59,28 +58,84 @@ impl UpdateConfig {
         Self::from_json(&bytes, path)
     }
 
-    /// The public upstream feeds onus knows by default.
-    pub fn upstream() -> UpdateConfig {
-        let feed = |url: &str, kind: FeedKind| FeedSource {
-            url: url.to_string(),
+    /// The public sources of every feed the store holds (`onus db status` lists them with
+    /// their URLs). `year` is the current year: the NVD publishes one severity file per year
+    /// from 2002 (libraries never read the clock, so the caller passes it).
+    pub fn upstream(year: i32) -> UpdateConfig {
+        let feed = |url: String, kind: FeedKind| FeedSource {
+            url,
             kind: Some(kind),
             sha256: None,
             namespace: None,
         };
-        UpdateConfig {
-            sources: vec![
-                feed("https://packages.wolfi.dev/os/security.json", FeedKind::Secdb),
-                feed("https://packages.cgr.dev/chainguard/security.json", FeedKind::Secdb),
-                feed("https://advisories.cgr.dev/chainguard/v3/osv/chainguard-osv.tar.gz", FeedKind::Osv),
-                feed(
-                    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
-                    FeedKind::Kev,
-                ),
-                feed("https://security-tracker.debian.org/tracker/data/json", FeedKind::DebianTracker),
-            ],
+        let mut sources = vec![
+            feed(
+                "https://packages.wolfi.dev/os/security.json".into(),
+                FeedKind::Secdb,
+            ),
+            feed(
+                "https://packages.cgr.dev/chainguard/security.json".into(),
+                FeedKind::Secdb,
+            ),
+            feed(
+                "https://advisories.cgr.dev/chainguard/v3/osv/chainguard-osv.tar.gz".into(),
+                FeedKind::Osv,
+            ),
+        ];
+        // OSV's per-ecosystem exports; `Go` is the Go vulnerability database (vuln.go.dev) as
+        // OSV publishes it, record for record.
+        for ecosystem in OSV_ECOSYSTEMS {
+            sources.push(feed(
+                format!("https://osv-vulnerabilities.storage.googleapis.com/{ecosystem}/all.zip"),
+                FeedKind::Osv,
+            ));
         }
+        for branch in ALPINE_BRANCHES {
+            for repo in ["main", "community"] {
+                sources.push(feed(
+                    format!("https://secdb.alpinelinux.org/{branch}/{repo}.json"),
+                    FeedKind::Secdb,
+                ));
+            }
+        }
+        sources.push(feed(
+            "https://security-tracker.debian.org/tracker/data/json".into(),
+            FeedKind::DebianTracker,
+        ));
+        sources.push(feed(
+            "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+                .into(),
+            FeedKind::Kev,
+        ));
+        sources.push(feed(
+            "https://endoflife.date/api/v1/products/full".into(),
+            FeedKind::Endoflife,
+        ));
+        for y in 2002..=year.max(2002) {
+            sources.push(feed(
+                format!("https://nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-{y}.json.gz"),
+                FeedKind::CveSeverity,
+            ));
+        }
+        UpdateConfig { sources }
     }
 }
+
+/// OSV ecosystems fetched by default (the names OSV's export bucket uses).
+const OSV_ECOSYSTEMS: [&str; 9] = [
+    "PyPI",
+    "npm",
+    "Go",
+    "Maven",
+    "crates.io",
+    "RubyGems",
+    "Packagist",
+    "NuGet",
+    "Wolfi",
+];
+
+/// Alpine branches whose secdb is fetched by default (those supported in late 2026).
+const ALPINE_BRANCHES: [&str; 4] = ["v3.21", "v3.22", "v3.23", "v3.24"];
 
 /// Update settings.
 #[derive(Debug, Clone)]
@@ -93,6 +148,27 @@ pub struct UpdateOptions {
     pub timeout: Duration,
     /// Passed to the build (the recorded build time).
     pub build: BuildOptions,
+    /// Fetch every http(s) feed from this base URL instead, at `<mirror>/<host>/<path>` (a
+    /// mirror laid out like the public sources; the binary sets it from `ONUS_FEED_MIRROR`).
+    pub mirror: Option<String>,
+    /// Further attempts after a network error, HTTP 429 or 5xx.
+    pub retries: u32,
+}
+
+impl UpdateOptions {
+    /// The URL `url` is fetched from: itself, or its place on the mirror.
+    pub fn mirrored(&self, url: &str) -> String {
+        let Some(mirror) = self.mirror.as_deref().filter(|m| !m.trim().is_empty()) else {
+            return url.to_string();
+        };
+        match url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+        {
+            Some(rest) => format!("{}/{rest}", mirror.trim().trim_end_matches('/')),
+            None => url.to_string(),
+        }
+    }
 }
 
 impl Default for UpdateOptions {
@@ -102,11 +178,16 @@ impl Default for UpdateOptions {
             cache_dir: None,
             timeout: Duration::from_secs(60),
             build: BuildOptions::default(),
+            mirror: None,
+            retries: 2,
         }
     }
 }
 
 /// Fetch every configured feed and rebuild the store at `target`.
+///
+/// Every feed is downloaded into the cache directory first (streamed to disk, verified), then
+/// the store is built reading one feed at a time; any failure leaves the old store in place.
 pub fn update(
     target: &Path,
     config: &UpdateConfig,
@@ -127,128 +208,220 @@ pub fn update(
         .and_then(|s| s.sources())
         .map(|sources| sources.into_iter().filter_map(|s| s.etag).collect())
         .unwrap_or_default();
-    let agent = ureq::AgentBuilder::new().timeout(options.timeout).build();
+    // Connect and per-read timeouts (not a whole-request one: a large feed may take minutes).
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(options.timeout)
+        .timeout_read(options.timeout)
+        .build();
     let mut prepared = Vec::new();
-    for feed in &config.sources {
-        progress(&format!("fetching {}", feed.url));
-        let (read, etag) = fetch(&agent, feed, &cache_dir, options.offline, &old_etags)?;
-        if let Some(message) = &read.incomplete {
-            return Err(VulnError::FeedIncomplete {
-                url: feed.url.clone(),
-                message: message.clone(),
-            });
-        }
+    for (i, feed) in config.sources.iter().enumerate() {
+        let url = options.mirrored(&feed.url);
+        progress(&format!(
+            "fetching {}/{} {url}",
+            i + 1,
+            config.sources.len()
+        ));
+        let fetcher = Fetcher {
+            agent: &agent,
+            cache_dir: &cache_dir,
+            offline: options.offline,
+            old_etags: &old_etags,
+            retries: options.retries,
+        };
+        let (read, etag) = fetcher.fetch(feed, &url)?;
         prepared.push(PreparedInput {
             provenance: feed.url.clone(),
             read,
             kind: feed.kind,
             namespace: feed.namespace.clone(),
             etag,
+            strict: true,
         });
     }
     write_store(target, prepared, &options.build, progress)
 }
 
-fn fetch(
-    agent: &ureq::Agent,
-    feed: &FeedSource,
-    cache_dir: &Path,
+struct Fetcher<'a> {
+    agent: &'a ureq::Agent,
+    cache_dir: &'a Path,
     offline: bool,
-    old_etags: &[String],
-) -> Result<(ReadInput, Option<String>), VulnError> {
-    let url = feed.url.trim();
-    let fetch_err = |message: String| VulnError::Fetch {
-        url: url.to_string(),
-        message,
-    };
-    if let Some(path) = url.strip_prefix("file://") {
-        let path = PathBuf::from(percent_decode(path));
-        if path.is_dir() {
-            if feed.sha256.is_some() {
-                return Err(fetch_err(
-                    "a sha256 cannot be checked for a directory".to_string(),
-                ));
-            }
-            return Ok((read_input(&path)?, None));
-        }
-        let bytes = std::fs::read(&path).map_err(|e| fetch_err(e.to_string()))?;
-        verify(feed, &bytes)?;
-        return Ok((read_bytes(url, &file_name(url), bytes), None));
-    }
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(fetch_err(
-            "only https://, http:// and file:// URLs are supported".to_string(),
-        ));
-    }
-    let cached = cache_dir.join(cache_name(url));
-    let etag_file = cached.with_extension("etag");
-    let cached_etag = std::fs::read_to_string(&etag_file)
-        .ok()
-        .map(|e| e.trim().to_string());
-    if offline {
-        let bytes = std::fs::read(&cached)
-            .map_err(|_| fetch_err("offline and no cached copy".to_string()))?;
-        verify(feed, &bytes)?;
-        return Ok((read_bytes(url, &file_name(url), bytes), cached_etag));
-    }
-    let mut request = agent.get(url);
-    // Only trust the cached copy for a conditional request if the store was built from it.
-    if let Some(etag) = cached_etag
-        .as_ref()
-        .filter(|e| old_etags.contains(e) && cached.is_file())
-    {
-        request = request.set("If-None-Match", etag);
-    }
-    let response = match request.call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, _)) => return Err(fetch_err(format!("HTTP status {code}"))),
-        Err(e) => return Err(fetch_err(e.to_string())),
-    };
-    if response.status() == 304 {
-        let bytes = std::fs::read(&cached)
-            .map_err(|e| fetch_err(format!("cached copy unreadable: {e}")))?;
-        verify(feed, &bytes)?;
-        return Ok((read_bytes(url, &file_name(url), bytes), cached_etag));
-    }
-    let etag = response.header("ETag").map(str::to_string);
-    let expected_len: Option<u64> = response
-        .header("Content-Length")
-        .and_then(|l| l.trim().parse().ok());
-    let mut bytes = Vec::new();
-    response
-        .into_reader()
-        .take(MAX_DOWNLOAD)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fetch_err(format!("reading the response failed: {e}")))?;
-    if let Some(len) = expected_len.filter(|l| *l != bytes.len() as u64) {
-        return Err(fetch_err(format!(
-            "response truncated: {} of {len} bytes",
-            bytes.len()
-        )));
-    }
-    verify(feed, &bytes)?;
-    // Cache for conditional requests next time; a failure here only costs a re-download.
-    if std::fs::create_dir_all(cache_dir).is_ok() {
-        let tmp = cached.with_extension("part");
-        if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, &cached).is_ok() {
-            if let Some(e) = &etag {
-                let _ = std::fs::write(&etag_file, e);
-            }
-        }
-    }
-    Ok((read_bytes(url, &file_name(url), bytes), etag))
+    old_etags: &'a [String],
+    retries: u32,
 }
 
-fn verify(feed: &FeedSource, bytes: &[u8]) -> Result<(), VulnError> {
+impl Fetcher<'_> {
+    /// Bring `feed` (fetched from `url`, its mirror when one is set) into the cache.
+    fn fetch(
+        &self,
+        feed: &FeedSource,
+        url: &str,
+    ) -> Result<(PendingRead, Option<String>), VulnError> {
+        let url = url.trim();
+        let fetch_err = |message: String| VulnError::Fetch {
+            url: url.to_string(),
+            message,
+        };
+        let pending = |path: PathBuf| PendingRead::Path {
+            path,
+            display: feed.url.clone(),
+            name: file_name(&feed.url),
+        };
+        if let Some(path) = url.strip_prefix("file://") {
+            let path = PathBuf::from(percent_decode(path));
+            if path.is_dir() {
+                if feed.sha256.is_some() {
+                    return Err(fetch_err(
+                        "a sha256 cannot be checked for a directory".to_string(),
+                    ));
+                }
+            } else {
+                let file = std::fs::File::open(&path).map_err(|e| fetch_err(e.to_string()))?;
+                verify(
+                    feed,
+                    &sha256_of(file).map_err(|e| fetch_err(e.to_string()))?,
+                )?;
+            }
+            return Ok((pending(path), None));
+        }
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(fetch_err(
+                "only https://, http:// and file:// URLs are supported".to_string(),
+            ));
+        }
+        let cached = self.cache_dir.join(cache_name(&feed.url));
+        let etag_file = cached.with_extension("etag");
+        let cached_etag = std::fs::read_to_string(&etag_file)
+            .ok()
+            .map(|e| e.trim().to_string());
+        let use_cached = |etag: Option<String>| {
+            let file = std::fs::File::open(&cached)
+                .map_err(|e| fetch_err(format!("cached copy unreadable: {e}")))?;
+            verify(
+                feed,
+                &sha256_of(file).map_err(|e| fetch_err(e.to_string()))?,
+            )?;
+            Ok((pending(cached.clone()), etag))
+        };
+        if self.offline {
+            if !cached.is_file() {
+                return Err(fetch_err("offline and no cached copy".to_string()));
+            }
+            return use_cached(cached_etag);
+        }
+        // Only trust the cached copy for a conditional request if the store was built from it.
+        let conditional = cached_etag
+            .clone()
+            .filter(|e| self.old_etags.contains(e) && cached.is_file());
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            let mut request = self.agent.get(url);
+            if let Some(etag) = &conditional {
+                request = request.set("If-None-Match", etag);
+            }
+            match request.call() {
+                Ok(r) => break r,
+                // Rate limits and server errors are worth another try; other statuses are not.
+                Err(ureq::Error::Status(code, _))
+                    if (code == 429 || code >= 500) && attempt <= self.retries =>
+                {
+                    backoff(attempt)
+                }
+                Err(ureq::Error::Status(code, _)) => {
+                    return Err(fetch_err(format!("HTTP status {code}")))
+                }
+                Err(_) if attempt <= self.retries => backoff(attempt),
+                Err(e) => return Err(fetch_err(format!("{e} (after {attempt} attempts)"))),
+            }
+        };
+        if response.status() == 304 {
+            return use_cached(cached_etag);
+        }
+        let etag = response.header("ETag").map(str::to_string);
+        let expected_len: Option<u64> = response
+            .header("Content-Length")
+            .and_then(|l| l.trim().parse().ok());
+        std::fs::create_dir_all(self.cache_dir)
+            .map_err(|e| fetch_err(format!("cannot create the feed cache: {e}")))?;
+        // Streamed to a part file, hashed on the way, renamed into place only when complete.
+        let part = cached.with_extension("part");
+        let mut out = std::fs::File::create(&part)
+            .map_err(|e| fetch_err(format!("cannot write `{}`: {e}", part.display())))?;
+        let mut reader = response.into_reader().take(MAX_DOWNLOAD + 1);
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut total: u64 = 0;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(fetch_err(format!(
+                        "reading the response failed after {total} bytes: {e}"
+                    )));
+                }
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            hasher.update(chunk);
+            total += n as u64;
+            if let Err(e) = out.write_all(chunk) {
+                let _ = std::fs::remove_file(&part);
+                return Err(fetch_err(format!("cannot write `{}`: {e}", part.display())));
+            }
+        }
+        drop(out);
+        let fail = |message: String| {
+            let _ = std::fs::remove_file(&part);
+            Err(fetch_err(message))
+        };
+        if total > MAX_DOWNLOAD {
+            return fail(format!("larger than {MAX_DOWNLOAD} bytes"));
+        }
+        if let Some(len) = expected_len.filter(|l| *l != total) {
+            return fail(format!("response truncated: {total} of {len} bytes"));
+        }
+        if let Err(e) = verify(feed, &hex::encode(hasher.finalize())) {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+        std::fs::rename(&part, &cached)
+            .map_err(|e| fetch_err(format!("cannot write `{}`: {e}", cached.display())))?;
+        match &etag {
+            Some(e) => {
+                let _ = std::fs::write(&etag_file, e);
+            }
+            None => {
+                let _ = std::fs::remove_file(&etag_file);
+            }
+        }
+        Ok((pending(cached), etag))
+    }
+}
+
+/// Wait before retry `attempt` (1 s, 2 s, 4 s, …, at most 8 s).
+fn backoff(attempt: u32) {
+    std::thread::sleep(Duration::from_secs(
+        1u64 << attempt.saturating_sub(1).min(3),
+    ));
+}
+
+fn sha256_of(mut file: std::fs::File) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn verify(feed: &FeedSource, actual: &str) -> Result<(), VulnError> {
     let Some(expected) = &feed.sha256 else {
         return Ok(());
     };
-    let actual = hex::encode(Sha256::digest(bytes));
     if !actual.eq_ignore_ascii_case(expected.trim()) {
         return Err(VulnError::Checksum {
             url: feed.url.clone(),
             expected: expected.clone(),
-            actual,
+            actual: actual.to_string(),
         });
     }
     Ok(())

@@ -51,9 +51,11 @@ fn busybox_findings(target: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Options for scripted servers: no retries, so each call takes exactly one scripted answer.
 fn opts(dir: &Path) -> UpdateOptions {
     UpdateOptions {
         cache_dir: Some(dir.join("cache")),
+        retries: 0,
         ..UpdateOptions::default()
     }
 }
@@ -275,6 +277,44 @@ fn http_update_truncated_and_corrupt_responses_keep_old_store() {
         Err(VulnError::Fetch { .. })
     ));
     assert_eq!(seen.lock().unwrap().len(), n, "offline made no request");
+}
+
+#[test]
+fn server_errors_are_retried_then_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("vuln.db");
+    let error =
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let script: Script = Arc::new(Mutex::new(vec![
+        error.to_vec(),
+        ok(SECDB.as_bytes(), "\"v1\""),
+        error.to_vec(),
+        error.to_vec(),
+    ]));
+    let (base, seen) = serve(script);
+    let config = UpdateConfig {
+        sources: vec![feed(
+            format!("{base}/os/security.json"),
+            Some(FeedKind::Secdb),
+            None,
+        )],
+    };
+    let retry_once = UpdateOptions {
+        retries: 1,
+        ..opts(dir.path())
+    };
+    // A 503 then the feed: the update succeeds on the second attempt.
+    update(&target, &config, &retry_once, &mut |_| {}).unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    let before = std::fs::read(&target).unwrap();
+    // Two 503s exhaust the one retry: the error names the URL and the status; old store kept.
+    let err = update(&target, &config, &retry_once, &mut |_| {}).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("/os/security.json") && message.contains("503"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), before);
 }
 
 const CHILD_TARGET: &str = "ONUS_VULN_TEST_CHILD_TARGET";

@@ -257,14 +257,18 @@ pub enum DbCommand {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Fetch the configured upstream feeds and swap the store atomically.
+    /// Fetch every public feed (OSV per ecosystem, Alpine/Wolfi/Chainguard secdb, Debian,
+    /// KEV, endoflife.date, NVD severities) and swap the store atomically.
     Update {
         /// Feed list (JSON); default: the built-in list of upstream URLs.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Never fetch; only report what would be fetched.
+        /// Never fetch: build from the copies cached by the last update, or fail.
         #[arg(long)]
         offline: bool,
+        /// Fetch from a mirror laid out like the public sources (`<URL>/<host>/<path>`).
+        #[arg(long, value_name = "URL", env = "ONUS_FEED_MIRROR")]
+        mirror: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },

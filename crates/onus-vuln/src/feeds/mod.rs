@@ -166,6 +166,12 @@ pub(crate) fn load_file(
     if forced == Some(FeedKind::Endoflife) {
         return eol::load(file, ctx);
     }
+    // NVD feeds are read typed (a year is hundreds of MB of JSON), before the generic parse.
+    if (forced == Some(FeedKind::CveSeverity) || lower.ends_with(".json"))
+        && severity::is_nvd_feed(&file.bytes)
+    {
+        return severity::load_nvd(file, ctx);
+    }
     if forced == Some(FeedKind::CveSeverity) || lower.ends_with(".csv") {
         if forced.is_some() || file.bytes.starts_with(b"cve_id,") {
             return severity::load_csv(file, ctx);
@@ -181,7 +187,10 @@ pub(crate) fn load_file(
         return Ok(());
     }
     let is_yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
-    let is_json = lower.ends_with(".json");
+    // API answers saved under their URL's last segment have no extension (endoflife.date's
+    // `…/products/full`): JSON when they look like it.
+    let is_json = lower.ends_with(".json")
+        || (!base.contains('.') && file.bytes.trim_ascii_start().starts_with(b"{"));
     if !is_yaml && !is_json && forced.is_none() {
         ctx.skipped += 1;
         return Ok(());
@@ -251,7 +260,9 @@ fn detect(lower: &str, value: &Value) -> Option<FeedKind> {
     if obj.contains_key("catalogVersion") && obj.contains_key("vulnerabilities") {
         return Some(FeedKind::Kev);
     }
-    if obj.get("products").is_some_and(Value::is_object) {
+    if obj.get("products").is_some_and(Value::is_object)
+        || (obj.contains_key("schema_version") && obj.get("result").is_some_and(Value::is_array))
+    {
         return Some(FeedKind::Endoflife);
     }
     if obj.get("packages").is_some_and(Value::is_array)

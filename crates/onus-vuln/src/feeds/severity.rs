@@ -265,3 +265,146 @@ mod tests {
         assert_eq!(score_vector("nonsense"), None);
     }
 }
+
+const NVD_SOURCE: &str = "nvd";
+
+/// One NVD CVE API 2.0 / JSON feed document (`nvdcve-2.0-<year>.json`), only the fields read:
+/// typed so a 300 MB year file is not held as a JSON tree.
+#[derive(serde::Deserialize)]
+struct NvdFeed {
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    vulnerabilities: Vec<NvdItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct NvdItem {
+    cve: NvdCve,
+}
+
+#[derive(serde::Deserialize)]
+struct NvdCve {
+    id: String,
+    #[serde(default)]
+    metrics: NvdMetrics,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct NvdMetrics {
+    #[serde(default, rename = "cvssMetricV40")]
+    v40: Vec<NvdMetric>,
+    #[serde(default, rename = "cvssMetricV31")]
+    v31: Vec<NvdMetric>,
+    #[serde(default, rename = "cvssMetricV30")]
+    v30: Vec<NvdMetric>,
+    #[serde(default, rename = "cvssMetricV2")]
+    v2: Vec<NvdMetric>,
+}
+
+#[derive(serde::Deserialize)]
+struct NvdMetric {
+    /// `Primary` (scored by the NVD) or `Secondary` (by the CNA or another party).
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(rename = "cvssData")]
+    data: NvdCvssData,
+    /// CVSS v2 keeps its severity label beside `cvssData`.
+    #[serde(default, rename = "baseSeverity")]
+    v2_severity: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct NvdCvssData {
+    #[serde(rename = "vectorString")]
+    vector: String,
+    #[serde(default, rename = "baseScore")]
+    score: Option<f64>,
+    #[serde(default, rename = "baseSeverity")]
+    severity: Option<String>,
+}
+
+/// Whether `bytes` look like an NVD JSON feed (checked on the first bytes only).
+pub(crate) fn is_nvd_feed(bytes: &[u8]) -> bool {
+    let head = bytes.get(..4096).unwrap_or(bytes);
+    let head = String::from_utf8_lossy(head);
+    head.contains("\"NVD_CVE\"") && head.contains("\"vulnerabilities\"")
+}
+
+/// Load CVSS scores from an NVD JSON feed: per CVE the newest CVSS version, the NVD's own
+/// (Primary) score before a CNA's (Secondary).
+pub(crate) fn load_nvd(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnError> {
+    let kind = FeedKind::CveSeverity;
+    let feed: NvdFeed = match serde_json::from_slice(&file.bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.warn(
+                NVD_SOURCE,
+                kind,
+                format!("`{}`: skipped, not an NVD JSON feed: {e}", file.display),
+            );
+            return Ok(());
+        }
+    };
+    if let Some(t) = &feed.timestamp {
+        ctx.saw_time(NVD_SOURCE, kind, t);
+    }
+    // Make sure an empty year still shows up as a source.
+    ctx.record(NVD_SOURCE, kind, 0);
+    for item in feed.vulnerabilities {
+        let cve = item.cve;
+        if !cve.id.starts_with("CVE-") {
+            continue;
+        }
+        let m = &cve.metrics;
+        let versions: [(&[NvdMetric], &str); 4] = [
+            (&m.v40, "cvss40"),
+            (&m.v31, "cvss31"),
+            (&m.v30, "cvss30"),
+            (&m.v2, "cvss20"),
+        ];
+        let best = versions.iter().find_map(|(metrics, version)| {
+            let primary = metrics.iter().find(|x| x.kind == "Primary");
+            primary.or_else(|| metrics.first()).map(|x| (x, *version))
+        });
+        let Some((metric, version)) = best else {
+            continue;
+        };
+        let data = &metric.data;
+        let score = data.score.or_else(|| score_vector(&data.vector));
+        let severity = data
+            .severity
+            .as_deref()
+            .or(metric.v2_severity.as_deref())
+            .map(Severity::parse_label)
+            .filter(|s| *s != Severity::Unknown)
+            .or_else(|| score.map(Severity::from_score))
+            .unwrap_or(Severity::Unknown);
+        if severity == Severity::Unknown {
+            ctx.warn(
+                NVD_SOURCE,
+                kind,
+                format!(
+                    "`{}`: `{}` vector `{}` has no usable score",
+                    file.display, cve.id, data.vector
+                ),
+            );
+            continue;
+        }
+        let who = if metric.kind == "Primary" {
+            "nvd"
+        } else {
+            "cna"
+        };
+        ctx.writer.cve_severity(&CveSeverityRow {
+            cve: cve.id.clone(),
+            severity: severity_label(severity).to_string(),
+            vector: Some(data.vector.clone()),
+            score,
+            origin: format!("{who}-{version}"),
+            source: NVD_SOURCE.to_string(),
+        })?;
+        ctx.record(NVD_SOURCE, kind, 1);
+    }
+    Ok(())
+}

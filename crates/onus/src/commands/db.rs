@@ -28,27 +28,30 @@ pub fn run(command: DbCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcom
         DbCommand::Update {
             config,
             offline,
+            mirror,
             db,
         } => {
             let target = store_path(&db)?;
             let config = match config {
                 Some(path) => UpdateConfig::load(&path)
                     .with_context(|| format!("cannot read feed list `{}`", path.display()))?,
-                None => UpdateConfig::upstream(),
+                None => UpdateConfig::upstream(chrono::Datelike::year(&chrono::Utc::now())),
             };
             let options = UpdateOptions {
                 offline,
+                mirror,
                 ..Default::default()
             };
             reporter.stage("updating store", None);
-            let summary =
-                onus_vuln::update(&target, &config, &options, &mut |_| reporter.advance(1))
-                    .with_context(|| {
-                        format!(
-                            "cannot update the store at `{}` (the previous store is kept)",
-                            target.display()
-                        )
-                    })?;
+            let summary = onus_vuln::update(&target, &config, &options, &mut |message| {
+                reporter.stage(message, None)
+            })
+            .with_context(|| {
+                format!(
+                    "cannot update the store at `{}` (the previous store is kept)",
+                    target.display()
+                )
+            })?;
             reporter.finish_stage();
             print_summary(&summary, reporter);
             Ok(Outcome::Pass)
