@@ -14,6 +14,7 @@ mod common;
 mod damaged_store;
 mod debian_images;
 mod example;
+mod feed_mirror;
 mod matching;
 mod policy;
 mod registry;
