@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::{
-    file_name, is_normalized, normalize_path, parent, FileKind, FileMeta, FileVersion, FileView,
-    LayerId, ResolveError, MAX_PATH_BYTES,
+    file_name, is_normalized, normalize_path, parent, Content, FileKind, FileMeta, FileVersion,
+    FileView, LayerId, ResolveError, MAX_PATH_BYTES,
 };
 
 /// Symlink hops allowed while resolving one path (Linux uses 40).
@@ -158,6 +158,30 @@ impl SquashedView {
     /// Apply the next layer's listing on top of what is already there (bottom layer first).
     ///
     /// Lets an image reader squash layers as they complete, without holding every listing.
+    /// Give the version of `path` written by `layer` the content it was missing (content found
+    /// by a second read, for a file reached through a link a later layer added). A version that
+    /// already has content keeps it. Returns whether content was set.
+    pub fn fill_content(&mut self, path: &str, layer: usize, content: Content) -> bool {
+        let Some(chain) = self.files.get_mut(path) else {
+            return false;
+        };
+        let versions: &mut [FileVersion] = match chain {
+            Chain::One(version) => std::slice::from_mut(version),
+            Chain::Many(versions) => versions,
+        };
+        match versions
+            .iter_mut()
+            .find(|v| v.layer == layer && v.content.is_none())
+        {
+            Some(version) => {
+                self.bytes = self.bytes.saturating_add(content.bytes.len());
+                version.content = Some(content);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn push_layer(&mut self, listing: LayerListing) {
         // Whiteouts hide lower layers only, so they go first, then the layer's own entries.
         for entry in &listing.entries {

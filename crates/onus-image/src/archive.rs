@@ -157,7 +157,7 @@ pub(crate) fn index_tar(
     Ok(members)
 }
 
-/// Counts the outer compressed bytes for progress and the ratio limit.
+/// Counts the outer compressed bytes for progress.
 struct Progress<'a, R> {
     inner: R,
     read: Rc<Cell<u64>>,
@@ -178,11 +178,10 @@ impl<R: Read> Read for Progress<'_, R> {
     }
 }
 
-/// Bounds the decompressed outer stream (size and ratio) and records which limit stopped it.
+/// Bounds the decompressed outer stream and records which limit stopped it.
 struct OuterLimit<'a, R> {
     inner: R,
     count: u64,
-    compressed: Rc<Cell<u64>>,
     limits: &'a Limits,
     hit: Rc<Cell<Option<&'static str>>>,
 }
@@ -195,15 +194,6 @@ impl<R: Read> Read for OuterLimit<'_, R> {
             self.hit.set(Some("max_total_bytes"));
             return Err(io::Error::other(
                 "decompressed archive over max_total_bytes",
-            ));
-        }
-        let compressed = self.compressed.get().max(1);
-        if self.count > self.limits.ratio_grace_bytes
-            && self.count / compressed > self.limits.max_ratio
-        {
-            self.hit.set(Some("max_ratio"));
-            return Err(io::Error::other(
-                "decompression ratio of the archive over max_ratio",
             ));
         }
         Ok(n)
@@ -310,7 +300,7 @@ fn produce(
     let compressed = Rc::new(Cell::new(magic.len() as u64));
     let progress = Progress {
         inner: file,
-        read: Rc::clone(&compressed),
+        read: compressed,
         reporter,
         unreported: magic.len() as u64,
     };
@@ -326,7 +316,6 @@ fn produce(
     let mut outer = OuterLimit {
         inner: decoder,
         count: 0,
-        compressed,
         limits,
         hit: Rc::clone(&hit),
     };

@@ -237,13 +237,6 @@ impl<R: Read> Read for Inflated<'_, R> {
                 limits.max_total_bytes
             )));
         }
-        let compressed = self.shared.compressed.get().max(1);
-        if self.count > limits.ratio_grace_bytes && self.count / compressed > limits.max_ratio {
-            return Err(self.shared.hit(format!(
-                "decompression ratio over {}:1 ({} bytes from {} compressed; max_ratio)",
-                limits.max_ratio, self.count, compressed
-            )));
-        }
         if let Some(hasher) = self.hasher.as_mut() {
             hasher.update(window.get(..n).unwrap_or_default());
         }
@@ -401,10 +394,22 @@ pub(crate) fn scan<R: Read>(blob: R, job: &LayerJob<'_>) -> Result<ScannedLayer,
         },
     })?;
     let mut buf = vec![0u8; 64 * 1024];
+    let mut unknowns = walked.unknowns;
     // The rest of the uncompressed stream (end-of-archive blocks, padding) is part of the diff_id,
     // and the rest of the blob part of its digest.
     let mut inflated = archive.into_inner();
-    drain(&mut inflated, &mut buf).map_err(|e| job.error(&shared, &e))?;
+    if let Err(e) = drain(&mut inflated, &mut buf) {
+        // Past the end of the archive, bytes that do not decompress (zero padding or junk after
+        // the last gzip member or zstd frame) cannot change what the layer holds: the runtimes'
+        // tar readers stop at the end-of-archive blocks too. A limit is still a limit.
+        if compression == Compression::None || shared.hit.borrow().is_some() {
+            return Err(job.error(&shared, &e));
+        }
+        unknowns.push((
+            "(layer stream)".to_string(),
+            format!("bytes after the end of the compressed stream ignored: {e}"),
+        ));
+    }
     let Inflated {
         inner: decoder,
         hasher: diff_hasher,
@@ -438,7 +443,7 @@ pub(crate) fn scan<R: Read>(blob: R, job: &LayerJob<'_>) -> Result<ScannedLayer,
     }
     Ok(ScannedLayer {
         listing: walked.listing,
-        unknowns: walked.unknowns,
+        unknowns,
         digest,
         diff_id,
         compressed_size,

@@ -29,7 +29,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use onus_fs::{
-    CapturePolicy, FileKind, FileView, LayerId, ListingEntry, Reporter, ResolveError, SquashedView,
+    Capture, CapturePolicy, EntryHeader, FileKind, FileView, LayerId, ListingEntry, NoReporter,
+    Reporter, ResolveError, SquashedView,
 };
 
 pub use error::ImageError;
@@ -415,7 +416,8 @@ pub fn open(
             reporter.stage("reading layers", Some(total));
             let read = read_parallel(store.as_ref(), &plan, options, capture, reporter);
             reporter.finish_stage();
-            let (view, summaries) = read?;
+            let (mut view, summaries) = read?;
+            recapture_through_links(store.as_ref(), &plan, options, capture, &mut view)?;
             let (meta, unknowns) = finish_meta(plan, summaries);
             (scheme, meta, view, unknowns)
         }
@@ -583,6 +585,86 @@ fn largest_first(plan: &Plan) -> Vec<usize> {
     let mut order: Vec<usize> = (0..plan.layers.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(plan.layers.get(i).and_then(|l| l.size).unwrap_or(0)));
     order
+}
+
+/// Content a cataloger asks for under a link's name (`/etc/os-release`), when the link was added
+/// by a later layer than the file it reaches: the policy saw only the file's own name while its
+/// layer was read, so the content was not kept. Those layers are read once more, capturing just
+/// the files such links reach, decided as if they had the link's name.
+fn recapture_through_links(
+    store: &dyn Store,
+    plan: &Plan,
+    options: &OpenOptions,
+    capture: &dyn CapturePolicy,
+    view: &mut SquashedView,
+) -> Result<(), ImageError> {
+    // layer -> (file reached, the link's name the policy wants it under)
+    let mut wanted: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+    for path in view.paths() {
+        let Some(link) = view.entry(path) else {
+            continue;
+        };
+        if link.meta.kind != FileKind::Symlink {
+            continue;
+        }
+        let Ok(target) = view.resolve(path) else {
+            continue;
+        };
+        let Some(file) = view.entry(&target) else {
+            continue;
+        };
+        if file.meta.kind != FileKind::Regular || file.content.is_some() {
+            continue;
+        }
+        let header = EntryHeader {
+            path,
+            kind: FileKind::Regular,
+            mode: file.meta.mode,
+            size: file.meta.size,
+        };
+        if matches!(capture.capture(&header), Capture::Skip) {
+            continue;
+        }
+        wanted
+            .entry(file.layer)
+            .or_default()
+            .entry(target)
+            .or_insert_with(|| path.to_string());
+    }
+    let total = AtomicU64::new(0);
+    for (index, names) in wanted {
+        let policy = UnderLinkName {
+            names: &names,
+            inner: capture,
+        };
+        let layer = read_one(store, plan, index, options, &policy, &NoReporter, &total)?;
+        for entry in layer.listing.entries {
+            if let ListingEntry::File { path, version } = entry {
+                if let Some(content) = version.content {
+                    view.fill_content(&path, index, content);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Captures only the named files, as the inner policy would under the link's name.
+struct UnderLinkName<'a> {
+    names: &'a BTreeMap<String, String>,
+    inner: &'a dyn CapturePolicy,
+}
+
+impl CapturePolicy for UnderLinkName<'_> {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        match self.names.get(header.path) {
+            Some(link) => self.inner.capture(&EntryHeader {
+                path: link,
+                ..*header
+            }),
+            None => Capture::Skip,
+        }
+    }
 }
 
 fn read_one(

@@ -89,9 +89,17 @@ pub(crate) fn walk<R: Read + Seek>(
     // The seekable iterator skips inter-entry padding through `Seek` (a forward read in the
     // layer stream) instead of zeroing a 32 KiB buffer for every entry.
     let mut entries = archive.entries_with_seek()?;
+    // Stored bytes of the previous entry left for the iterator to skip (a sparse file's).
+    let mut left_to_skip: u64 = 0;
     loop {
         // Header blocks, plus the padding left by the previous entry, plus extension records.
-        budget.set(Some(limits.max_tar_header_bytes.saturating_add(4 * 512)));
+        budget.set(Some(
+            limits
+                .max_tar_header_bytes
+                .saturating_add(4 * 512)
+                .saturating_add(left_to_skip),
+        ));
+        left_to_skip = 0;
         let next = entries.next();
         budget.set(None);
         let Some(entry) = next else { break };
@@ -103,7 +111,20 @@ pub(crate) fn walk<R: Read + Seek>(
                 limits.max_entries_per_layer
             )));
         }
+        check_pax_size(&mut entry)?;
         let size = entry.size();
+        // A GNU sparse file reads as its logical size, holes generated as zeros: never read it
+        // to the end. The iterator skips what is left of the bytes actually stored.
+        if entry.header().entry_type() == tar::EntryType::GNUSparse {
+            let stored = entry.header().entry_size().unwrap_or(0);
+            left_to_skip = stored.div_ceil(512).saturating_mul(512);
+            let mut counted = Counted {
+                inner: &mut entry,
+                read: 0,
+            };
+            visit(&mut counted, layer, capture, limits, &mut buf, &mut out)?;
+            continue;
+        }
         let mut counted = Counted {
             inner: &mut entry,
             read: 0,
@@ -118,6 +139,39 @@ pub(crate) fn walk<R: Read + Seek>(
         }
     }
     Ok(out)
+}
+
+/// A PAX `size` record overrides the header's size and so decides where the next header is. One
+/// that is not a 64-bit number (the tar reader would silently fall back to the header field,
+/// while Go's archive/tar, which runtimes unpack with, rejects the archive) leaves the rest of
+/// the stream untrustworthy: the layer is refused, naming the entry and the record.
+fn check_pax_size<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(), WalkError> {
+    let bad = match entry.pax_extensions() {
+        Ok(Some(extensions)) => extensions.flatten().find_map(|ext| {
+            (ext.key_bytes() == b"size"
+                && std::str::from_utf8(ext.value_bytes())
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .is_none())
+            .then(|| {
+                lossy(ext.value_bytes())
+                    .0
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+            })
+        }),
+        _ => None,
+    };
+    let Some(value) = bad else {
+        return Ok(());
+    };
+    let raw = lossy(&entry.path_bytes()).0.into_owned();
+    let shown = normalize_path(&raw).unwrap_or(raw);
+    Err(WalkError::Io(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("entry `{shown}`: PAX `size` record `{value}` is not a 64-bit size; the archive cannot be framed past it"),
+    )))
 }
 
 /// True when a raw member path is absolute or climbs above the root with `..`.
@@ -339,12 +393,24 @@ fn visit<R: Read>(
         }
         FileKind::Regular => {
             let size = entry.size();
-            let wanted = capture.capture(&EntryHeader {
+            let mut wanted = capture.capture(&EntryHeader {
                 path: &path,
                 kind,
                 mode,
                 size,
             });
+            // A sparse file's content is its logical bytes, holes read as zeros: reading one
+            // costs its logical size, so only files within the capture bound are read.
+            if header.entry_type() == tar::EntryType::GNUSparse
+                && size > limits.max_capture_bytes
+                && !matches!(wanted, Capture::Skip)
+            {
+                out.unknown(
+                    &path,
+                    format!("sparse file of {size} logical bytes is over max_capture_bytes; content not read"),
+                );
+                wanted = Capture::Skip;
+            }
             let content = read_content(counted, &path, size, wanted, limits, buf, out)?;
             if content.is_some() {
                 out.captured.insert(path.clone());
