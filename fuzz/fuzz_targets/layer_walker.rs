@@ -96,7 +96,6 @@ fuzz_target!(|data: &[u8]| {
     let limits = Limits {
         max_layer_bytes: 16 << 20,
         max_total_bytes: 32 << 20,
-        ratio_grace_bytes: 1 << 20,
         max_capture_bytes: 64 << 10,
         max_entries_per_layer: 10_000,
         max_tar_header_bytes: 64 << 10,

@@ -12,12 +12,12 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 
 use onus_fs::{CapturePolicy, Reporter};
 
 use crate::layer::{self, drain, read_up_to, sniff, Compression, Decoder, LayerJob, ScannedLayer};
+use crate::limits::Totals;
 use crate::store::{follow, relative_path, Located, MemStore};
 use crate::{ImageError, Limits};
 
@@ -222,7 +222,7 @@ pub(crate) struct PassOptions<'a> {
     pub limits: &'a Limits,
     pub capture: &'a dyn CapturePolicy,
     pub reporter: &'a dyn Reporter,
-    pub total: &'a AtomicU64,
+    pub total: &'a Totals,
 }
 
 /// Does the start of a member look like a JSON document?

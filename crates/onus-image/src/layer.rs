@@ -5,11 +5,12 @@
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use onus_fs::{CapturePolicy, LayerListing, Reporter};
 use sha2::{Digest as _, Sha256};
 
+use crate::limits::Totals;
 use crate::{walk, ImageError, Limits};
 
 /// Report progress in steps of this many compressed bytes.
@@ -56,7 +57,7 @@ pub(crate) struct LayerJob<'a> {
     /// Receives compressed bytes as they are read, when the caller does not count them itself.
     pub progress: Option<&'a dyn Reporter>,
     /// Uncompressed bytes of all layers so far (for `max_total_bytes`).
-    pub total: &'a AtomicU64,
+    pub total: &'a Totals,
 }
 
 /// Read one layer blob (gzip, zstd or plain tar) and list what it writes.
@@ -69,7 +70,7 @@ pub fn scan_layer<R: Read>(
     capture: &dyn CapturePolicy,
     limits: &Limits,
 ) -> Result<ScannedLayer, ImageError> {
-    let total = AtomicU64::new(0);
+    let total = Totals::default();
     let job = LayerJob {
         index,
         label: format!("layer-{index}"),
@@ -192,7 +193,7 @@ struct Inflated<'a, R> {
     count: u64,
     shared: Rc<Shared>,
     limits: &'a Limits,
-    total: &'a AtomicU64,
+    total: &'a Totals,
     /// Discard buffer for forward seeks.
     scratch: Vec<u8>,
 }
@@ -229,6 +230,7 @@ impl<R: Read> Read for Inflated<'_, R> {
         }
         let total = self
             .total
+            .uncompressed
             .fetch_add(n as u64, Ordering::Relaxed)
             .saturating_add(n as u64);
         if total > limits.max_total_bytes {
@@ -385,6 +387,7 @@ pub(crate) fn scan<R: Read>(blob: R, job: &LayerJob<'_>) -> Result<ScannedLayer,
         job.capture,
         job.limits,
         &shared.budget,
+        &job.total.memory,
     )
     .map_err(|e| match e {
         walk::WalkError::Io(e) => job.error(&shared, &e),

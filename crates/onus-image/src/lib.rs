@@ -25,9 +25,10 @@ mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use crate::limits::Totals;
 use onus_fs::{
     Capture, CapturePolicy, EntryHeader, FileKind, FileView, LayerId, ListingEntry, NoReporter,
     Reporter, ResolveError, SquashedView,
@@ -342,7 +343,7 @@ pub fn read_metadata(source: &str, options: &OpenOptions) -> Result<ImageMeta, I
                     .is_some_and(|plan| plan.layers.iter().all(|l| l.size.is_some()));
                 Progressed { wanted: None, done }
             };
-            let total = AtomicU64::new(0);
+            let total = Totals::default();
             let pass = PassOptions {
                 scan_layers: false,
                 limits,
@@ -517,7 +518,7 @@ fn read_parallel(
     let mut summaries: Vec<Summary> = Vec::with_capacity(count);
     let next = AtomicUsize::new(0);
     let failed_at = AtomicUsize::new(usize::MAX);
-    let total = AtomicU64::new(0);
+    let total = Totals::default();
     let mut first_error: Option<(usize, ImageError)> = None;
     let order = largest_first(plan);
     std::thread::scope(|scope| {
@@ -631,7 +632,7 @@ fn recapture_through_links(
             .entry(target)
             .or_insert_with(|| path.to_string());
     }
-    let total = AtomicU64::new(0);
+    let total = Totals::default();
     for (index, names) in wanted {
         let policy = UnderLinkName {
             names: &names,
@@ -674,7 +675,7 @@ fn read_one(
     options: &OpenOptions,
     capture: &dyn CapturePolicy,
     reporter: &dyn Reporter,
-    total: &AtomicU64,
+    total: &Totals,
 ) -> Result<ScannedLayer, ImageError> {
     let planned = plan.layers.get(index).ok_or_else(|| ImageError::Missing {
         object: format!("layer {index}"),
@@ -718,7 +719,7 @@ fn read_streamed(
             .map(|plan| plan.layers.into_iter().map(|l| l.path).collect()),
         done: false,
     };
-    let total = AtomicU64::new(0);
+    let total = Totals::default();
     let pass = PassOptions {
         scan_layers: true,
         limits,
@@ -786,7 +787,7 @@ fn rescan_kept(
     planned: &plan::PlannedLayer,
     options: &OpenOptions,
     capture: &dyn CapturePolicy,
-    total: &AtomicU64,
+    total: &Totals,
 ) -> Result<ScannedLayer, ImageError> {
     let bytes: &[u8] = match (store.files.get(real), store.members.get(real)) {
         (Some(bytes), _) => bytes,
@@ -854,11 +855,12 @@ fn relabel(error: ImageError, index: usize, label: &str) -> ImageError {
 
 fn bounded_view(layers: Vec<LayerId>, limits: &Limits) -> SquashedView {
     let mut view = SquashedView::new(layers);
-    view.set_size_limit(usize::try_from(limits.max_view_bytes).unwrap_or(usize::MAX));
+    view.set_size_limit(usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX));
     view
 }
 
-/// Fail when squashing layer `index` pushed the view over `max_view_bytes`.
+/// Fail when squashing layer `index` pushed the view's own count over `max_memory_bytes` (a
+/// backstop: the walk charges every entry against the same budget as it reads).
 fn check_view(
     view: &SquashedView,
     index: usize,
@@ -869,8 +871,8 @@ fn check_view(
         return Err(ImageError::Limit {
             object: format!("layer {index} `{label}`"),
             what: format!(
-                "file view over {} bytes of paths (max_view_bytes)",
-                limits.max_view_bytes
+                "file view over the memory budget of {} MiB (max_memory_bytes); raise it with --max-memory",
+                limits.max_memory_bytes >> 20
             ),
         });
     }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::io::{self, Read, Seek};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use onus_fs::{
     file_name, normalize_path, parent, Capture, CapturePolicy, Content, EntryHeader, FileKind,
@@ -12,6 +13,7 @@ use onus_fs::{
 };
 
 use crate::layer::drain;
+use crate::limits::ENTRY_CHARGE;
 use crate::Limits;
 
 /// Why a walk stopped.
@@ -83,8 +85,10 @@ pub(crate) fn walk<R: Read + Seek>(
     capture: &dyn CapturePolicy,
     limits: &Limits,
     budget: &Cell<Option<u64>>,
+    memory: &AtomicU64,
 ) -> Result<Walked, WalkError> {
     let mut out = Walked::default();
+    let mut charged = Charged::default();
     let mut buf = vec![0u8; 64 * 1024];
     // The seekable iterator skips inter-entry padding through `Seek` (a forward read in the
     // layer stream) instead of zeroing a 32 KiB buffer for every entry.
@@ -123,6 +127,7 @@ pub(crate) fn walk<R: Read + Seek>(
                 read: 0,
             };
             visit(&mut counted, layer, capture, limits, &mut buf, &mut out)?;
+            charged.charge(&out, memory, limits)?;
             continue;
         }
         let mut counted = Counted {
@@ -130,6 +135,7 @@ pub(crate) fn walk<R: Read + Seek>(
             read: 0,
         };
         visit(&mut counted, layer, capture, limits, &mut buf, &mut out)?;
+        charged.charge(&out, memory, limits)?;
         drain(&mut counted, &mut buf)?;
         if counted.read < size {
             let read = counted.read;
@@ -172,6 +178,68 @@ fn check_pax_size<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(), WalkErro
         io::ErrorKind::InvalidData,
         format!("entry `{shown}`: PAX `size` record `{value}` is not a 64-bit size; the archive cannot be framed past it"),
     )))
+}
+
+/// What a walk has charged to the image's memory budget so far.
+#[derive(Default)]
+struct Charged {
+    entries: usize,
+    unknowns: usize,
+    /// This layer's charges, for the message.
+    bytes: u64,
+    content: u64,
+}
+
+impl Charged {
+    /// Charge what `out` gained since the last call: each listing entry's path, link target and
+    /// captured bytes plus [`ENTRY_CHARGE`], each unknown's text. Past `max_memory_bytes` for
+    /// the whole image, the walk stops, saying what was held and how to raise the budget.
+    fn charge(
+        &mut self,
+        out: &Walked,
+        memory: &AtomicU64,
+        limits: &Limits,
+    ) -> Result<(), WalkError> {
+        let mut delta = 0u64;
+        for entry in out.listing.entries.get(self.entries..).unwrap_or_default() {
+            delta += ENTRY_CHARGE;
+            match entry {
+                onus_fs::ListingEntry::File { path, version } => {
+                    delta += path.len() as u64;
+                    delta += version
+                        .meta
+                        .link_target
+                        .as_ref()
+                        .map_or(0, |t| t.len() as u64);
+                    let content = version.content.as_ref().map_or(0, |c| c.bytes.len() as u64);
+                    self.content += content;
+                    delta += content;
+                }
+                onus_fs::ListingEntry::Whiteout { path } => delta += path.len() as u64,
+                onus_fs::ListingEntry::Opaque { dir } => delta += dir.len() as u64,
+            }
+        }
+        for (path, reason) in out.unknowns.get(self.unknowns..).unwrap_or_default() {
+            delta += (path.len() + reason.len()) as u64 + 64;
+        }
+        self.entries = out.listing.entries.len();
+        self.unknowns = out.unknowns.len();
+        self.bytes += delta;
+        let used = memory
+            .fetch_add(delta, Ordering::Relaxed)
+            .saturating_add(delta);
+        if used > limits.max_memory_bytes {
+            return Err(WalkError::Limit(format!(
+                "memory budget of {} MiB reached (max_memory_bytes) holding the file view: this layer's {} entries took {} MiB ({} MiB of it captured content), {} MiB went to the layers read before or beside it and the reader itself; raise it with --max-memory",
+                limits.max_memory_bytes >> 20,
+                self.entries,
+                self.bytes >> 20,
+                self.content >> 20,
+                used.saturating_sub(self.bytes) >> 20,
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// True when a raw member path is absolute or climbs above the root with `..`.

@@ -853,7 +853,7 @@ fn deep_paths_are_bounded() {
     );
     let options = OpenOptions {
         limits: Limits {
-            max_view_bytes: 1 << 20,
+            max_memory_bytes: 1 << 20,
             ..Limits::default()
         },
         ..OpenOptions::default()
@@ -864,8 +864,14 @@ fn deep_paths_are_bounded() {
         &All,
         &NoReporter,
     ) {
-        Err(ImageError::Limit { what, .. }) => assert!(what.contains("max_view_bytes"), "{what}"),
-        other => panic!("expected the view limit, got {other:?}"),
+        Err(ImageError::Limit { object, what }) => {
+            assert!(object.starts_with("layer 0 `sha256:"), "{object}");
+            assert!(
+                what.contains("memory budget of 1 MiB") && what.contains("--max-memory"),
+                "{what}"
+            );
+        }
+        other => panic!("expected the memory budget, got {other:?}"),
     }
 }
 

@@ -225,3 +225,74 @@ fn a_pax_size_over_64_bits_refuses_the_layer_naming_entry_and_record() {
         "{message}"
     );
 }
+
+/// A PAX extended header carrying `path`, then a placeholder ustar header for the entry.
+fn pax_path_member(path: &str) -> Vec<u8> {
+    let record = format!(" path={path}\n");
+    let mut len = record.len() + 1;
+    while format!("{len}{record}").len() != len {
+        len += 1;
+    }
+    let body = format!("{len}{record}");
+    let mut pax = gnu_header("PaxHeaders/p", b'x', body.len() as u64);
+    pax[257..265].copy_from_slice(b"ustar\x0000");
+    checksum(&mut pax);
+    let mut out = pax.to_vec();
+    out.extend_from_slice(body.as_bytes());
+    out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+    let mut h = gnu_header("placeholder", b'0', 0);
+    h[257..265].copy_from_slice(b"ustar\x0000");
+    checksum(&mut h);
+    out.extend_from_slice(&h);
+    out
+}
+
+#[test]
+fn long_paths_stop_at_the_memory_budget_naming_it() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let stem = "p/".to_string() + &"x".repeat(3980);
+    for i in 0..20_000 {
+        gz.write_all(&pax_path_member(&format!("{stem}{i:08}")))
+            .unwrap();
+    }
+    gz.write_all(&[0u8; 2 * BLOCK]).unwrap();
+    let blob = gz.finish().unwrap();
+    let limits = Limits {
+        max_memory_bytes: 48 << 20,
+        ..Limits::default()
+    };
+    let err = within(60, move || {
+        scan_layer(blob.as_slice(), 0, &Whole, &limits).unwrap_err()
+    });
+    let message = err.to_string();
+    assert!(
+        message.contains("layer 0")
+            && message.contains("memory budget of 48 MiB")
+            && message.contains("--max-memory"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_million_and_one_empty_files_are_read() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for i in 0..1_000_001u32 {
+        let mut h = gnu_header(&format!("d/f{i}"), b'0', 0);
+        checksum(&mut h);
+        gz.write_all(&h).unwrap();
+    }
+    gz.write_all(&[0u8; 2 * BLOCK]).unwrap();
+    let blob = gz.finish().unwrap();
+    let layer = within(120, move || {
+        scan_layer(
+            blob.as_slice(),
+            0,
+            &onus_fs::CaptureNothing,
+            &Limits::default(),
+        )
+        .unwrap()
+    });
+    assert_eq!(layer.entries, 1_000_001);
+}

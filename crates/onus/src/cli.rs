@@ -93,8 +93,35 @@ pub struct SourceArgs {
     /// Platform to pick from a multi-platform index (default linux/amd64).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
+    /// Memory for the file view and the content kept for catalogers (default 256M; K, M, G
+    /// suffixes). An image that needs more is refused with a message, never killed.
+    #[arg(long, value_name = "SIZE", env = "ONUS_MAX_MEMORY", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// `1048576`, `512K`, `256M`, `2G` (binary units; an optional `iB`/`B` suffix is accepted).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let value: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (like 256M or 2G)"))?;
+    value
+        .checked_mul(1u64 << shift)
+        .filter(|v| *v >= 32 << 20)
+        .ok_or_else(|| format!("`{text}` is out of range (at least 32M)"))
 }
 
 /// How to reach registries (every command that reads an image or resolves a reference).
@@ -394,6 +421,9 @@ pub struct DiffArgs {
     /// Platform to pick from a multi-platform index, for both images (default linux/amd64).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
+    /// Memory for each image's file view and kept content (default 256M).
+    #[arg(long, value_name = "SIZE", env = "ONUS_MAX_MEMORY", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// The number of bottom layers that come from the vendor's base image, for both.

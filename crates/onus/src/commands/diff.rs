@@ -17,6 +17,7 @@ pub fn run(args: &DiffArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         source: SourceArgs {
             source: source.to_string(),
             platform: args.platform.clone(),
+            max_memory: args.max_memory,
             registry: args.registry.clone(),
         },
         base: None,

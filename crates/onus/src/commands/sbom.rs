@@ -34,8 +34,13 @@ pub fn inventory(
 /// How to open `source`: its platform, and how to reach registries (the CA files named by
 /// `--registry-ca` and `ONUS_REGISTRY_CA`, insecure hosts, credentials from the environment).
 pub fn open_options(source: &SourceArgs) -> onus_image::OpenOptions {
+    let mut limits = onus_image::Limits::default();
+    if let Some(bytes) = source.max_memory {
+        limits.max_memory_bytes = bytes;
+    }
     onus_image::OpenOptions {
         platform: source.platform.clone(),
+        limits,
         registry: registry_options(&source.registry),
         blob_cache: source.registry.cache.clone(),
         ..Default::default()
