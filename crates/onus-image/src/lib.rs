@@ -20,6 +20,7 @@ mod meta;
 mod oci;
 mod plan;
 mod registry;
+mod sparse;
 mod store;
 mod walk;
 

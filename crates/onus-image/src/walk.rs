@@ -290,8 +290,17 @@ fn visit<R: Read>(
     out: &mut Walked,
 ) -> Result<(), WalkError> {
     let entry = &mut *counted.inner;
+    // A PAX sparse file (GNU formats 0.x/1.0) names its real path and size in PAX records.
+    let pax_sparse = crate::sparse::pax_sparse(entry);
+    let sparse_name = match &pax_sparse {
+        Some(Ok(sparse)) => sparse.name.clone(),
+        _ => None,
+    };
     let path_bytes = entry.path_bytes();
-    let (raw_path, not_utf8) = lossy(&path_bytes);
+    let (raw_path, not_utf8): (Cow<'_, str>, bool) = match &sparse_name {
+        Some(name) => (Cow::Borrowed(name.as_str()), false),
+        None => lossy(&path_bytes),
+    };
     let header = entry.header();
     let kind = match header.entry_type() {
         tar::EntryType::Regular if raw_path.ends_with('/') && entry.size() == 0 => {
@@ -460,7 +469,17 @@ fn visit<R: Read>(
             out.push(path, layer, meta, None);
         }
         FileKind::Regular => {
-            let size = entry.size();
+            let stored = entry.size();
+            let mut sparse = None;
+            match pax_sparse {
+                Some(Ok(s)) => sparse = Some(s),
+                Some(Err(why)) => out.unknown(
+                    &path,
+                    format!("PAX sparse records unusable ({why}); recorded with its stored bytes"),
+                ),
+                None => {}
+            }
+            let size = sparse.as_ref().map_or(stored, |s| s.real_size);
             let mut wanted = capture.capture(&EntryHeader {
                 path: &path,
                 kind,
@@ -469,7 +488,7 @@ fn visit<R: Read>(
             });
             // A sparse file's content is its logical bytes, holes read as zeros: reading one
             // costs its logical size, so only files within the capture bound are read.
-            if header.entry_type() == tar::EntryType::GNUSparse
+            if (header.entry_type() == tar::EntryType::GNUSparse || sparse.is_some())
                 && size > limits.max_capture_bytes
                 && !matches!(wanted, Capture::Skip)
             {
@@ -479,7 +498,23 @@ fn visit<R: Read>(
                 );
                 wanted = Capture::Skip;
             }
-            let content = read_content(counted, &path, size, wanted, limits, buf, out)?;
+            let content = match sparse {
+                Some(sparse) if !matches!(wanted, Capture::Skip) => {
+                    match crate::sparse::SparseReader::new(counted, sparse, stored) {
+                        Ok(mut logical) => {
+                            read_content(&mut logical, &path, size, wanted, limits, buf, out)?
+                        }
+                        Err(why) => {
+                            out.unknown(
+                                &path,
+                                format!("sparse map unusable ({why}); content not read"),
+                            );
+                            None
+                        }
+                    }
+                }
+                _ => read_content(counted, &path, size, wanted, limits, buf, out)?,
+            };
             if content.is_some() {
                 out.captured.insert(path.clone());
             }

@@ -296,3 +296,169 @@ fn a_million_and_one_empty_files_are_read() {
     });
     assert_eq!(layer.entries, 1_000_001);
 }
+
+#[test]
+fn header_fields_that_frame_the_stream_refuse_the_layer_naming_it() {
+    // A checksum that does not match, and a size in base-256 with the sign bit (negative).
+    let mut bad_sum = gnu_header("etc/passwd", b'0', 4);
+    checksum(&mut bad_sum);
+    bad_sum[0] = b'E';
+    let mut negative = gnu_header("etc/group", b'0', 0);
+    negative[124..136].fill(0xff);
+    checksum(&mut negative);
+    for header in [bad_sum, negative] {
+        let mut tar = regular_member("ok", b"fine");
+        tar.extend_from_slice(&header);
+        tar.extend_from_slice(&[b'x'; BLOCK]);
+        let blob = gzip(&finish(tar));
+        let err = scan_layer(blob.as_slice(), 5, &Whole, &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("layer 5"), "{err}");
+    }
+}
+
+#[test]
+fn an_unreadable_mode_is_an_unknown_naming_the_entry() {
+    let mut h = gnu_header("bin/tool", b'0', 2);
+    h[100..108].copy_from_slice(b"zzzzzzz\0");
+    checksum(&mut h);
+    let mut tar = h.to_vec();
+    tar.extend_from_slice(b"hi");
+    tar.resize(2 * BLOCK, 0);
+    let blob = gzip(&finish(tar));
+    let layer = scan_layer(blob.as_slice(), 0, &Whole, &Limits::default()).unwrap();
+    assert!(
+        layer
+            .unknowns
+            .iter()
+            .any(|(path, why)| path.contains("bin/tool") && why.contains("mode")),
+        "{:?}",
+        layer.unknowns
+    );
+}
+
+/// A PAX header with `records`, then a ustar header named `name` with `data` stored.
+fn pax_member(records: &[(&str, String)], name: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = String::new();
+    for (key, value) in records {
+        let record = format!(" {key}={value}\n");
+        let mut len = record.len() + 1;
+        while format!("{len}{record}").len() != len {
+            len += 1;
+        }
+        body.push_str(&format!("{len}{record}"));
+    }
+    let mut pax = gnu_header("PaxHeaders/s", b'x', body.len() as u64);
+    pax[257..265].copy_from_slice(b"ustar\x0000");
+    checksum(&mut pax);
+    let mut out = pax.to_vec();
+    out.extend_from_slice(body.as_bytes());
+    out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+    let mut h = gnu_header(name, b'0', data.len() as u64);
+    h[257..265].copy_from_slice(b"ustar\x0000");
+    checksum(&mut h);
+    out.extend_from_slice(&h);
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+    out
+}
+
+/// Captures `/etc/os-release` whole.
+struct OsRelease;
+
+impl CapturePolicy for OsRelease {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        if header.path == "/etc/os-release" {
+            Capture::Whole { max_bytes: 1 << 16 }
+        } else {
+            Capture::Skip
+        }
+    }
+}
+
+fn os_release_of(layer: &onus_image::ScannedLayer) -> Option<(u64, Vec<u8>)> {
+    layer.listing.entries.iter().find_map(|e| match e {
+        onus_fs::ListingEntry::File { path, version } if path == "/etc/os-release" => {
+            Some((version.meta.size, version.content.as_ref()?.bytes.to_vec()))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn pax_sparse_files_read_as_their_real_name_and_logical_content() {
+    let text = b"ID=wolfi\n";
+    // Format 1.0: the map leads the data, padded to a block.
+    let mut data = format!("1\n0\n{}\n", text.len()).into_bytes();
+    data.resize(BLOCK, 0);
+    data.extend_from_slice(text);
+    let v1 = pax_member(
+        &[
+            ("GNU.sparse.major", "1".into()),
+            ("GNU.sparse.minor", "0".into()),
+            ("GNU.sparse.name", "etc/os-release".into()),
+            ("GNU.sparse.realsize", "4096".into()),
+        ],
+        "GNUSparseFile.0/os-release",
+        &data,
+    );
+    // Format 0.1: the map in a record; a hole first, then the text.
+    let v01 = pax_member(
+        &[
+            ("GNU.sparse.size", "4105".into()),
+            ("GNU.sparse.numblocks", "1".into()),
+            ("GNU.sparse.map", format!("4096,{}", text.len())),
+            ("GNU.sparse.name", "etc/os-release".into()),
+        ],
+        "GNUSparseFile.0/os-release",
+        text,
+    );
+    for (member, expected) in [
+        (v1, [text.to_vec(), vec![0u8; 4096 - text.len()]].concat()),
+        (v01, [vec![0u8; 4096], text.to_vec()].concat()),
+    ] {
+        let blob = gzip(&finish(member));
+        let layer = scan_layer(blob.as_slice(), 0, &OsRelease, &Limits::default()).unwrap();
+        let (size, content) = os_release_of(&layer).expect("the real name is listed");
+        assert_eq!(size, expected.len() as u64);
+        assert_eq!(content, expected);
+    }
+    // A petabyte of PAX sparse hole: listed at its logical size, not read, said so.
+    let huge = pax_member(
+        &[
+            ("GNU.sparse.major", "1".into()),
+            ("GNU.sparse.minor", "0".into()),
+            ("GNU.sparse.name", "etc/os-release".into()),
+            ("GNU.sparse.realsize", (1u64 << 50).to_string()),
+        ],
+        "GNUSparseFile.0/os-release",
+        &data,
+    );
+    let blob = gzip(&finish(huge));
+    let layer = within(30, move || {
+        scan_layer(blob.as_slice(), 0, &OsRelease, &Limits::default()).unwrap()
+    });
+    assert!(layer
+        .unknowns
+        .iter()
+        .any(|(_, why)| why.contains("over max_capture_bytes")));
+    // A map that claims more data than is stored: an unknown, the layer still reads.
+    let lying = pax_member(
+        &[
+            ("GNU.sparse.size", "100".into()),
+            ("GNU.sparse.map", "0,90".into()),
+            ("GNU.sparse.name", "etc/os-release".into()),
+        ],
+        "GNUSparseFile.0/os-release",
+        text,
+    );
+    let blob = gzip(&finish(lying));
+    let layer = scan_layer(blob.as_slice(), 0, &OsRelease, &Limits::default()).unwrap();
+    assert!(
+        layer
+            .unknowns
+            .iter()
+            .any(|(_, why)| why.contains("sparse map unusable")),
+        "{:?}",
+        layer.unknowns
+    );
+}
