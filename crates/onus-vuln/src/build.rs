@@ -96,16 +96,36 @@ pub(crate) enum PendingRead {
         display: String,
         /// The file name formats are recognised by (the URL's last segment for a download).
         name: String,
+        /// The sha256 the source publishes for the decompressed content, checked on load.
+        content_sha256: Option<String>,
     },
 }
 
 impl PendingRead {
+    /// Expect the decompressed content to have this published sha256.
+    pub(crate) fn expecting(self, sha256: Option<String>) -> Self {
+        match self {
+            PendingRead::Path {
+                path,
+                display,
+                name,
+                ..
+            } => PendingRead::Path {
+                path,
+                display,
+                name,
+                content_sha256: sha256,
+            },
+        }
+    }
+
     fn load(self) -> Result<ReadInput, VulnError> {
         match self {
             PendingRead::Path {
                 path,
                 display,
                 name,
+                content_sha256,
             } => {
                 if path.is_dir() {
                     return read_input(&path);
@@ -114,7 +134,22 @@ impl PendingRead {
                     path: path.clone(),
                     source,
                 })?;
-                Ok(read_bytes(&display, &name, bytes))
+                let read = read_bytes(&display, &name, bytes);
+                if let Some(expected) = content_sha256 {
+                    // One decompressed file, whose digest the source published.
+                    let actual = match read.files.as_slice() {
+                        [one] => hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&one.bytes)),
+                        files => format!("{} files, not one", files.len()),
+                    };
+                    if actual != expected {
+                        return Err(VulnError::Checksum {
+                            url: display,
+                            expected,
+                            actual,
+                        });
+                    }
+                }
+                Ok(read)
             }
         }
     }
@@ -140,6 +175,7 @@ pub fn build(
         prepared.push(PreparedInput {
             provenance: input.path.display().to_string(),
             read: PendingRead::Path {
+                content_sha256: None,
                 path: input.path.clone(),
                 display: input.path.display().to_string(),
                 name: input

@@ -38,6 +38,10 @@ pub struct FeedSource {
     /// Namespace for advisory documents (`wolfi`, `chainguard`).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Where the source publishes the sha256 of the decompressed content (the NVD's `.meta`
+    /// files: a `sha256:<HEX>` line); fetched beside the feed and checked after decompression.
+    #[serde(default)]
+    pub content_sha256_url: Option<String>,
 }
 
 impl UpdateConfig {
@@ -67,6 +71,7 @@ impl UpdateConfig {
             kind: Some(kind),
             sha256: None,
             namespace: None,
+            content_sha256_url: None,
         };
         let mut sources = vec![
             feed(
@@ -112,10 +117,11 @@ impl UpdateConfig {
             FeedKind::Endoflife,
         ));
         for y in 2002..=year.max(2002) {
-            sources.push(feed(
-                format!("https://nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-{y}.json.gz"),
-                FeedKind::CveSeverity,
-            ));
+            let base = format!("https://nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-{y}");
+            sources.push(FeedSource {
+                content_sha256_url: Some(format!("{base}.meta")),
+                ..feed(format!("{base}.json.gz"), FeedKind::CveSeverity)
+            });
         }
         UpdateConfig { sources }
     }
@@ -229,9 +235,13 @@ pub fn update(
             retries: options.retries,
         };
         let (read, etag) = fetcher.fetch(feed, &url)?;
+        let content_sha256 = match &feed.content_sha256_url {
+            Some(meta) => Some(fetcher.published_sha256(&options.mirrored(meta))?),
+            None => None,
+        };
         prepared.push(PreparedInput {
             provenance: feed.url.clone(),
-            read,
+            read: read.expecting(content_sha256),
             kind: feed.kind,
             namespace: feed.namespace.clone(),
             etag,
@@ -265,6 +275,7 @@ impl Fetcher<'_> {
             path,
             display: feed.url.clone(),
             name: file_name(&feed.url),
+            content_sha256: None,
         };
         if let Some(path) = url.strip_prefix("file://") {
             let path = PathBuf::from(percent_decode(path));
@@ -397,6 +408,50 @@ impl Fetcher<'_> {
             }
         }
         Ok((pending(cached), etag))
+    }
+}
+
+impl Fetcher<'_> {
+    /// The sha256 a source publishes for its decompressed content: the `sha256:<HEX>` line of a
+    /// small text file (the NVD's `.meta`), fetched fresh every time.
+    fn published_sha256(&self, url: &str) -> Result<String, VulnError> {
+        let fetch_err = |message: String| VulnError::Fetch {
+            url: url.to_string(),
+            message,
+        };
+        if self.offline {
+            return Err(fetch_err(
+                "offline: the published digest cannot be fetched".into(),
+            ));
+        }
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            match self.agent.get(url).call() {
+                Ok(r) => break r,
+                Err(ureq::Error::Status(code, _))
+                    if (code == 429 || code >= 500) && attempt <= self.retries =>
+                {
+                    backoff(attempt)
+                }
+                Err(ureq::Error::Status(code, _)) => {
+                    return Err(fetch_err(format!("HTTP status {code}")))
+                }
+                Err(_) if attempt <= self.retries => backoff(attempt),
+                Err(e) => return Err(fetch_err(format!("{e} (after {attempt} attempts)"))),
+            }
+        };
+        let mut text = String::new();
+        response
+            .into_reader()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| fetch_err(format!("reading the response failed: {e}")))?;
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix("sha256:"))
+            .map(|hex| hex.trim().to_ascii_lowercase())
+            .filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| fetch_err("no `sha256:<64 hex digits>` line".into()))
     }
 }
 

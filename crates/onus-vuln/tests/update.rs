@@ -29,6 +29,7 @@ fn feed(url: String, kind: Option<FeedKind>, sha256: Option<String>) -> FeedSour
         kind,
         sha256,
         namespace: None,
+        content_sha256_url: None,
     }
 }
 

@@ -228,9 +228,9 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
-/// The Vulnrichment CVSS extract as NVD JSON 2.0 year feeds (`year -> gzip bytes`), every year
-/// from 2002 to `last` (earlier CVEs go in 2002's, as the NVD does).
-fn nvd_feeds(csv: &str, last: i32) -> BTreeMap<i32, Vec<u8>> {
+/// The Vulnrichment CVSS extract as NVD JSON 2.0 year feeds (`year -> (gzip bytes, .meta)`),
+/// every year from 2002 to `last` (earlier CVEs go in 2002's, as the NVD does).
+fn nvd_feeds(csv: &str, last: i32) -> BTreeMap<i32, (Vec<u8>, String)> {
     let mut lines = csv.lines();
     let header = csv_fields(lines.next().unwrap());
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -286,7 +286,17 @@ fn nvd_feeds(csv: &str, last: i32) -> BTreeMap<i32, Vec<u8>> {
                 "format": "NVD_CVE", "version": "2.0", "timestamp": "2025-01-24T00:00:00.000",
                 "vulnerabilities": items,
             });
-            (year, gzip(&serde_json::to_vec(&doc).unwrap()))
+            let json = serde_json::to_vec(&doc).unwrap();
+            let gz = gzip(&json);
+            // The NVD's .meta: the decompressed feed's size and sha256 (the .meta files are not
+            // feeds, so a build from the same directory skips them).
+            let meta = format!(
+                "lastModifiedDate:2025-01-24T00:00:00-05:00\r\nsize:{}\r\ngzSize:{}\r\nsha256:{}\r\n",
+                json.len(),
+                gz.len(),
+                hex::encode_upper(<sha2::Sha256 as sha2::Digest>::digest(&json))
+            );
+            (year, (gz, meta))
         })
         .collect()
 }
@@ -375,12 +385,10 @@ fn build_mirror(root: &Path, shared: &Path, year: i32) {
         &endoflife_api_v1(&std::fs::read(shared.join("endoflife/products.json")).unwrap()),
     );
     let csv = std::fs::read_to_string(archive_in(&shared.join("cve-severity"), ".csv")).unwrap();
-    for (y, bytes) in nvd_feeds(&csv, year) {
-        put(
-            root,
-            &format!("nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-{y}.json.gz"),
-            &bytes,
-        );
+    for (y, (gz, meta)) in nvd_feeds(&csv, year) {
+        let base = format!("nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-{y}");
+        put(root, &format!("{base}.json.gz"), &gz);
+        put(root, &format!("{base}.meta"), meta.as_bytes());
     }
 }
 
@@ -507,8 +515,31 @@ fn update_from_a_mirror_of_the_public_sources_equals_a_build_from_the_same_files
         assert!(provenance.contains(url_part), "{name}: {provenance}");
         assert!(!provenance.contains("127.0.0.1"), "{name}: {provenance}");
     }
-    // A source that fails is named; the update exits 2 and the old store stays byte-identical.
+    // A source that fails is named; the update exits 2 and the old store stays byte-identical:
+    // a feed whose content does not match the digest its source publishes, then a missing feed.
     let before = std::fs::read(&updated).unwrap();
+    let meta = mirror_dir.join("nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-2024.meta");
+    let genuine = std::fs::read_to_string(&meta).unwrap();
+    let sha = genuine
+        .lines()
+        .find_map(|l| l.strip_prefix("sha256:"))
+        .unwrap()
+        .to_string();
+    std::fs::write(&meta, genuine.replace(&sha, &"0".repeat(64))).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_onus"))
+        .args(["db", "update", "--db", &path_str(&updated)])
+        .env("ONUS_FEED_MIRROR", &mirror.url)
+        .env("ONUS_NO_PROGRESS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nvdcve-2.0-2024.json.gz") && stderr.contains("checksum mismatch"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&updated).unwrap(), before);
+    std::fs::write(&meta, genuine).unwrap();
     std::fs::remove_file(
         mirror_dir
             .join("www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"),
