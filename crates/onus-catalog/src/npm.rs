@@ -25,8 +25,10 @@ impl NpmPackage {
     }
 }
 
-/// Parse a `package.json`. `Ok(None)` when it has no string `name` and `version` (a nested
-/// `{"type": "module"}` file, a private manifest); `Err` when it is not a JSON object.
+/// Parse a `package.json`. `Ok(None)` when it is not an npm package's manifest: no string
+/// `name` and `version` (a nested `{"type": "module"}` file, a private manifest), a VS Code
+/// extension manifest (`engines.vscode`) or a Unity package (`unity`). `Err` when it is not a
+/// JSON object, or names a package npm could not have installed (an invalid name or version).
 pub fn parse_package_json(bytes: &[u8]) -> Result<Option<NpmPackage>, String> {
     let value: serde_json::Value = serde_json::from_slice(strip_bom(bytes))
         .map_err(|e| format!("package.json is not valid JSON: {e}"))?;
@@ -42,11 +44,71 @@ pub fn parse_package_json(bytes: &[u8]) -> Result<Option<NpmPackage>, String> {
     let (Some(name), Some(version)) = (text("name"), text("version")) else {
         return Ok(None);
     };
+    // Manifests of other package systems that share the file name.
+    let vscode = map
+        .get("engines")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|engines| engines.contains_key("vscode"));
+    if vscode || map.get("unity").is_some_and(serde_json::Value::is_string) {
+        return Ok(None);
+    }
+    if let Err(why) = check_name(name) {
+        return Err(format!("not an npm package: name `{name}` {why}"));
+    }
+    if onus_version::semver::SemverVersion::parse(version).is_err() {
+        return Err(format!(
+            "not an npm package: version `{version}` of `{name}` is not a semantic version"
+        ));
+    }
     Ok(Some(NpmPackage {
         name: name.to_string(),
         version: version.to_string(),
         license: text("license").map(str::to_string),
     }))
+}
+
+/// The name rules npm applies to every package it installs (validate-npm-package-name's errors,
+/// not its warnings for new packages: installed old packages may have capitals): at most 214
+/// characters, not starting with `.` or `_`, no surrounding spaces, only URL-safe characters
+/// (`@scope/name` checked part by part), and not a reserved name.
+fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.len() > 214 {
+        return Err("is longer than 214 characters");
+    }
+    if name.trim() != name {
+        return Err("has surrounding spaces");
+    }
+    if name.starts_with('.') || name.starts_with('_') {
+        return Err("starts with `.` or `_`");
+    }
+    if matches!(name, "node_modules" | "favicon.ico") {
+        return Err("is reserved");
+    }
+    let url_safe = |part: &str| {
+        !part.is_empty()
+            && part.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+                    )
+            })
+    };
+    let ok = match name.strip_prefix('@').map(|rest| rest.split_once('/')) {
+        Some(Some((scope, package))) => {
+            url_safe(scope)
+                && url_safe(package)
+                && !package.starts_with('.')
+                && !package.starts_with('_')
+        }
+        Some(None) => false,
+        None => url_safe(name),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("has characters npm does not allow in a package name")
+    }
 }
 
 /// True for `…/node_modules/<name>/package.json` and `…/node_modules/@scope/<name>/package.json`.
@@ -138,6 +200,33 @@ mod tests {
         assert_eq!(parse_package_json(br#"{"type":"module"}"#), Ok(None));
         assert_eq!(parse_package_json(br#"{"name":"x","version":3}"#), Ok(None));
         assert!(parse_package_json(b"{\"name\":").is_err());
+        // Manifests of other systems are not npm packages.
+        let vscode = br#"{"name":"python","version":"2024.0.1","engines":{"vscode":"^1.80.0"}}"#;
+        assert_eq!(parse_package_json(vscode), Ok(None));
+        let unity = br#"{"name":"com.unity.textmeshpro","version":"3.0.6","unity":"2020.3"}"#;
+        assert_eq!(parse_package_json(unity), Ok(None));
+        // Names and versions npm could not have installed become unknowns.
+        for bad in [
+            br#"{"name":"My Package","version":"1.0.0"}"#.as_slice(),
+            br#"{"name":".hidden","version":"1.0.0"}"#,
+            br#"{"name":"@scope","version":"1.0.0"}"#,
+            br#"{"name":"ok-name","version":"latest"}"#,
+            br#"{"name":"ok-name","version":"1.2"}"#,
+        ] {
+            let err = parse_package_json(bad).unwrap_err();
+            assert!(err.starts_with("not an npm package"), "{err}");
+        }
+        // Old packages with capitals, and URL-safe punctuation, are still packages.
+        assert!(
+            parse_package_json(br#"{"name":"JSONStream","version":"1.3.5"}"#)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            parse_package_json(br#"{"name":"@types/node","version":"20.1.0-beta.1"}"#)
+                .unwrap()
+                .is_some()
+        );
         assert!(parse_package_json(b"[1,2]").is_err());
         assert!(
             parse_package_json(b"\xef\xbb\xbf{\"name\":\"a\",\"version\":\"1.0.0\"}")
