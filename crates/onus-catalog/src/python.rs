@@ -1,5 +1,5 @@
-//! Python packages: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO` and single-file `*.egg-info`,
-//! in any directory (site-packages, dist-packages, `pip install --target` dirs).
+//! Python packages: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, single-file `*.egg-info` and
+//! unzipped eggs' `*.egg/EGG-INFO/PKG-INFO`, in any directory (site-packages, dist-packages, `pip install --target` dirs).
 
 use onus_inventory::{make_purl, Ecosystem};
 
@@ -59,6 +59,10 @@ pub(crate) fn is_python_metadata(path: &str) -> bool {
     let dir = onus_fs::file_name(onus_fs::parent(path));
     (name == "METADATA" && dir.ends_with(".dist-info"))
         || (name == "PKG-INFO" && dir.ends_with(".egg-info"))
+        // An unzipped egg: `<name>-<version>-py3.11.egg/EGG-INFO/PKG-INFO`.
+        || (name == "PKG-INFO"
+            && dir == "EGG-INFO"
+            && onus_fs::file_name(onus_fs::parent(onus_fs::parent(path))).ends_with(".egg"))
         || (name.ends_with(".egg-info") && name.len() > ".egg-info".len())
 }
 
@@ -187,6 +191,37 @@ mod tests {
         let mut no_blank: Box<dyn ContentSink> = Box::new(HeaderSink::new(64));
         no_blank.write(b"Name: x\nVersion: 1");
         assert_eq!(no_blank.finish().unwrap(), b"Name: x\nVersion: 1".to_vec());
+    }
+
+    #[test]
+    fn unzipped_eggs_and_repeated_headers() {
+        assert!(is_python_metadata(
+            "/usr/lib/python3/dist-packages/six-1.16.0-py3.11.egg/EGG-INFO/PKG-INFO"
+        ));
+        assert!(!is_python_metadata("/srv/app/EGG-INFO/PKG-INFO"));
+        // Python's own reader keeps the first of a repeated header.
+        let meta = parse_python_metadata(
+            b"Name: first
+Name: second
+Version: 1.0
+Version: 2.0
+",
+        )
+        .unwrap();
+        assert_eq!(
+            (meta.name.as_str(), meta.version.as_str()),
+            ("first", "1.0")
+        );
+        let view = ViewBuilder::new()
+            .layer()
+            .file(
+                "/usr/lib/python3.11/site-packages/six-1.16.0-py3.11.egg/EGG-INFO/PKG-INFO",
+                b"Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\n",
+            )
+            .build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        let purls: Vec<&str> = catalog.components.iter().map(|c| c.purl.as_str()).collect();
+        assert_eq!(purls, ["pkg:pypi/six@1.16.0"]);
     }
 
     #[test]
