@@ -31,14 +31,29 @@ pub struct DpkgRecord {
 }
 
 impl DpkgRecord {
-    /// True for installed packages: no `Status:` line (status.d), or `<want> ok installed`
-    /// (`install ok installed`, and `hold ok installed` for held packages).
+    /// True when the package's files are on disk: no `Status:` line (status.d), or a
+    /// `<want> <flag> <state>` whose state leaves the files in place, whatever the wish and
+    /// flag (`install ok installed`, `hold ok installed`, `deinstall reinstreq installed`, and
+    /// the states between unpacking and configuring: `unpacked`, `half-configured`,
+    /// `triggers-awaited`, `triggers-pending`). `not-installed`, `config-files` (only conffiles
+    /// left) and `half-installed` (an interrupted unpack or removal) are not packages.
     pub fn is_installed(&self) -> bool {
         match &self.status {
             None => true,
             Some(status) => {
                 let words: Vec<&str> = status.split_whitespace().collect();
-                matches!(words.as_slice(), [_, "ok", "installed"])
+                matches!(
+                    words.as_slice(),
+                    [
+                        _,
+                        "ok" | "reinstreq",
+                        "installed"
+                            | "unpacked"
+                            | "half-configured"
+                            | "triggers-awaited"
+                            | "triggers-pending"
+                    ]
+                )
             }
         }
     }
@@ -152,6 +167,18 @@ fn records_to_components(ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool
         ));
     }
     for record in records.into_iter().filter(DpkgRecord::is_installed) {
+        if let Err(e) = onus_version::deb::DebVersion::parse(&record.version) {
+            parsed.unknowns.push(crate::unknown(
+                path,
+                format!(
+                    "paragraph at line {} (`{}`): version `{}` is not a Debian version: {e}",
+                    record.line,
+                    clip(&record.package),
+                    clip(&record.version)
+                ),
+            ));
+            continue;
+        }
         let purl = match deb_purl(
             ctx.os,
             &record.package,
@@ -387,6 +414,42 @@ mod tests {
             b"Package: a\nVersion: 1\nStatus: install reinstreq half-installed\n",
         );
         assert!(!records[0].is_installed());
+        // Every state that leaves the files on disk is a package, whatever the wish and flag.
+        for status in [
+            "deinstall reinstreq installed",
+            "purge ok installed",
+            "install ok unpacked",
+            "install ok half-configured",
+            "install ok triggers-pending",
+            "install ok triggers-awaited",
+        ] {
+            let text = format!("Package: a\nVersion: 1\nStatus: {status}\n");
+            let (records, _) = parse_dpkg_status(text.as_bytes());
+            assert!(records[0].is_installed(), "{status}");
+        }
+        for status in ["install ok not-installed", "deinstall ok config-files"] {
+            let text = format!("Package: a\nVersion: 1\nStatus: {status}\n");
+            let (records, _) = parse_dpkg_status(text.as_bytes());
+            assert!(!records[0].is_installed(), "{status}");
+        }
+    }
+
+    #[test]
+    fn invalid_versions_are_unknowns_not_components() {
+        let view = crate::testutil::ViewBuilder::new()
+            .layer()
+            .file(
+                "/var/lib/dpkg/status",
+                b"Package: good\nStatus: install ok installed\nVersion: 1.2-3\n\nPackage: bad\nStatus: install ok installed\nVersion: 1:2:x y\n",
+            )
+            .build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        let names: Vec<&str> = catalog.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["good"]);
+        assert!(catalog
+            .unknowns
+            .iter()
+            .any(|u| u.reason.contains("`bad`") && u.reason.contains("not a Debian version")));
     }
 
     #[test]
