@@ -875,19 +875,6 @@ fn deep_paths_are_bounded() {
     }
 }
 
-/// Captures `/etc/os-release` whole, as the os-release cataloger asks.
-struct OsRelease;
-
-impl CapturePolicy for OsRelease {
-    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
-        if header.path == "/etc/os-release" {
-            Capture::Whole { max_bytes: 1 << 16 }
-        } else {
-            Capture::Skip
-        }
-    }
-}
-
 #[test]
 fn content_reached_through_links_a_later_layer_adds_is_found() {
     let tmp = tempfile::tempdir().unwrap();

@@ -3,9 +3,12 @@
 //! byte in the test. A generous timeout turns a hang into a failure; timings go in the benchmark.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::OsRelease;
 use onus_fs::{Capture, CapturePolicy, EntryHeader};
 use onus_image::{scan_layer, Limits};
 
@@ -360,19 +363,6 @@ fn pax_member(records: &[(&str, String)], name: &str, data: &[u8]) -> Vec<u8> {
     out.extend_from_slice(data);
     out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
     out
-}
-
-/// Captures `/etc/os-release` whole.
-struct OsRelease;
-
-impl CapturePolicy for OsRelease {
-    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
-        if header.path == "/etc/os-release" {
-            Capture::Whole { max_bytes: 1 << 16 }
-        } else {
-            Capture::Skip
-        }
-    }
 }
 
 fn os_release_of(layer: &onus_image::ScannedLayer) -> Option<(u64, Vec<u8>)> {

@@ -323,28 +323,7 @@ impl Fetcher<'_> {
         let conditional = cached_etag
             .clone()
             .filter(|e| self.old_etags.contains(e) && cached.is_file());
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
-            let mut request = self.agent.get(url);
-            if let Some(etag) = &conditional {
-                request = request.set("If-None-Match", etag);
-            }
-            match request.call() {
-                Ok(r) => break r,
-                // Rate limits and server errors are worth another try; other statuses are not.
-                Err(ureq::Error::Status(code, _))
-                    if (code == 429 || code >= 500) && attempt <= self.retries =>
-                {
-                    backoff(attempt)
-                }
-                Err(ureq::Error::Status(code, _)) => {
-                    return Err(fetch_err(format!("HTTP status {code}")))
-                }
-                Err(_) if attempt <= self.retries => backoff(attempt),
-                Err(e) => return Err(fetch_err(format!("{e} (after {attempt} attempts)"))),
-            }
-        };
+        let response = self.get(url, conditional.as_deref()).map_err(fetch_err)?;
         if response.status() == 304 {
             return use_cached(cached_etag);
         }
@@ -424,23 +403,7 @@ impl Fetcher<'_> {
                 "offline: the published digest cannot be fetched".into(),
             ));
         }
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
-            match self.agent.get(url).call() {
-                Ok(r) => break r,
-                Err(ureq::Error::Status(code, _))
-                    if (code == 429 || code >= 500) && attempt <= self.retries =>
-                {
-                    backoff(attempt)
-                }
-                Err(ureq::Error::Status(code, _)) => {
-                    return Err(fetch_err(format!("HTTP status {code}")))
-                }
-                Err(_) if attempt <= self.retries => backoff(attempt),
-                Err(e) => return Err(fetch_err(format!("{e} (after {attempt} attempts)"))),
-            }
-        };
+        let response = self.get(url, None).map_err(fetch_err)?;
         let mut text = String::new();
         response
             .into_reader()
@@ -452,6 +415,33 @@ impl Fetcher<'_> {
             .map(|hex| hex.trim().to_ascii_lowercase())
             .filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| fetch_err("no `sha256:<64 hex digits>` line".into()))
+    }
+}
+
+impl Fetcher<'_> {
+    /// GET `url` (conditional on `etag` when given), retrying network errors, 429 and 5xx up to
+    /// `retries` more times; other statuses fail at once. The error text is for the caller to
+    /// wrap with the URL.
+    fn get(&self, url: &str, etag: Option<&str>) -> Result<ureq::Response, String> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self.agent.get(url);
+            if let Some(etag) = etag {
+                request = request.set("If-None-Match", etag);
+            }
+            match request.call() {
+                Ok(r) => return Ok(r),
+                Err(ureq::Error::Status(code, _))
+                    if (code == 429 || code >= 500) && attempt <= self.retries =>
+                {
+                    backoff(attempt)
+                }
+                Err(ureq::Error::Status(code, _)) => return Err(format!("HTTP status {code}")),
+                Err(_) if attempt <= self.retries => backoff(attempt),
+                Err(e) => return Err(format!("{e} (after {attempt} attempts)")),
+            }
+        }
     }
 }
 

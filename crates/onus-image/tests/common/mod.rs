@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use onus_fs::{Capture, CapturePolicy, EntryHeader};
 use sha2::{Digest, Sha256};
 
 /// The shared data directory, or None (after saying so) when it is absent.
@@ -301,4 +302,17 @@ pub fn tar_of(files: &[ArchiveFile<'_>]) -> Vec<u8> {
         }
     }
     builder.into_inner().unwrap()
+}
+
+/// Captures `/etc/os-release` whole, as the os-release cataloger asks.
+pub struct OsRelease;
+
+impl CapturePolicy for OsRelease {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        if header.path == "/etc/os-release" {
+            Capture::Whole { max_bytes: 1 << 16 }
+        } else {
+            Capture::Skip
+        }
+    }
 }

@@ -101,11 +101,7 @@ pub(crate) fn load_csv(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnEr
             let score = get(&format!("{prefix}_score"))
                 .and_then(|s| s.parse::<f64>().ok())
                 .or_else(|| score_vector(vector));
-            let severity = get(&format!("{prefix}_severity"))
-                .map(Severity::parse_label)
-                .filter(|s| *s != Severity::Unknown)
-                .or_else(|| score.map(Severity::from_score))
-                .unwrap_or(Severity::Unknown);
+            let severity = severity_of(get(&format!("{prefix}_severity")), score);
             if severity == Severity::Unknown {
                 ctx.warn(
                     CSV_SOURCE,
@@ -130,6 +126,15 @@ pub(crate) fn load_csv(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnEr
         }
     }
     Ok(())
+}
+
+/// The severity a feed states, else the one its score gives (`Unknown` when neither does).
+fn severity_of(label: Option<&str>, score: Option<f64>) -> Severity {
+    label
+        .map(Severity::parse_label)
+        .filter(|s| *s != Severity::Unknown)
+        .or_else(|| score.map(Severity::from_score))
+        .unwrap_or(Severity::Unknown)
 }
 
 /// Score a CVSS v3.x/v4.0 vector with the `cvss` crate.
@@ -372,14 +377,10 @@ pub(crate) fn load_nvd(file: &InputFile, ctx: &mut Ctx<'_>) -> Result<(), VulnEr
         };
         let data = &metric.data;
         let score = data.score.or_else(|| score_vector(&data.vector));
-        let severity = data
-            .severity
-            .as_deref()
-            .or(metric.v2_severity.as_deref())
-            .map(Severity::parse_label)
-            .filter(|s| *s != Severity::Unknown)
-            .or_else(|| score.map(Severity::from_score))
-            .unwrap_or(Severity::Unknown);
+        let severity = severity_of(
+            data.severity.as_deref().or(metric.v2_severity.as_deref()),
+            score,
+        );
         if severity == Severity::Unknown {
             ctx.warn(
                 NVD_SOURCE,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use chrono::Datelike;
 use serde_json::{json, Value};
@@ -66,6 +66,18 @@ impl Mirror {
             child,
             url: format!("http://127.0.0.1:{port}"),
         }
+    }
+}
+
+impl Mirror {
+    /// `onus db update --db DB` with every feed fetched from this mirror.
+    fn update(&self, db: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_onus"))
+            .args(["db", "update", "--db", &path_str(db)])
+            .env("ONUS_FEED_MIRROR", &self.url)
+            .env("ONUS_NO_PROGRESS", "1")
+            .output()
+            .unwrap()
     }
 }
 
@@ -440,12 +452,7 @@ fn update_from_a_mirror_of_the_public_sources_equals_a_build_from_the_same_files
     let mirror = Mirror::start(&mirror_dir);
 
     let updated = tmp.path().join("updated/vuln.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_onus"))
-        .args(["db", "update", "--db", &path_str(&updated)])
-        .env("ONUS_FEED_MIRROR", &mirror.url)
-        .env("ONUS_NO_PROGRESS", "1")
-        .output()
-        .unwrap();
+    let out = mirror.update(&updated);
     assert!(
         out.status.success(),
         "db update failed:\n{}",
@@ -526,12 +533,7 @@ fn update_from_a_mirror_of_the_public_sources_equals_a_build_from_the_same_files
         .unwrap()
         .to_string();
     std::fs::write(&meta, genuine.replace(&sha, &"0".repeat(64))).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_onus"))
-        .args(["db", "update", "--db", &path_str(&updated)])
-        .env("ONUS_FEED_MIRROR", &mirror.url)
-        .env("ONUS_NO_PROGRESS", "1")
-        .output()
-        .unwrap();
+    let out = mirror.update(&updated);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -545,12 +547,7 @@ fn update_from_a_mirror_of_the_public_sources_equals_a_build_from_the_same_files
             .join("www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_onus"))
-        .args(["db", "update", "--db", &path_str(&updated)])
-        .env("ONUS_FEED_MIRROR", &mirror.url)
-        .env("ONUS_NO_PROGRESS", "1")
-        .output()
-        .unwrap();
+    let out = mirror.update(&updated);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
