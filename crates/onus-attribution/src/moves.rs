@@ -87,6 +87,20 @@ pub enum MoveKind {
     None,
 }
 
+impl MoveKind {
+    /// The kebab-case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveKind::FixOwnContent => "fix-own-content",
+            MoveKind::Update => "update",
+            MoveKind::Upgrade => "upgrade",
+            MoveKind::UpstreamFix => "upstream-fix",
+            MoveKind::VendorFix => "vendor-fix",
+            MoveKind::None => "none",
+        }
+    }
+}
+
 /// The EOL state of the release stream a component belongs to (from the EOL stage).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamStatus {
@@ -475,6 +489,16 @@ mod tests {
             MoveRule::Closed,
         ] {
             assert_eq!(serde_json::to_value(rule).unwrap(), rule.id());
+        }
+        for kind in [
+            MoveKind::FixOwnContent,
+            MoveKind::Update,
+            MoveKind::Upgrade,
+            MoveKind::UpstreamFix,
+            MoveKind::VendorFix,
+            MoveKind::None,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
 

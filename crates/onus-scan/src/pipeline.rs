@@ -2,7 +2,7 @@
 //! SLA clock → CHP → report (model.md §2.5, §3, §5.6, §6). Pure but for reading the image and
 //! the store; `now` is injected.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use onus_attribution::{
@@ -67,7 +67,26 @@ pub fn assess(
     request: &ScanRequest<'_>,
     reporter: &dyn Reporter,
 ) -> Result<Report, ScanError> {
+    assess_tracked(sbom, view, request, reporter).map(|assessed| assessed.report)
+}
+
+/// A report and what it read from the store.
+pub struct Assessed {
+    pub report: Report,
+    /// The store keys the match read (`onus_vuln::lookup_key`), the EOL data included when the
+    /// store has it: the report can only change when the rows under one of these change.
+    pub lookups: BTreeSet<String>,
+}
+
+/// [`assess`], also returning the store keys the report depends on (for re-matching a fleet).
+pub fn assess_tracked(
+    sbom: Sbom,
+    view: Option<&SquashedView>,
+    request: &ScanRequest<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Assessed, ScanError> {
     let now = request.now;
+    let mut lookups = BTreeSet::new();
     let findings = match request.store {
         Some(store) => {
             reporter.stage("matching", None);
@@ -82,6 +101,7 @@ pub fn assess(
             for warning in &matched.warnings {
                 reporter.warn(warning);
             }
+            lookups = matched.lookups;
             let mut all = matched.findings;
             all.extend(matched.suppressed);
             all.extend(matched.fixed);
@@ -123,6 +143,7 @@ pub fn assess(
             })?;
             match raw {
                 Some(bytes) => {
+                    lookups.insert(onus_vuln::lookup_key(onus_vuln::LookupTable::Eol, "", ""));
                     let data =
                         onus_eol::parse_products(&bytes).map_err(|source| ScanError::EolData {
                             store: store.path().to_path_buf(),
@@ -194,7 +215,7 @@ pub fn assess(
         .iter()
         .map(|c| c.attribution.clone())
         .collect();
-    Ok(Report::new(
+    let report = Report::new(
         sbom,
         Some(attribution.kind),
         Some(attribution.base),
@@ -202,7 +223,8 @@ pub fn assess(
         attributed,
     )
     .with_chp(chp)
-    .with_eol(eol))
+    .with_eol(eol);
+    Ok(Assessed { report, lookups })
 }
 
 /// Each component's stream: the EOL entry that lists its purl (the distribution's entry, which

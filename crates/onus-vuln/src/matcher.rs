@@ -37,6 +37,10 @@ pub struct MatchResult {
     /// Not affected / false positive / covered by the owner package / VEX, reason kept.
     pub suppressed: Vec<Finding>,
     pub warnings: Vec<String>,
+    /// Every store key the match read ([`crate::lookup_key`]): the match can only change when
+    /// the rows under one of them change ([`Store::lookup_digests`]).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub lookups: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +109,7 @@ struct Matcher<'a> {
     by_purl: HashMap<&'a str, &'a Component>,
     owner_cache: HashMap<String, Vec<Candidate>>,
     warnings: Vec<String>,
+    lookups: BTreeSet<String>,
     /// The first store read error; it makes the whole match fail.
     error: Option<VulnError>,
 }
@@ -125,6 +130,7 @@ pub fn match_sbom(
             .collect(),
         owner_cache: HashMap::new(),
         warnings: Vec::new(),
+        lookups: BTreeSet::new(),
         error: None,
     };
     let mut result = MatchResult::default();
@@ -161,6 +167,18 @@ pub fn match_sbom(
     m.warnings.sort();
     m.warnings.dedup();
     result.warnings = m.warnings;
+    // Known-exploited and severity data are keyed by id: a finding depends on its ids' rows.
+    for finding in result
+        .findings
+        .iter()
+        .chain(&result.fixed)
+        .chain(&result.suppressed)
+    {
+        for id in std::iter::once(&finding.id).chain(&finding.aliases) {
+            m.lookups.insert(crate::lookup_key(crate::LookupTable::Id, "", id));
+        }
+    }
+    result.lookups = m.lookups;
     Ok(result)
 }
 
@@ -291,6 +309,11 @@ impl Matcher<'_> {
         let mut out = Vec::new();
         match distro {
             Distro::Vendor(ns) => {
+                self.lookups.insert(crate::lookup_key(
+                    crate::LookupTable::Advisory,
+                    ns,
+                    &origin,
+                ));
                 match self.store.advisories_for(ns, &origin) {
                     Ok(rows) => {
                         for row in rows.iter() {
@@ -391,6 +414,8 @@ impl Matcher<'_> {
         installed: &str,
         out: &mut Vec<Candidate>,
     ) {
+        self.lookups
+            .insert(crate::lookup_key(crate::LookupTable::Secdb, ns, origin));
         let rows = match self.store.secdb_for(ns, origin) {
             Ok(r) => r,
             Err(e) => {
@@ -447,6 +472,11 @@ impl Matcher<'_> {
         c: &Component,
         out: &mut Vec<Candidate>,
     ) {
+        self.lookups.insert(crate::lookup_key(
+            crate::LookupTable::Debian,
+            codename,
+            origin,
+        ));
         let rows = match self.store.debian_for(codename, origin) {
             Ok(r) => r,
             Err(e) => {
@@ -547,6 +577,8 @@ impl Matcher<'_> {
         c: &Component,
         out: &mut Vec<Candidate>,
     ) {
+        self.lookups
+            .insert(crate::lookup_key(crate::LookupTable::Osv, eco, name));
         let hits = match self.store.affected_for(eco, name) {
             Ok(h) => h,
             Err(e) => {

@@ -106,7 +106,7 @@ pub(crate) fn id_rank(id: &str) -> u8 {
 
 /// An opened store. Matching needs only [`Store::open_readonly`].
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
     kev: HashSet<String>,
     /// Lookups already answered: inventories of one fleet share most packages.

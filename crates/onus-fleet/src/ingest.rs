@@ -1,0 +1,601 @@
+//! Submissions in: a report from `onus scan --format json`, or an SBOM (onus, CycloneDX, SPDX)
+//! with its image's digest. Each is re-assessed with the service's store (the service's store is
+//! the one truth the fleet is matched against) and written with its rows, keys and tag history.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use onus_inventory::Sbom;
+use onus_report::{Report, REPORT_SCHEMA};
+use serde::Serialize;
+
+use crate::db::{Conn, Value};
+use crate::error::FleetError;
+use crate::{timestamp, Fleet, FleetStore};
+
+/// A parsed submission, before assessment.
+#[derive(Debug)]
+pub struct Submission {
+    pub digest: String,
+    pub sbom: Sbom,
+    /// The submitted report, when it was one (its base boundary, kind and CHP are kept).
+    pub report: Option<Report>,
+    /// `repository:tag` references the image is known by.
+    pub refs: Vec<String>,
+}
+
+/// The most a submission may hold, so one request cannot exhaust the server.
+const MAX_COMPONENTS: usize = 200_000;
+
+impl Submission {
+    /// Parse a report or SBOM. `digest` and `refs` come from the request and fill in what the
+    /// document lacks.
+    pub fn parse(
+        bytes: &[u8],
+        digest: Option<&str>,
+        refs: &[String],
+    ) -> Result<Submission, FleetError> {
+        let probe: Probe = serde_json::from_slice(bytes)
+            .map_err(|e| FleetError::InvalidInput(format!("not a JSON object: {e}")))?;
+        let (sbom, report) = if probe.schema.as_deref() == Some(REPORT_SCHEMA) {
+            let report: Report = serde_json::from_slice(bytes).map_err(|e| {
+                FleetError::InvalidInput(format!("invalid `{REPORT_SCHEMA}` report: {e}"))
+            })?;
+            (report.sbom(), Some(report))
+        } else if probe.schema.as_deref().is_some_and(|s| s.starts_with("onus.report/")) {
+            return Err(FleetError::InvalidInput(format!(
+                "report schema `{}` is not supported: submit `{REPORT_SCHEMA}`",
+                probe.schema.unwrap_or_default()
+            )));
+        } else {
+            let sbom = onus_vuln::read_sbom(bytes)
+                .map_err(|e| FleetError::InvalidInput(error_chain(&e)))?;
+            (sbom, None)
+        };
+        if sbom.components.len() > MAX_COMPONENTS {
+            return Err(FleetError::InvalidInput(format!(
+                "{} components is more than the {MAX_COMPONENTS} a submission may hold",
+                sbom.components.len()
+            )));
+        }
+        let digest = sbom
+            .image
+            .manifest_digest
+            .clone()
+            .or_else(|| digest.map(str::to_string))
+            .ok_or(FleetError::UnknownImage)?;
+        if !is_digest(&digest) {
+            return Err(FleetError::InvalidInput(format!(
+                "`{}` is not a sha256 manifest digest",
+                digest.chars().take(80).collect::<String>()
+            )));
+        }
+        let mut all_refs: BTreeSet<String> = BTreeSet::new();
+        for r in refs {
+            all_refs.insert(normalise_ref(r)?);
+        }
+        if sbom.source.scheme == "registry" {
+            if let Ok(r) = normalise_ref(&sbom.source.location) {
+                all_refs.insert(r);
+            }
+        }
+        Ok(Submission {
+            digest,
+            sbom,
+            report,
+            refs: all_refs.into_iter().collect(),
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(default)]
+    schema: Option<String>,
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+pub(crate) fn is_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `registry/repository:tag` (Docker reference syntax, normalised); digests are dropped since
+/// the image's digest is known.
+fn normalise_ref(input: &str) -> Result<String, FleetError> {
+    let r = onus_registry::Reference::parse(input)
+        .map_err(|e| FleetError::InvalidInput(error_chain(&e)))?;
+    let tag = r.tag.clone().unwrap_or_else(|| "latest".to_string());
+    Ok(format!("{}/{}:{tag}", r.registry, r.repository))
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ingested {
+    pub digest: String,
+    /// `false` when the image was already in the fleet (the submission is idempotent).
+    pub created: bool,
+    pub open_findings: usize,
+}
+
+impl Fleet {
+    /// Assess a submission with `store` and write it. A digest already in the fleet is not
+    /// assessed again (its findings are kept current by re-matching); its refs are recorded.
+    pub fn ingest(
+        &self,
+        submission: Submission,
+        store: &FleetStore,
+        now: DateTime<Utc>,
+    ) -> Result<Ingested, FleetError> {
+        let known = self.db.transaction(|conn| {
+            let row = conn.query_one(
+                "SELECT open_findings FROM images WHERE digest = $1",
+                &[Value::from(&submission.digest)],
+            )?;
+            if let Some(row) = &row {
+                record_refs(conn, &submission.digest, &submission.refs, now)?;
+                conn.exec(
+                    "UPDATE images SET last_seen = $1 WHERE digest = $2",
+                    &[timestamp(now).into(), Value::from(&submission.digest)],
+                )?;
+                return Ok(Some(row[0].int()));
+            }
+            Ok(None)
+        })?;
+        if let Some(open) = known {
+            return Ok(Ingested {
+                digest: submission.digest,
+                created: false,
+                open_findings: open.max(0) as usize,
+            });
+        }
+        let assessed = self
+            .assessor
+            .assess(
+                submission.sbom,
+                submission.report.as_ref(),
+                &store.store,
+                now,
+                &onus_fs::NoReporter,
+            )
+            .map_err(|source| FleetError::Assess {
+                digest: submission.digest.clone(),
+                source: Box::new(source),
+            })?;
+        let mut report = assessed.report;
+        report.image.info.manifest_digest = Some(submission.digest.clone());
+        let digest = submission.digest;
+        let open = report.summary.open;
+        let created = self.db.transaction(|conn| {
+            // Two submissions of one new image race to here; the second only records refs.
+            let exists = conn
+                .query_one("SELECT 1 FROM images WHERE digest = $1", &[Value::from(&digest)])?
+                .is_some();
+            if !exists {
+                write_image(conn, &digest, &report, &assessed.lookups, &store.fingerprint, now)?;
+                conn.exec(
+                    "INSERT INTO events (time, kind, digest, detail, webhook, attempts)
+                     VALUES ($1, 'image_added', $2, $3, 0, 0)",
+                    &[
+                        timestamp(now).into(),
+                        Value::from(&digest),
+                        format!("{open} open findings").into(),
+                    ],
+                )?;
+                // Assessed with a store the fleet has not caught up with (or has moved past):
+                // re-match it once the fleet's store is known.
+                if let Some(fleet_store) = fleet_store(conn)? {
+                    if fleet_store != store.fingerprint {
+                        queue_jobs(conn, &[digest.clone()], &fleet_store, now)?;
+                    }
+                }
+            }
+            record_refs(conn, &digest, &submission.refs, now)?;
+            Ok(!exists)
+        })?;
+        Ok(Ingested {
+            digest,
+            created,
+            open_findings: open,
+        })
+    }
+}
+
+pub(crate) fn fleet_store(conn: &mut dyn Conn) -> Result<Option<String>, FleetError> {
+    Ok(conn
+        .query_one("SELECT value FROM fleet_state WHERE key = 'store'", &[])?
+        .map(|row| row[0].text().to_string()))
+}
+
+pub(crate) fn queue_jobs(
+    conn: &mut dyn Conn,
+    digests: &[String],
+    store: &str,
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    let rows: Vec<Vec<Value>> = digests
+        .iter()
+        .map(|d| vec![d.into(), store.into(), timestamp(now).into()])
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO jobs (digest, store, created) VALUES",
+        " ON CONFLICT (digest, store) DO NOTHING",
+        rows,
+    )
+}
+
+/// Record `refs` for `digest`; a tag that pointed elsewhere before gets a `tag_moved` event.
+fn record_refs(
+    conn: &mut dyn Conn,
+    digest: &str,
+    refs: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    let now_text = timestamp(now);
+    for r in refs {
+        let Some((repository, tag)) = r.rsplit_once(':') else {
+            continue;
+        };
+        let changed = conn.exec(
+            "UPDATE image_refs SET last_seen = $1 WHERE repository = $2 AND tag = $3 AND digest = $4",
+            &[now_text.as_str().into(), repository.into(), tag.into(), digest.into()],
+        )?;
+        if changed > 0 {
+            continue;
+        }
+        let previous = conn.query_one(
+            "SELECT digest FROM image_refs WHERE repository = $1 AND tag = $2
+             ORDER BY last_seen DESC, first_seen DESC LIMIT 1",
+            &[repository.into(), tag.into()],
+        )?;
+        conn.exec(
+            "INSERT INTO image_refs (repository, tag, digest, first_seen, last_seen)
+             VALUES ($1, $2, $3, $4, $4)",
+            &[
+                repository.into(),
+                tag.into(),
+                digest.into(),
+                now_text.as_str().into(),
+            ],
+        )?;
+        if let Some(previous) = previous {
+            conn.exec(
+                "INSERT INTO events (time, kind, digest, detail, webhook, attempts)
+                 VALUES ($1, 'tag_moved', $2, $3, 0, 0)",
+                &[
+                    now_text.as_str().into(),
+                    digest.into(),
+                    format!("{r} moved from {} to {digest}", previous[0].text()).into(),
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Write (or replace) an image's report and every row derived from it.
+pub(crate) fn write_image(
+    conn: &mut dyn Conn,
+    digest: &str,
+    report: &Report,
+    lookups: &BTreeSet<String>,
+    store: &str,
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    let json = serde_json::to_string(report).map_err(|e| FleetError::Corrupt {
+        digest: digest.to_string(),
+        message: format!("cannot serialise the report: {e}"),
+    })?;
+    let now_text = timestamp(now);
+    let os = report
+        .image
+        .info
+        .os
+        .as_ref()
+        .map(|o| format!("{} {}", o.id, o.version_id.as_deref().unwrap_or("")).trim().to_string());
+    let chp = report.chp.as_ref().map_or(-1, |c| i64::from(c.level));
+    let open = report.summary.open as i64;
+    let updated = conn.exec(
+        "UPDATE images SET report = $1, os = $2, chp_level = $3, open_findings = $4, store = $5,
+                updated = $6 WHERE digest = $7",
+        &[
+            json.as_str().into(),
+            os.clone().into(),
+            chp.into(),
+            open.into(),
+            store.into(),
+            now_text.as_str().into(),
+            digest.into(),
+        ],
+    )?;
+    if updated == 0 {
+        conn.exec(
+            "INSERT INTO images (digest, report, os, chp_level, open_findings, store, first_seen,
+                                 last_seen, updated)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)",
+            &[
+                digest.into(),
+                json.as_str().into(),
+                os.into(),
+                chp.into(),
+                open.into(),
+                store.into(),
+                now_text.as_str().into(),
+            ],
+        )?;
+    }
+    for table in ["image_keys", "components", "findings", "eol_streams"] {
+        conn.exec(
+            &format!("DELETE FROM {table} WHERE digest = $1"),
+            &[digest.into()],
+        )?;
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO image_keys (key, digest) VALUES",
+        "",
+        lookups
+            .iter()
+            .map(|k| vec![k.into(), digest.into()])
+            .collect(),
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO components (digest, purl, name, version, ecosystem, layer, owner, tier) VALUES",
+        "",
+        report
+            .components
+            .iter()
+            .map(|c| {
+                let a = c.attribution.as_ref();
+                vec![
+                    digest.into(),
+                    c.component.purl.as_str().into(),
+                    c.component.name.as_str().into(),
+                    c.component.version.as_str().into(),
+                    serde_label(&c.component.ecosystem).into(),
+                    c.component.layer.map_or(-1, |l| l as i64).into(),
+                    a.map_or("", |a| a.party.as_str()).into(),
+                    a.map_or("", |a| a.tier.as_str()).into(),
+                ]
+            })
+            .collect(),
+    )?;
+    let mut seen = BTreeSet::new();
+    let finding_rows = report
+        .findings
+        .iter()
+        .filter(|f| seen.insert((f.finding.id.clone(), f.finding.purl.clone())))
+        .map(|f| finding_row(digest, f).into_values())
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO findings (digest, vuln_id, purl, ids, package, version, severity, status,
+                               is_open, kev, owner, tier, party, move, rule, fixed_in, clock,
+                               deadline, stream) VALUES",
+        "",
+        finding_rows,
+    )?;
+    let mut streams = BTreeMap::new();
+    for e in &report.eol {
+        streams
+            .entry((e.product.clone(), e.version.clone()))
+            .or_insert_with(|| {
+                vec![
+                    digest.into(),
+                    e.product.as_str().into(),
+                    e.cycle.clone().unwrap_or_default().into(),
+                    e.version.as_str().into(),
+                    e.state.as_str().into(),
+                    e.supported_cycle.clone().into(),
+                ]
+            });
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO eol_streams (digest, product, cycle, version, state, supported_cycle) VALUES",
+        "",
+        streams.into_values().collect(),
+    )
+}
+
+/// A finding as the fleet keeps it: enough to group, compare and answer queries.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FindingRow {
+    pub digest: String,
+    pub vuln_id: String,
+    pub purl: String,
+    pub ids: String,
+    pub package: String,
+    pub version: String,
+    pub severity: String,
+    pub status: String,
+    pub is_open: bool,
+    pub kev: bool,
+    pub owner: String,
+    pub tier: String,
+    pub party: String,
+    pub kind: String,
+    pub rule: String,
+    pub fixed_in: Option<String>,
+    pub clock: String,
+    pub deadline: Option<String>,
+    pub stream: Option<String>,
+}
+
+/// The column list every finding query selects, in [`FindingRow::from_row`] order.
+pub(crate) const FINDING_COLUMNS: &str = "digest, vuln_id, purl, ids, package, version, severity, \
+     status, is_open, kev, owner, tier, party, move, rule, fixed_in, clock, deadline, stream";
+
+impl FindingRow {
+    fn into_values(self) -> Vec<Value> {
+        vec![
+            self.digest.into(),
+            self.vuln_id.into(),
+            self.purl.into(),
+            self.ids.into(),
+            self.package.into(),
+            self.version.into(),
+            self.severity.into(),
+            self.status.into(),
+            Value::Int(i64::from(self.is_open)),
+            Value::Int(i64::from(self.kev)),
+            self.owner.into(),
+            self.tier.into(),
+            self.party.into(),
+            self.kind.into(),
+            self.rule.into(),
+            self.fixed_in.into(),
+            self.clock.into(),
+            self.deadline.into(),
+            self.stream.into(),
+        ]
+    }
+
+    pub(crate) fn from_row(row: &[Value]) -> FindingRow {
+        let text = |i: usize| row.get(i).map_or("", Value::text).to_string();
+        let opt = |i: usize| row.get(i).and_then(Value::opt_text).map(str::to_string);
+        let int = |i: usize| row.get(i).map_or(0, Value::int);
+        FindingRow {
+            digest: text(0),
+            vuln_id: text(1),
+            purl: text(2),
+            ids: text(3),
+            package: text(4),
+            version: text(5),
+            severity: text(6),
+            status: text(7),
+            is_open: int(8) != 0,
+            kev: int(9) != 0,
+            owner: text(10),
+            tier: text(11),
+            party: text(12),
+            kind: text(13),
+            rule: text(14),
+            fixed_in: opt(15),
+            clock: text(16),
+            deadline: opt(17),
+            stream: opt(18),
+        }
+    }
+}
+
+pub(crate) fn finding_row(digest: &str, f: &onus_report::ReportFinding) -> FindingRow {
+    let mut ids = String::from("|");
+    for id in std::iter::once(&f.finding.id).chain(&f.finding.aliases) {
+        ids.push_str(id);
+        ids.push('|');
+    }
+    FindingRow {
+        digest: digest.to_string(),
+        vuln_id: f.finding.id.clone(),
+        purl: f.finding.purl.clone(),
+        ids,
+        package: f.finding.package.clone(),
+        version: f.finding.version.clone(),
+        severity: f.finding.severity.as_str().to_string(),
+        status: f.finding.status.as_str().to_string(),
+        is_open: f.is_open(),
+        kev: f.finding.known_exploited,
+        owner: f.owner.as_str().to_string(),
+        tier: f.tier.as_str().to_string(),
+        party: f.next.party.map_or("none", |p| p.as_str()).to_string(),
+        kind: f.next.kind.as_str().to_string(),
+        rule: f.next.rule.id().to_string(),
+        fixed_in: f.next.fixed_in.clone(),
+        clock: f
+            .sla
+            .as_ref()
+            .map_or("none", |c| c.state.as_str())
+            .to_string(),
+        deadline: f
+            .sla
+            .as_ref()
+            .and_then(|c| c.deadline)
+            .map(crate::timestamp),
+        stream: f.stream.as_ref().map(|s| match &s.cycle {
+            Some(cycle) => format!("{} {cycle}", s.product),
+            None => s.product.clone(),
+        }),
+    }
+}
+
+/// A serde unit-variant name (`apk`, `deb`, `pypi`), for enums without an `as_str`.
+fn serde_label<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Multi-row `INSERT`s, a bounded number of parameters per statement (PostgreSQL allows 65535).
+pub(crate) fn insert_rows(
+    conn: &mut dyn Conn,
+    head: &str,
+    tail: &str,
+    rows: Vec<Vec<Value>>,
+) -> Result<(), FleetError> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(());
+    };
+    let per_statement = (4000 / width.max(1)).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = String::from(head);
+        let mut params = Vec::with_capacity(chunk.len() * width);
+        for (r, row) in chunk.iter().enumerate() {
+            sql.push_str(if r == 0 { " (" } else { ", (" });
+            for c in 0..width {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", r * width + c + 1));
+            }
+            sql.push(')');
+            params.extend(row.iter().cloned());
+        }
+        sql.push_str(tail);
+        conn.exec(&sql, &params)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn submissions_need_a_digest_and_valid_json() {
+        assert!(matches!(
+            Submission::parse(b"not json", None, &[]),
+            Err(FleetError::InvalidInput(_))
+        ));
+        let sbom = br#"{"schema":"onus.sbom/v1","source":{"scheme":"dir","location":"x"},"image":{},"components":[]}"#;
+        assert!(matches!(
+            Submission::parse(sbom, None, &[]),
+            Err(FleetError::UnknownImage)
+        ));
+        assert!(matches!(
+            Submission::parse(sbom, Some("sha256:short"), &[]),
+            Err(FleetError::InvalidInput(_))
+        ));
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let s = Submission::parse(sbom, Some(&digest), &["localhost:5000/app:1".into()]).unwrap();
+        assert_eq!(s.digest, digest);
+        assert_eq!(s.refs, vec!["localhost:5000/app:1".to_string()]);
+        assert!(matches!(
+            Submission::parse(br#"{"schema":"onus.report/v1"}"#, None, &[]),
+            Err(FleetError::InvalidInput(_))
+        ));
+    }
+}

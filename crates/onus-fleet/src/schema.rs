@@ -1,0 +1,171 @@
+//! Versioned migrations, one list for both backends (`{serial}` is the only difference). A
+//! database newer than this build is refused rather than written to.
+
+use crate::db::{Backend, Conn, Database, Value};
+use crate::error::FleetError;
+
+/// Every migration in order; the index + 1 is its version. Append, never edit.
+const MIGRATIONS: &[&str] = &[
+    // 1: images with their current report, refs with digest history, the lookup keys and
+    // the rows the queries group (components, findings, EOL streams), events, the re-match job
+    // queue, tokens, and the store the fleet's reports reflect.
+    "
+CREATE TABLE images (
+  digest TEXT PRIMARY KEY,
+  report TEXT NOT NULL,
+  os TEXT,
+  chp_level BIGINT NOT NULL,
+  open_findings BIGINT NOT NULL,
+  store TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+CREATE TABLE image_refs (
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  PRIMARY KEY (repository, tag, digest)
+);
+CREATE INDEX image_refs_digest ON image_refs (digest);
+CREATE TABLE image_keys (
+  key TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (key, digest)
+);
+CREATE INDEX image_keys_digest ON image_keys (digest);
+CREATE TABLE components (
+  digest TEXT NOT NULL,
+  purl TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  ecosystem TEXT NOT NULL,
+  layer BIGINT NOT NULL,
+  owner TEXT NOT NULL,
+  tier TEXT NOT NULL
+);
+CREATE INDEX components_digest ON components (digest);
+CREATE INDEX components_purl ON components (purl);
+CREATE TABLE findings (
+  digest TEXT NOT NULL,
+  vuln_id TEXT NOT NULL,
+  purl TEXT NOT NULL,
+  ids TEXT NOT NULL,
+  package TEXT NOT NULL,
+  version TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL,
+  is_open BIGINT NOT NULL,
+  kev BIGINT NOT NULL,
+  owner TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  party TEXT NOT NULL,
+  move TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  fixed_in TEXT,
+  clock TEXT NOT NULL,
+  deadline TEXT,
+  stream TEXT,
+  PRIMARY KEY (digest, vuln_id, purl)
+);
+CREATE INDEX findings_vuln ON findings (vuln_id);
+CREATE INDEX findings_party ON findings (is_open, party);
+CREATE TABLE eol_streams (
+  digest TEXT NOT NULL,
+  product TEXT NOT NULL,
+  cycle TEXT NOT NULL,
+  version TEXT NOT NULL,
+  state TEXT NOT NULL,
+  supported_cycle TEXT,
+  PRIMARY KEY (digest, product, version)
+);
+CREATE TABLE events (
+  seq {serial},
+  time TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  vuln_id TEXT,
+  purl TEXT,
+  severity TEXT,
+  party TEXT,
+  detail TEXT NOT NULL,
+  webhook BIGINT NOT NULL,
+  attempts BIGINT NOT NULL,
+  claimed TEXT
+);
+CREATE INDEX events_webhook ON events (webhook);
+CREATE TABLE jobs (
+  id {serial},
+  digest TEXT NOT NULL,
+  store TEXT NOT NULL,
+  created TEXT NOT NULL,
+  UNIQUE (digest, store)
+);
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE TABLE fleet_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE store_keys (key TEXT PRIMARY KEY, digest TEXT NOT NULL);
+",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring the database to [`SCHEMA_VERSION`]. Servers sharing PostgreSQL serialise on an
+/// advisory lock, so two starting at once migrate once.
+pub fn migrate(db: &Database) -> Result<(), FleetError> {
+    let location = db.location();
+    db.transaction(|conn| {
+        if conn.backend() == Backend::Postgres {
+            conn.query("SELECT pg_advisory_xact_lock(7300123001)", &[])?;
+        }
+        conn.exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied TEXT NOT NULL)",
+            &[],
+        )?;
+        let current = conn
+            .query_one("SELECT MAX(version) FROM schema_migrations", &[])?
+            .and_then(|row| row.into_iter().next())
+            .map_or(0, |v| v.int());
+        if current > SCHEMA_VERSION {
+            return Err(FleetError::SchemaTooNew {
+                object: location.clone(),
+                found: current,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let sql = migration.replace("{serial}", serial(conn.backend()));
+            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                conn.exec(statement, &[])?;
+            }
+            conn.exec(
+                "INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)",
+                &[Value::Int(index as i64 + 1), Value::from("migration")],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+fn serial(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    }
+}
+
+/// Run with the connection's backend for statements that differ.
+pub(crate) fn for_update_skip_locked(conn: &dyn Conn) -> &'static str {
+    match conn.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}
