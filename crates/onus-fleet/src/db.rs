@@ -213,12 +213,12 @@ impl Database {
                 let pooled = idle.lock().map_err(|_| FleetError::Poisoned)?.pop();
                 let mut client = match pooled {
                     Some(client) if !client.is_closed() => client,
-                    _ => config
-                        .connect(postgres::NoTls)
-                        .map_err(|source| FleetError::Unavailable {
+                    _ => config.connect(postgres::NoTls).map_err(|source| {
+                        FleetError::Unavailable {
                             object: shown.clone(),
                             message: format!("cannot connect: {source}"),
-                        })?,
+                        }
+                    })?,
                 };
                 let result = run_postgres(&mut client, shown, work);
                 // A connection that failed is dropped; PostgreSQL may have restarted.
@@ -254,16 +254,26 @@ fn run_postgres<T>(
 /// A PostgreSQL error: a lost or refused connection makes the service unavailable (503, retried
 /// by clients); anything else is a database error naming the operation.
 fn postgres_error(shown: &str, operation: &str, e: postgres::Error) -> FleetError {
-    if e.is_closed() || e.code().is_none() {
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    // SQLSTATE classes 08 (connection exception), 57 (operator intervention: shutdown,
+    // restart) and 53 (insufficient resources) say "not now", not "wrong".
+    let transient_class = e
+        .code()
+        .is_some_and(|c| matches!(c.code().get(..2), Some("08" | "57" | "53")));
+    let message = match e.as_db_error() {
+        Some(db) => format!("{operation}: {} ({})", db.message(), db.code().code()),
+        None => format!("{operation}: {e}"),
+    };
+    if e.is_closed() || io || transient_class {
         FleetError::Unavailable {
             object: shown.to_string(),
-            message: format!("{operation}: {e}"),
+            message,
         }
     } else {
         FleetError::Postgres {
             operation: operation.to_string(),
             object: shown.to_string(),
-            message: e.to_string(),
+            message: e.as_db_error().map_or_else(|| e.to_string(), |db| format!("{} ({})", db.message(), db.code().code())),
         }
     }
 }
@@ -449,6 +459,7 @@ impl Conn for PostgresConn<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -462,7 +473,10 @@ mod tests {
             Database::open("mysql://x"),
             Err(FleetError::Config(_))
         ));
-        assert!(matches!(Database::open("sqlite:"), Err(FleetError::Config(_))));
+        assert!(matches!(
+            Database::open("sqlite:"),
+            Err(FleetError::Config(_))
+        ));
     }
 
     #[test]
@@ -477,7 +491,10 @@ mod tests {
                     "INSERT INTO t VALUES ($1, $2)",
                     &[Value::from("x"), Value::Int(2)],
                 )?;
-                c.query("SELECT a, b FROM t WHERE b = $1 AND a = $2", &[2.into(), "x".into()])
+                c.query(
+                    "SELECT a, b FROM t WHERE b = $1 AND a = $2",
+                    &[2.into(), "x".into()],
+                )
             })
             .unwrap();
         assert_eq!(rows, vec![vec![Value::from("x"), Value::Int(2)]]);

@@ -47,6 +47,8 @@ pub enum FleetError {
         #[source]
         source: Box<onus_vuln::VulnError>,
     },
+    #[error("the feed update failed: {0}")]
+    FeedUpdate(String),
     #[error("stored report of `{digest}` is unreadable: {message}")]
     Corrupt { digest: String, message: String },
     #[error("cannot draw random bytes for a token: {0}")]
@@ -68,6 +70,7 @@ impl FleetError {
             FleetError::NotFound(_) => "not_found",
             FleetError::Assess { .. } => "assessment_failed",
             FleetError::Store { .. } => "store_error",
+            FleetError::FeedUpdate(_) => "feed_update_failed",
             FleetError::Corrupt { .. } => "corrupt_record",
             FleetError::Random(_) => "internal",
             FleetError::Poisoned => "internal",

@@ -42,7 +42,11 @@ impl Submission {
                 FleetError::InvalidInput(format!("invalid `{REPORT_SCHEMA}` report: {e}"))
             })?;
             (report.sbom(), Some(report))
-        } else if probe.schema.as_deref().is_some_and(|s| s.starts_with("onus.report/")) {
+        } else if probe
+            .schema
+            .as_deref()
+            .is_some_and(|s| s.starts_with("onus.report/"))
+        {
             return Err(FleetError::InvalidInput(format!(
                 "report schema `{}` is not supported: submit `{REPORT_SCHEMA}`",
                 probe.schema.unwrap_or_default()
@@ -179,10 +183,20 @@ impl Fleet {
         let created = self.db.transaction(|conn| {
             // Two submissions of one new image race to here; the second only records refs.
             let exists = conn
-                .query_one("SELECT 1 FROM images WHERE digest = $1", &[Value::from(&digest)])?
+                .query_one(
+                    "SELECT 1 FROM images WHERE digest = $1",
+                    &[Value::from(&digest)],
+                )?
                 .is_some();
             if !exists {
-                write_image(conn, &digest, &report, &assessed.lookups, &store.fingerprint, now)?;
+                write_image(
+                    conn,
+                    &digest,
+                    &report,
+                    &assessed.lookups,
+                    &store.fingerprint,
+                    now,
+                )?;
                 conn.exec(
                     "INSERT INTO events (time, kind, digest, detail, webhook, attempts)
                      VALUES ($1, 'image_added', $2, $3, 0, 0)",
@@ -196,7 +210,7 @@ impl Fleet {
                 // re-match it once the fleet's store is known.
                 if let Some(fleet_store) = fleet_store(conn)? {
                     if fleet_store != store.fingerprint {
-                        queue_jobs(conn, &[digest.clone()], &fleet_store, now)?;
+                        queue_jobs(conn, std::slice::from_ref(&digest), &fleet_store, now)?;
                     }
                 }
             }
@@ -298,12 +312,11 @@ pub(crate) fn write_image(
         message: format!("cannot serialise the report: {e}"),
     })?;
     let now_text = timestamp(now);
-    let os = report
-        .image
-        .info
-        .os
-        .as_ref()
-        .map(|o| format!("{} {}", o.id, o.version_id.as_deref().unwrap_or("")).trim().to_string());
+    let os = report.image.info.os.as_ref().map(|o| {
+        format!("{} {}", o.id, o.version_id.as_deref().unwrap_or(""))
+            .trim()
+            .to_string()
+    });
     let chp = report.chp.as_ref().map_or(-1, |c| i64::from(c.level));
     let open = report.summary.open as i64;
     let updated = conn.exec(
@@ -571,6 +584,7 @@ pub(crate) fn insert_rows(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -580,7 +594,7 @@ mod tests {
             Submission::parse(b"not json", None, &[]),
             Err(FleetError::InvalidInput(_))
         ));
-        let sbom = br#"{"schema":"onus.sbom/v1","source":{"scheme":"dir","location":"x"},"image":{},"components":[]}"#;
+        let sbom = br#"{"schema":"onus.sbom/v1","source":{"scheme":"dir","location":"x"},"image":{"layers":[]},"components":[]}"#;
         assert!(matches!(
             Submission::parse(sbom, None, &[]),
             Err(FleetError::UnknownImage)

@@ -70,13 +70,17 @@ impl Fleet {
     pub fn backend(&self) -> Backend {
         self.db.backend()
     }
+
+    pub fn assessor(&self) -> &Assessor {
+        &self.assessor
+    }
 }
 
 /// A vulnerability store opened for the fleet, with its content fingerprint.
 pub struct FleetStore {
     pub store: Store,
-    /// The store's per-key digests ([`Store::lookup_digests`]).
-    pub digests: BTreeMap<String, String>,
+    /// The store's per-key digests ([`Store::lookup_digests`]), shared by every connection.
+    pub digests: std::sync::Arc<BTreeMap<String, String>>,
     /// A digest of `digests`: equal for stores with the same matching content.
     pub fingerprint: String,
 }
@@ -100,6 +104,7 @@ impl FleetStore {
         let store = Store::open_readonly(path).map_err(store_err)?;
         let digests = store.lookup_digests().map_err(store_err)?;
         let fingerprint = fingerprint(&digests);
+        let digests = std::sync::Arc::new(digests);
         Ok(FleetStore {
             store,
             digests,
@@ -119,6 +124,10 @@ impl FleetStore {
             digests: self.digests.clone(),
             fingerprint: self.fingerprint.clone(),
         })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.store.path()
     }
 }
 
@@ -236,6 +245,6 @@ pub fn kind_name(kind: ImageKind) -> &'static str {
 }
 
 /// RFC 3339 in UTC to the second: every time the fleet writes.
-pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
+pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

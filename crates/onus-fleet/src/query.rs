@@ -378,16 +378,22 @@ impl Fleet {
             return Err(FleetError::NotFound(digest.chars().take(80).collect()));
         }
         self.db.transaction(|conn| {
-            conn.query_one("SELECT report FROM images WHERE digest = $1", &[digest.into()])?
-                .map(|r| r[0].text().to_string())
-                .ok_or_else(|| FleetError::NotFound(digest.to_string()))
+            conn.query_one(
+                "SELECT report FROM images WHERE digest = $1",
+                &[digest.into()],
+            )?
+            .map(|r| r[0].text().to_string())
+            .ok_or_else(|| FleetError::NotFound(digest.to_string()))
         })
     }
 
     /// Every image with a finding for `id` (the finding's own id or one of its aliases).
     pub fn vulnerability(&self, id: &str) -> Result<Vec<ImageFinding>, FleetError> {
         let pattern = format!("%|{}|%", like_escape(id));
-        self.findings_where("f.vuln_id = $1 OR f.ids LIKE $2 ESCAPE '!'", &[id.into(), pattern.into()])
+        self.findings_where(
+            "f.vuln_id = $1 OR f.ids LIKE $2 ESCAPE '!'",
+            &[id.into(), pattern.into()],
+        )
     }
 
     /// Which images hold `purl`, in which layer, and its findings with their moves.
@@ -418,7 +424,11 @@ impl Fleet {
         })
     }
 
-    fn findings_where(&self, filter: &str, params: &[Value]) -> Result<Vec<ImageFinding>, FleetError> {
+    fn findings_where(
+        &self,
+        filter: &str,
+        params: &[Value],
+    ) -> Result<Vec<ImageFinding>, FleetError> {
         self.db.transaction(|conn| {
             let columns: Vec<String> = FINDING_COLUMNS
                 .split(", ")
@@ -468,7 +478,9 @@ impl Fleet {
         self.db.transaction(|conn| {
             Ok(conn
                 .query(
-                    &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                    &format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+                    ),
                     &[Value::Int(since), Value::Int(limit)],
                 )?
                 .iter()
@@ -481,7 +493,10 @@ impl Fleet {
     pub fn event_seq_at(&self, time: &str) -> Result<i64, FleetError> {
         self.db.transaction(|conn| {
             Ok(conn
-                .query_one("SELECT MIN(seq) FROM events WHERE time >= $1", &[time.into()])?
+                .query_one(
+                    "SELECT MIN(seq) FROM events WHERE time >= $1",
+                    &[time.into()],
+                )?
                 .map_or(i64::MAX, |r| match r[0] {
                     Value::Int(seq) => seq - 1,
                     _ => i64::MAX,

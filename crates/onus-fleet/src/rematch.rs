@@ -72,7 +72,7 @@ impl Fleet {
                 .map(|r| (r[0].text().to_string(), r[1].text().to_string()))
                 .collect();
             let mut changed: Vec<&String> = Vec::new();
-            for (key, digest) in &store.digests {
+            for (key, digest) in store.digests.iter() {
                 if old.get(key) != Some(digest) {
                     changed.push(key);
                 }
@@ -250,7 +250,14 @@ impl Fleet {
             })
             .collect();
         let events = changes(&before, &after);
-        write_image(conn, digest, &report, &assessed.lookups, &store.fingerprint, now)?;
+        write_image(
+            conn,
+            digest,
+            &report,
+            &assessed.lookups,
+            &store.fingerprint,
+            now,
+        )?;
         let count = events.len();
         let time = timestamp(now);
         for e in events {
@@ -298,7 +305,13 @@ fn changes<'a>(
                 finding: now,
                 detail: format!(
                     "{} in {} {}: {} ({}), move: {} ({})",
-                    now.vuln_id, now.package, now.version, now.status, now.severity, now.party, now.rule
+                    now.vuln_id,
+                    now.package,
+                    now.version,
+                    now.status,
+                    now.severity,
+                    now.party,
+                    now.rule
                 ),
                 notify: now.severity == "critical" || now.kev,
             });
@@ -311,7 +324,10 @@ fn changes<'a>(
             out.push(Change {
                 kind: "finding_fixed",
                 finding: now,
-                detail: format!("{} in {} {}: {}", now.vuln_id, now.package, now.version, now.status),
+                detail: format!(
+                    "{} in {} {}: {}",
+                    now.vuln_id, now.package, now.version, now.status
+                ),
                 notify: false,
             });
             continue;
@@ -354,7 +370,10 @@ fn changes<'a>(
             out.push(Change {
                 kind: "finding_fixed",
                 finding: was,
-                detail: format!("{} in {} {}: no longer matched", was.vuln_id, was.package, was.version),
+                detail: format!(
+                    "{} in {} {}: no longer matched",
+                    was.vuln_id, was.package, was.version
+                ),
                 notify: false,
             });
         }

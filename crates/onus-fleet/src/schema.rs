@@ -124,7 +124,7 @@ pub fn migrate(db: &Database) -> Result<(), FleetError> {
     let location = db.location();
     db.transaction(|conn| {
         if conn.backend() == Backend::Postgres {
-            conn.query("SELECT pg_advisory_xact_lock(7300123001)", &[])?;
+            conn.exec("SELECT pg_advisory_xact_lock(7300123001)", &[])?;
         }
         conn.exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied TEXT NOT NULL)",

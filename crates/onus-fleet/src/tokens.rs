@@ -72,7 +72,9 @@ impl Fleet {
         now: DateTime<Utc>,
     ) -> Result<(String, TokenInfo), FleetError> {
         if scopes.is_empty() {
-            return Err(FleetError::Config("a token needs at least one scope".into()));
+            return Err(FleetError::Config(
+                "a token needs at least one scope".into(),
+            ));
         }
         let id = random_hex(8)?;
         let secret = random_hex(32)?;

@@ -61,7 +61,10 @@ pub enum Delivery {
     Idle,
     Delivered(i64),
     /// Failed this time; retried later (or given up after the last attempt).
-    Failed { seq: i64, error: String },
+    Failed {
+        seq: i64,
+        error: String,
+    },
 }
 
 impl Fleet {
@@ -90,7 +93,11 @@ impl Fleet {
             let attempts = row.get(9).map_or(0, Value::int) + 1;
             conn.exec(
                 "UPDATE events SET claimed = $1, attempts = $2 WHERE seq = $3",
-                &[lease.as_str().into(), Value::Int(attempts), Value::Int(event.seq)],
+                &[
+                    lease.as_str().into(),
+                    Value::Int(attempts),
+                    Value::Int(event.seq),
+                ],
             )?;
             Ok(Some((event, attempts)))
         })?;
@@ -130,7 +137,11 @@ impl Fleet {
         self.db.transaction(|conn| {
             conn.exec(
                 "UPDATE events SET webhook = $1, claimed = $2 WHERE seq = $3",
-                &[Value::Int(state), retry_at.as_str().into(), Value::Int(event.seq)],
+                &[
+                    Value::Int(state),
+                    retry_at.as_str().into(),
+                    Value::Int(event.seq),
+                ],
             )?;
             Ok(())
         })?;
@@ -145,6 +156,7 @@ impl Fleet {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

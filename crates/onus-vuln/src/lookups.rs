@@ -158,9 +158,10 @@ impl Store {
         }
         if let Some(raw) = self.eol_products()? {
             let digest = Sha256::digest(&raw);
-            hasher
-                .digests
-                .insert(lookup_key(LookupTable::Eol, "", ""), hex::encode(&digest[..16]));
+            hasher.digests.insert(
+                lookup_key(LookupTable::Eol, "", ""),
+                hex::encode(&digest[..16]),
+            );
         }
         Ok(hasher.digests)
     }

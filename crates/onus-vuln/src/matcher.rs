@@ -175,7 +175,8 @@ pub fn match_sbom(
         .chain(&result.suppressed)
     {
         for id in std::iter::once(&finding.id).chain(&finding.aliases) {
-            m.lookups.insert(crate::lookup_key(crate::LookupTable::Id, "", id));
+            m.lookups
+                .insert(crate::lookup_key(crate::LookupTable::Id, "", id));
         }
     }
     result.lookups = m.lookups;
@@ -309,11 +310,8 @@ impl Matcher<'_> {
         let mut out = Vec::new();
         match distro {
             Distro::Vendor(ns) => {
-                self.lookups.insert(crate::lookup_key(
-                    crate::LookupTable::Advisory,
-                    ns,
-                    &origin,
-                ));
+                self.lookups
+                    .insert(crate::lookup_key(crate::LookupTable::Advisory, ns, &origin));
                 match self.store.advisories_for(ns, &origin) {
                     Ok(rows) => {
                         for row in rows.iter() {

@@ -74,6 +74,12 @@ pub enum Command {
         after_help = "Examples:\n  onus sla report --advisories advisories/ --now 2026-11-29\n  onus sla report --advisories advisories/ --fleet images/ --format markdown"
     )]
     Sla(SlaCommand),
+    /// The fleet service: keep every image's findings current and say whose move they are.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  onus serve token create --scope admin --name ops\n  onus serve --listen 127.0.0.1:8080 --data sqlite:fleet.db --db vuln.db\n  onus serve --data postgres://onus@db.internal/fleet --webhook https://hooks.example/onus\n  ONUS_TOKEN=... onus scan IMAGE --submit http://127.0.0.1:8080"
+    )]
+    Serve(Box<ServeArgs>),
     /// Print a shell completion script (`onus completions bash > /etc/bash_completion.d/onus`).
     Completions {
         #[arg(value_enum)]
@@ -81,6 +87,149 @@ pub enum Command {
     },
     /// Print the onus(1) man page (`onus man > onus.1`).
     Man,
+}
+
+/// Where the fleet lives.
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// `sqlite:PATH` (embedded, the default: the user data directory, `onus/fleet.db`) or
+    /// `postgres://USER@HOST:PORT/DB` (shared by several servers).
+    #[arg(long, value_name = "URL", env = "ONUS_DATA")]
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "ONUS_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Assess at this fixed time instead of the clock (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// How often to look for a rebuilt store and queued re-match jobs.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub poll: std::time::Duration,
+    /// Re-assess every image this often, so SLA clocks that breach with time are seen
+    /// (`0` turns it off).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub recheck_every: std::time::Duration,
+    /// Run `onus db update` this often (default: only on `POST /api/v1/feeds/update`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub update_every: Option<std::time::Duration>,
+    /// Fetch feeds from a mirror laid out like the public sources (`<URL>/<host>/<path>`).
+    #[arg(long, value_name = "URL", env = "ONUS_FEED_MIRROR")]
+    pub mirror: Option<String>,
+    /// POST new critical or known-exploited findings and breached clocks here (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
+    /// The key of the webhooks' HMAC-SHA256 signature header (`X-Onus-Signature-256`).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "ONUS_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The largest request body accepted (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_bytes)]
+    pub max_body: u64,
+    /// Requests per second per token (bursts of twice as many).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub rate_limit: u32,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        /// What the token may do (`admin` implies the others).
+        #[arg(long, value_enum, value_delimiter = ',', required = true)]
+        scope: Vec<ScopeArg>,
+        /// A name to recognise it by.
+        #[arg(long, default_value = "")]
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScopeArg {
+    Read,
+    Submit,
+    Admin,
+}
+
+/// `500ms`, `2s`, `5m`, `6h`, `1d`, or a number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (like 500ms, 2s, 6h)"))?;
+    let seconds = |factor: u64| {
+        value
+            .checked_mul(factor)
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| format!("`{text}` is too long"))
+    };
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(value)),
+        "" | "s" => seconds(1),
+        "m" => seconds(60),
+        "h" => seconds(3600),
+        "d" => seconds(86_400),
+        _ => Err(format!("`{text}` has an unknown unit (ms, s, m, h, d)")),
+    }
+}
+
+/// A byte size with K, M, G suffixes.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let value: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (like 256M or 2G)"))?;
+    value
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{text}` is out of range"))
 }
 
 /// How to read the image.
@@ -103,23 +252,7 @@ pub struct SourceArgs {
 
 /// `1048576`, `512K`, `256M`, `2G` (binary units; an optional `iB`/`B` suffix is accepted).
 fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (digits, shift) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 30),
-        _ => (t, 0),
-    };
-    let value: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size (like 256M or 2G)"))?;
-    value
-        .checked_mul(1u64 << shift)
+    Some(parse_bytes(text)?)
         .filter(|v| *v >= 32 << 20)
         .ok_or_else(|| format!("`{text}` is out of range (at least 32M)"))
 }
@@ -254,6 +387,10 @@ pub struct ScanArgs {
     pub format: ScanFormat,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Also send the report to a fleet service (`onus serve`) at this URL, with the token in
+    /// `ONUS_TOKEN`.
+    #[arg(long, value_name = "URL")]
+    pub submit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -35,6 +35,7 @@ pub fn run(args: &DiffArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
         },
         format: ScanFormat::Json,
         output: OutputArgs { output: None },
+        submit: None,
     };
     let from = scan::report(&side(&args.from), store.as_ref(), now, reporter)
         .with_context(|| format!("cannot compare from `{}`", args.from))?;

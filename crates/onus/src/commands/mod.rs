@@ -9,6 +9,7 @@ mod matching;
 mod pin;
 mod sbom;
 mod scan;
+mod serve;
 mod sla;
 
 use onus_fs::Reporter;
@@ -29,6 +30,7 @@ pub fn run(command: Command, reporter: &dyn Reporter) -> anyhow::Result<Outcome>
         Command::Eol(args) => eol::run(&args, reporter),
         Command::Advisory(command) => advisory::run(command, reporter),
         Command::Sla(command) => sla::run(command, reporter),
+        Command::Serve(args) => serve::run(&args, reporter),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             // Into memory first: the generator panics on a write error (a closed pipe).

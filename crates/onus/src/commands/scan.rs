@@ -30,6 +30,10 @@ pub fn run(args: &ScanArgs, reporter: &dyn Reporter) -> anyhow::Result<Outcome> 
     output::write_with(args.output.output.as_deref(), |out| {
         onus_report::render_report(&report, format, out)
     })?;
+    if let Some(url) = &args.submit {
+        let digest = crate::commands::serve::submit(url, &report)?;
+        reporter.note(&format!("submitted to {url}: {digest}"));
+    }
 
     let party = args.matching.fail_on_party.map(|p| match p {
         PartyArg::Customer => Party::Customer,
