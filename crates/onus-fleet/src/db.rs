@@ -273,7 +273,10 @@ fn postgres_error(shown: &str, operation: &str, e: postgres::Error) -> FleetErro
         FleetError::Postgres {
             operation: operation.to_string(),
             object: shown.to_string(),
-            message: e.as_db_error().map_or_else(|| e.to_string(), |db| format!("{} ({})", db.message(), db.code().code())),
+            message: e.as_db_error().map_or_else(
+                || e.to_string(),
+                |db| format!("{} ({})", db.message(), db.code().code()),
+            ),
         }
     }
 }

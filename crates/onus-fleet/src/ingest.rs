@@ -261,36 +261,49 @@ fn record_refs(
         let Some((repository, tag)) = r.rsplit_once(':') else {
             continue;
         };
-        let changed = conn.exec(
-            "UPDATE image_refs SET last_seen = $1 WHERE repository = $2 AND tag = $3 AND digest = $4",
-            &[now_text.as_str().into(), repository.into(), tag.into(), digest.into()],
-        )?;
-        if changed > 0 {
-            continue;
-        }
+        let seen = conn
+            .query_one("SELECT COALESCE(MAX(seen), 0) + 1 FROM image_refs", &[])?
+            .map_or(1, |row| row[0].int());
         let previous = conn.query_one(
             "SELECT digest FROM image_refs WHERE repository = $1 AND tag = $2
-             ORDER BY last_seen DESC, first_seen DESC LIMIT 1",
+             ORDER BY seen DESC LIMIT 1",
             &[repository.into(), tag.into()],
         )?;
-        conn.exec(
-            "INSERT INTO image_refs (repository, tag, digest, first_seen, last_seen)
-             VALUES ($1, $2, $3, $4, $4)",
+        let changed = conn.exec(
+            "UPDATE image_refs SET last_seen = $1, seen = $2
+             WHERE repository = $3 AND tag = $4 AND digest = $5",
             &[
+                now_text.as_str().into(),
+                Value::Int(seen),
                 repository.into(),
                 tag.into(),
                 digest.into(),
-                now_text.as_str().into(),
             ],
         )?;
-        if let Some(previous) = previous {
+        if changed == 0 {
+            conn.exec(
+                "INSERT INTO image_refs (repository, tag, digest, first_seen, last_seen, seen)
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+                &[
+                    repository.into(),
+                    tag.into(),
+                    digest.into(),
+                    now_text.as_str().into(),
+                    Value::Int(seen),
+                ],
+            )?;
+        }
+        let moved_from = previous
+            .map(|row| row[0].text().to_string())
+            .filter(|p| p != digest);
+        if let Some(previous) = moved_from {
             conn.exec(
                 "INSERT INTO events (time, kind, digest, detail, webhook, attempts)
                  VALUES ($1, 'tag_moved', $2, $3, 0, 0)",
                 &[
                     now_text.as_str().into(),
                     digest.into(),
-                    format!("{r} moved from {} to {digest}", previous[0].text()).into(),
+                    format!("{r} moved from {previous} to {digest}").into(),
                 ],
             )?;
         }

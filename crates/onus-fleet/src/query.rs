@@ -525,7 +525,7 @@ fn stale_digests(conn: &mut dyn Conn) -> Result<BTreeSet<String>, FleetError> {
     let rows = conn.query(
         "SELECT r.digest FROM image_refs r WHERE EXISTS (
            SELECT 1 FROM image_refs n WHERE n.repository = r.repository AND n.tag = r.tag
-             AND n.digest <> r.digest AND n.last_seen > r.last_seen)",
+             AND n.digest <> r.digest AND n.seen > r.seen)",
         &[],
     )?;
     Ok(rows.iter().map(|r| r[0].text().to_string()).collect())

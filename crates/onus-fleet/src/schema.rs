@@ -27,6 +27,8 @@ CREATE TABLE image_refs (
   digest TEXT NOT NULL,
   first_seen TEXT NOT NULL,
   last_seen TEXT NOT NULL,
+  -- Order of sightings (times can tie under a fixed --now): the highest is where the tag is.
+  seen BIGINT NOT NULL,
   PRIMARY KEY (repository, tag, digest)
 );
 CREATE INDEX image_refs_digest ON image_refs (digest);

@@ -150,15 +150,25 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A running `onus serve`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
     fn start(data: &str, store: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data, store, extra, &[])
+    }
+
+    pub(crate) fn start_with_env(
+        data: &str,
+        store: &Path,
+        extra: &[&str],
+        env: &[(&str, PathBuf)],
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_onus"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
             .args(["serve", "--listen", "127.0.0.1:0", "--data", data])
             .args(["--db", &path_str(store), "--now", NOW])
             .args(extra)
@@ -198,7 +208,7 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 }
@@ -229,7 +239,7 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> (u
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn token(data: &str, scope: &str) -> String {
+pub(crate) fn token(data: &str, scope: &str) -> String {
     onus_ok(
         &[
             "serve", "token", "create", "--scope", scope, "--name", scope, "--data", data,
@@ -776,19 +786,260 @@ fn postgres_restart_gives_503_then_recovers() {
     let server = Server::start(&data, &fx.store_a, &["--poll", "1h"]);
     let api = format!("{}/api/v1", server.url);
     let report = std::fs::read(&fx.reports[1]).unwrap();
-    assert_eq!(call("POST", &format!("{api}/reports"), Some(&submit), Some(&report)).0, 201);
+    assert_eq!(
+        call(
+            "POST",
+            &format!("{api}/reports"),
+            Some(&submit),
+            Some(&report)
+        )
+        .0,
+        201
+    );
     cluster.restart();
     let mut statuses = Vec::new();
-    wait_for("the service to recover", Duration::from_secs(30), || server.log(), || {
-        let (status, body) = call("GET", &format!("{api}/summary"), Some(&read), None);
-        if status != 200 {
-            assert_eq!(status, 503, "{body}");
-            assert_eq!(body["error"]["code"], "database_unavailable", "{body}");
-        }
-        statuses.push(status);
-        (status == 200 && body["images"] == 1).then_some(())
-    });
+    wait_for(
+        "the service to recover",
+        Duration::from_secs(30),
+        || server.log(),
+        || {
+            let (status, body) = call("GET", &format!("{api}/summary"), Some(&read), None);
+            if status != 200 {
+                assert_eq!(status, 503, "{body}");
+                assert_eq!(body["error"]["code"], "database_unavailable", "{body}");
+            }
+            statuses.push(status);
+            (status == 200 && body["images"] == 1).then_some(())
+        },
+    );
     // Submitting works again too.
     let again = std::fs::read(&fx.reports[0]).unwrap();
-    assert_eq!(call("POST", &format!("{api}/reports"), Some(&submit), Some(&again)).0, 201);
+    assert_eq!(
+        call(
+            "POST",
+            &format!("{api}/reports"),
+            Some(&submit),
+            Some(&again)
+        )
+        .0,
+        201
+    );
+}
+
+/// Hostile and concurrent clients: oversized and malformed bodies, unknown routes and methods,
+/// eight clients submitting at once, and a server killed during ingest. Every error is JSON with
+/// a stable code; nothing is lost or half-written.
+#[test]
+fn bad_input_concurrency_and_a_kill_during_ingest() {
+    let fx = fixture();
+    let work = tempfile::tempdir_in(fx.dir.path()).unwrap();
+    let data = format!("sqlite:{}", path_str(&work.path().join("fleet.db")));
+    let submit = token(&data, "submit");
+    let read = token(&data, "read");
+    let mut server = Server::start(
+        &data,
+        &fx.store_a,
+        &["--poll", "1h", "--max-body", "256K", "--rate-limit", "1000"],
+    );
+    let api = format!("{}/api/v1", server.url);
+
+    let big = vec![b' '; 300 << 10];
+    let (status, body) = call("POST", &format!("{api}/reports"), Some(&submit), Some(&big));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("payload_too_large")),
+        "{body}"
+    );
+    for bad in [
+        &b"[1,2,3]"[..],
+        b"{}",
+        b"\xff\xfe",
+        br#"{"schema":"onus.report/v2"}"#,
+        br#"{"bomFormat":"CycloneDX","components":"x"}"#,
+    ] {
+        let (status, body) = call("POST", &format!("{api}/reports"), Some(&submit), Some(bad));
+        assert_eq!(status, 422, "{body}");
+        assert!(body["error"]["code"].is_string(), "{body}");
+    }
+    let (status, body) = call("GET", &format!("{api}/nothing"), Some(&read), None);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, body) = call("DELETE", &format!("{api}/summary"), Some(&read), None);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let (status, body) = call(
+        "GET",
+        &format!("{api}/images/sha256:nothex"),
+        Some(&read),
+        None,
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, body) = call(
+        "GET",
+        &format!("{api}/moves?party=nobody"),
+        Some(&read),
+        None,
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid_submission"))
+    );
+    let (status, body) = call(
+        "GET",
+        &format!("{api}/events?since=yesterday"),
+        Some(&read),
+        None,
+    );
+    assert_eq!(status, 422, "{body}");
+
+    // Eight clients at once, each submitting its own images (and one shared image).
+    let template: Value = serde_json::from_slice(&std::fs::read(&fx.reports[0]).unwrap()).unwrap();
+    let shared = serde_json::to_vec(&template).unwrap();
+    let threads: Vec<_> = (0..8u64)
+        .map(|client| {
+            let api = api.clone();
+            let submit = submit.clone();
+            let template = template.clone();
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                for i in 0..5u64 {
+                    let mut doc = template.clone();
+                    doc["image"]["manifest_digest"] = Value::String(format!(
+                        "sha256:{:064x}",
+                        0xc0ffee_u64 * 100 + client * 10 + i
+                    ));
+                    let (status, body) = call(
+                        "POST",
+                        &format!("{api}/reports"),
+                        Some(&submit),
+                        Some(&serde_json::to_vec(&doc).unwrap()),
+                    );
+                    assert_eq!(status, 201, "{body}");
+                }
+                let (status, body) = call(
+                    "POST",
+                    &format!("{api}/reports"),
+                    Some(&submit),
+                    Some(&shared),
+                );
+                assert!(status == 201 || status == 200, "{body}");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (_, summary) = call("GET", &format!("{api}/summary"), Some(&read), None);
+    assert_eq!(summary["images"], 41, "{summary}");
+    let (_, events) = call(
+        "GET",
+        &format!("{api}/events?limit=1000"),
+        Some(&read),
+        None,
+    );
+    let added = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "image_added")
+        .count();
+    assert_eq!(added, 41, "one image_added per image, the shared one once");
+
+    // Killed while clients submit: every image that exists afterwards is whole.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4u64)
+        .map(|client| {
+            let api = api.clone();
+            let submit = submit.clone();
+            let template = template.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) && i < 500 {
+                    let mut doc = template.clone();
+                    doc["image"]["manifest_digest"] = Value::String(format!(
+                        "sha256:{:064x}",
+                        0xdead_u64 * 10_000 + client * 1000 + i
+                    ));
+                    let request = ureq::post(&format!("{api}/reports"))
+                        .timeout(Duration::from_secs(10))
+                        .set("Authorization", &format!("Bearer {submit}"))
+                        .send_bytes(&serde_json::to_vec(&doc).unwrap());
+                    if request.is_err() {
+                        break;
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    server.kill();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let server = Server::start(
+        &data,
+        &fx.store_a,
+        &["--poll", "1h", "--rate-limit", "100000"],
+    );
+    let api = format!("{}/api/v1", server.url);
+    let expected_findings = template["findings"].as_array().unwrap().len();
+    let mut after = None;
+    let mut total = 0;
+    loop {
+        let url = match &after {
+            None => format!("{api}/images?limit=1000"),
+            Some(a) => format!("{api}/images?limit=1000&after={a}"),
+        };
+        let (_, page) = call("GET", &url, Some(&read), None);
+        for image in page["images"].as_array().unwrap() {
+            total += 1;
+            let digest = image["digest"].as_str().unwrap();
+            let (status, report) =
+                call("GET", &format!("{api}/images/{digest}"), Some(&read), None);
+            assert_eq!(status, 200);
+            assert_eq!(
+                report["findings"].as_array().unwrap().len(),
+                expected_findings,
+                "{digest}"
+            );
+        }
+        match page["next_after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert!(total > 41, "the kill came after some submissions: {total}");
+    let (_, summary) = call("GET", &format!("{api}/summary"), Some(&read), None);
+    assert_eq!(summary["images"], total, "{summary}");
+
+    drop(server);
+
+    // A token over its rate gets 429 with a JSON error.
+    let limited = Server::start(&data, &fx.store_a, &["--poll", "1h", "--rate-limit", "1"]);
+    let codes: Vec<(u16, Value)> = (0..6)
+        .map(|_| {
+            call(
+                "GET",
+                &format!("{}/api/v1/summary", limited.url),
+                Some(&read),
+                None,
+            )
+        })
+        .collect();
+    assert!(
+        codes
+            .iter()
+            .any(|(s, b)| *s == 429 && b["error"]["code"] == "rate_limited"),
+        "{codes:?}"
+    );
 }

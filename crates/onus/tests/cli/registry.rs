@@ -822,3 +822,130 @@ fn the_bearer_token_flow_against_the_registry_behind_a_token_server() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("refused anonymous access"), "{stderr}");
 }
+
+/// The fleet service over HTTPS pulls images from the TLS registry itself (`POST
+/// /api/v1/images`), keeps the tag's digest history, and marks the older image stale when the
+/// tag moves on.
+#[test]
+fn the_fleet_service_pulls_from_the_registry_and_follows_a_moving_tag() {
+    let Some(images) = support::test_images() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let root = support::workspace_root();
+    let store = registry.path("vuln.db");
+    crate::common::onus_ok(
+        &[
+            "db",
+            "build",
+            "--db",
+            &path_str(&store),
+            "--from",
+            &path_str(&root.join("examples/feeds")),
+        ],
+        0,
+    );
+    let data = format!("sqlite:{}", path_str(&registry.path("fleet.db")));
+    let admin = crate::fleet::token(&data, "admin");
+    let server = crate::fleet::Server::start_with_env(
+        &data,
+        &store,
+        &[
+            "--tls-cert",
+            &path_str(&registry.path("server.crt")),
+            "--tls-key",
+            &path_str(&registry.path("server.key")),
+        ],
+        &[
+            ("DOCKER_CONFIG", registry.path("good")),
+            ("ONUS_REGISTRY_CA", registry.path("ca.crt")),
+        ],
+    );
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+
+    // A client that trusts the test CA.
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = std::fs::read(registry.path("ca.crt")).unwrap();
+    for cert in
+        <rustls_pki_types::CertificateDer as rustls_pki_types::pem::PemObject>::pem_slice_iter(&ca)
+    {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new()
+        .tls_config(std::sync::Arc::new(tls))
+        .timeout(Duration::from_secs(120))
+        .build();
+    let call = |method: &str, path: &str, body: Option<&str>| -> (u16, Value) {
+        let request = agent
+            .request(method, &format!("{}{path}", server.url))
+            .set("Authorization", &format!("Bearer {admin}"));
+        let result = match body {
+            Some(b) => request.send_string(b),
+            None => request.call(),
+        };
+        let (status, text) = match result {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("{method} {path}: {e}\n{}", server.log()),
+        };
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+
+    let reference = format!("{}/test/fleet:v1", registry.host);
+    registry.push(&images.join("multilayer/oci"), "test/fleet", "v1");
+    let body = format!(r#"{{"ref":"{reference}"}}"#);
+    let (status, first) = call("POST", "/api/v1/images", Some(&body));
+    assert_eq!(status, 201, "{first}\n{}", server.log());
+    let first_digest = first["digest"].as_str().unwrap().to_string();
+
+    // The tag moves on to another image.
+    registry.push(&images.join("runtimes/oci"), "test/fleet", "v1");
+    let (status, second) = call("POST", "/api/v1/images", Some(&body));
+    assert_eq!(status, 201, "{second}");
+    assert_ne!(second["digest"], first_digest.as_str());
+
+    let (_, summary) = call("GET", "/api/v1/summary", None);
+    assert_eq!(
+        (summary["images"].clone(), summary["stale_images"].clone()),
+        (2.into(), 1.into()),
+        "{summary}"
+    );
+    let (_, list) = call("GET", "/api/v1/images", None);
+    let old = list["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["digest"] == first_digest.as_str())
+        .unwrap();
+    assert_eq!(old["stale"], true);
+    assert_eq!(old["refs"], serde_json::json!([reference]));
+    let (_, events) = call("GET", "/api/v1/events", None);
+    assert!(
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "tag_moved" && e["digest"] == second["digest"]),
+        "{events}"
+    );
+    // An unreachable reference is a JSON error, not a crash.
+    let (status, error) = call(
+        "POST",
+        "/api/v1/images",
+        Some(&format!(r#"{{"ref":"{}/test/missing:v1"}}"#, registry.host)),
+    );
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (502, Some("pull_failed")),
+        "{error}"
+    );
+}
