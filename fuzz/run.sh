@@ -70,6 +70,8 @@ for ref in ["nginx", "docker.io/library/nginx:1.25@sha256:" + "a" * 64, "localho
 for text in ["FROM cgr.dev/chainguard/python:latest AS build\nFROM nginx@sha256:" + "b" * 64 + "\n",
              "image: ghcr.io/org/app:1.2.3\n", "services:\n  web:\n    image: redis:7\n"]:
     put("pin_find", text.encode())
+for name in os.listdir(os.path.join(repo, "crates/onus-fleet/fuzz-seeds")):
+    put("fleet_submission", open(os.path.join(repo, "crates/onus-fleet/fuzz-seeds", name), "rb").read())
 for pair in ["1.2.3-r0\n1.2.3-r1", "1:2.36-9+deb12u4\n2.36-9", "3.11.6\n3.11.10"]:
     put("version_compare", pair.encode())
 PY

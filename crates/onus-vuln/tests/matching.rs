@@ -486,3 +486,54 @@ fn osv_zip_archives_are_read_in_place() {
         ["CVE-2099-0004"]
     );
 }
+
+/// The keys a match reads, and the store digests under them: a store that gains one advisory
+/// differs from the old one under exactly that package's key and the new id's key, and a
+/// match of that package reports reading the package's key.
+#[test]
+fn lookup_digests_change_only_under_the_changed_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, _) = store(dir.path());
+    let old = before.lookup_digests().unwrap();
+    write(
+        &dir.path().join("in"),
+        "osv/PYSEC-2099-9.json",
+        osv("PYSEC-2099-9", "CVE-2099-0009", "9.0").as_bytes(),
+    );
+    let target = dir.path().join("db2/vuln.db");
+    build(
+        &target,
+        &[BuildInput::new(dir.path().join("in"))],
+        &BuildOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let after = Store::open_readonly(&target).unwrap();
+    let new = after.lookup_digests().unwrap();
+    let changed: Vec<&String> = new
+        .keys()
+        .chain(old.keys())
+        .filter(|k| old.get(*k) != new.get(*k))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(!changed.is_empty());
+    let package_key = lookup_key(LookupTable::Osv, "PyPI", "libx");
+    assert!(changed.contains(&&package_key), "{changed:?}");
+    for key in &changed {
+        assert!(
+            **key == package_key || key.starts_with("id\t"),
+            "only the package and the new ids change: {key}"
+        );
+    }
+    // Built twice from the same feeds, a store digests the same.
+    let (again, _) = store(&dir.path().join("again"));
+    assert_eq!(again.lookup_digests().unwrap(), old);
+    let r = match_sbom(
+        &after,
+        &sbom(None, vec![pypi("libx", "1.0")]),
+        &MatchOptions::default(),
+    )
+    .unwrap();
+    assert!(r.lookups.contains(&package_key), "{:?}", r.lookups);
+}
