@@ -168,7 +168,7 @@ impl Fleet {
             .assess(
                 submission.sbom,
                 submission.report.as_ref(),
-                &store.store,
+                store,
                 now,
                 &onus_fs::NoReporter,
             )
@@ -196,6 +196,7 @@ impl Fleet {
                     &assessed.lookups,
                     &store.fingerprint,
                     now,
+                    Write::New,
                 )?;
                 conn.exec(
                     "INSERT INTO events (time, kind, digest, detail, webhook, attempts)
@@ -311,6 +312,59 @@ fn record_refs(
     Ok(())
 }
 
+/// Whether an image is new or its report is being replaced by a re-match (same inventory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    New,
+    Rematch,
+}
+
+/// Reports are kept as zstd-compressed JSON (a tenth of the size: less to write per re-match).
+fn pack_report(digest: &str, report: &Report) -> Result<Vec<u8>, FleetError> {
+    let json = serde_json::to_vec(report).map_err(|e| FleetError::Corrupt {
+        digest: digest.to_string(),
+        message: format!("cannot serialise the report: {e}"),
+    })?;
+    zstd::bulk::compress(&json, 3).map_err(|e| FleetError::Corrupt {
+        digest: digest.to_string(),
+        message: format!("cannot compress the report: {e}"),
+    })
+}
+
+/// The JSON of a stored report; `None` when the image is not in the fleet.
+pub(crate) fn read_report_json(
+    conn: &mut dyn Conn,
+    digest: &str,
+) -> Result<Option<Vec<u8>>, FleetError> {
+    let Some(row) = conn.query_one(
+        "SELECT report FROM image_reports WHERE digest = $1",
+        &[digest.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    // Decompressed with a bound: a report is at most a few hundred MB even for huge images.
+    let packed = row[0].blob();
+    let mut out = Vec::new();
+    let mut decoder =
+        zstd::stream::read::Decoder::new(packed).map_err(|e| FleetError::Corrupt {
+            digest: digest.to_string(),
+            message: format!("cannot decompress the stored report: {e}"),
+        })?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut decoder, MAX_REPORT_BYTES),
+        &mut out,
+    )
+    .map_err(|e| FleetError::Corrupt {
+        digest: digest.to_string(),
+        message: format!("cannot decompress the stored report: {e}"),
+    })?;
+    Ok(Some(out))
+}
+
+/// The largest report JSON the fleet reads back.
+const MAX_REPORT_BYTES: u64 = 1 << 30;
+
 /// Write (or replace) an image's report and every row derived from it.
 pub(crate) fn write_image(
     conn: &mut dyn Conn,
@@ -319,11 +373,9 @@ pub(crate) fn write_image(
     lookups: &BTreeSet<String>,
     store: &str,
     now: DateTime<Utc>,
+    write: Write,
 ) -> Result<(), FleetError> {
-    let json = serde_json::to_string(report).map_err(|e| FleetError::Corrupt {
-        digest: digest.to_string(),
-        message: format!("cannot serialise the report: {e}"),
-    })?;
+    let packed = pack_report(digest, report)?;
     let now_text = timestamp(now);
     let os = report.image.info.os.as_ref().map(|o| {
         format!("{} {}", o.id, o.version_id.as_deref().unwrap_or(""))
@@ -332,39 +384,67 @@ pub(crate) fn write_image(
     });
     let chp = report.chp.as_ref().map_or(-1, |c| i64::from(c.level));
     let open = report.summary.open as i64;
-    let updated = conn.exec(
-        "UPDATE images SET report = $1, os = $2, chp_level = $3, open_findings = $4, store = $5,
-                updated = $6 WHERE digest = $7",
-        &[
-            json.as_str().into(),
-            os.clone().into(),
-            chp.into(),
-            open.into(),
-            store.into(),
-            now_text.as_str().into(),
-            digest.into(),
-        ],
-    )?;
-    if updated == 0 {
-        conn.exec(
-            "INSERT INTO images (digest, report, os, chp_level, open_findings, store, first_seen,
-                                 last_seen, updated)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)",
-            &[
-                digest.into(),
-                json.as_str().into(),
-                os.into(),
-                chp.into(),
-                open.into(),
-                store.into(),
-                now_text.as_str().into(),
-            ],
-        )?;
+    match write {
+        Write::New => {
+            conn.exec(
+                "INSERT INTO images (digest, os, chp_level, open_findings, store, first_seen,
+                                     last_seen, updated)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+                &[
+                    digest.into(),
+                    os.into(),
+                    chp.into(),
+                    open.into(),
+                    store.into(),
+                    now_text.as_str().into(),
+                ],
+            )?;
+            conn.exec(
+                "INSERT INTO image_reports (digest, report) VALUES ($1, $2)",
+                &[digest.into(), Value::Blob(packed)],
+            )?;
+        }
+        Write::Rematch => {
+            conn.exec(
+                "UPDATE images SET os = $1, chp_level = $2, open_findings = $3, store = $4,
+                        updated = $5 WHERE digest = $6",
+                &[
+                    os.into(),
+                    chp.into(),
+                    open.into(),
+                    store.into(),
+                    now_text.as_str().into(),
+                    digest.into(),
+                ],
+            )?;
+            conn.exec(
+                "UPDATE image_reports SET report = $1 WHERE digest = $2",
+                &[Value::Blob(packed), digest.into()],
+            )?;
+        }
     }
-    for table in ["image_keys", "components", "findings", "eol_streams"] {
+    for table in ["findings", "eol_streams", "image_counts", "move_groups"] {
         conn.exec(
             &format!("DELETE FROM {table} WHERE digest = $1"),
             &[digest.into()],
+        )?;
+    }
+    // Keys change little between matches: only the difference is written.
+    let old_keys: BTreeSet<String> = match write {
+        Write::New => BTreeSet::new(),
+        Write::Rematch => conn
+            .query(
+                "SELECT key FROM image_keys WHERE digest = $1",
+                &[digest.into()],
+            )?
+            .into_iter()
+            .map(|r| r[0].text().to_string())
+            .collect(),
+    };
+    for gone in old_keys.difference(lookups) {
+        conn.exec(
+            "DELETE FROM image_keys WHERE key = $1 AND digest = $2",
+            &[gone.into(), digest.into()],
         )?;
     }
     insert_rows(
@@ -372,39 +452,44 @@ pub(crate) fn write_image(
         "INSERT INTO image_keys (key, digest) VALUES",
         "",
         lookups
-            .iter()
+            .difference(&old_keys)
             .map(|k| vec![k.into(), digest.into()])
             .collect(),
     )?;
-    insert_rows(
-        conn,
-        "INSERT INTO components (digest, purl, name, version, ecosystem, layer, owner, tier) VALUES",
-        "",
-        report
-            .components
-            .iter()
-            .map(|c| {
-                let a = c.attribution.as_ref();
-                vec![
-                    digest.into(),
-                    c.component.purl.as_str().into(),
-                    c.component.name.as_str().into(),
-                    c.component.version.as_str().into(),
-                    serde_label(&c.component.ecosystem).into(),
-                    c.component.layer.map_or(-1, |l| l as i64).into(),
-                    a.map_or("", |a| a.party.as_str()).into(),
-                    a.map_or("", |a| a.tier.as_str()).into(),
-                ]
-            })
-            .collect(),
-    )?;
+    // The inventory does not change on a re-match.
+    if write == Write::New {
+        insert_rows(
+            conn,
+            "INSERT INTO components (digest, purl, name, version, ecosystem, layer, owner, tier) VALUES",
+            "",
+            report
+                .components
+                .iter()
+                .map(|c| {
+                    let a = c.attribution.as_ref();
+                    vec![
+                        digest.into(),
+                        c.component.purl.as_str().into(),
+                        c.component.name.as_str().into(),
+                        c.component.version.as_str().into(),
+                        serde_label(&c.component.ecosystem).into(),
+                        c.component.layer.map_or(-1, |l| l as i64).into(),
+                        a.map_or("", |a| a.party.as_str()).into(),
+                        a.map_or("", |a| a.tier.as_str()).into(),
+                    ]
+                })
+                .collect(),
+        )?;
+    }
     let mut seen = BTreeSet::new();
-    let finding_rows = report
+    let rows: Vec<FindingRow> = report
         .findings
         .iter()
         .filter(|f| seen.insert((f.finding.id.clone(), f.finding.purl.clone())))
-        .map(|f| finding_row(digest, f).into_values())
+        .map(|f| finding_row(digest, f))
         .collect();
+    write_aggregates(conn, digest, &rows)?;
+    let finding_rows = rows.into_iter().map(FindingRow::into_values).collect();
     insert_rows(
         conn,
         "INSERT INTO findings (digest, vuln_id, purl, ids, package, version, severity, status,
@@ -433,6 +518,113 @@ pub(crate) fn write_image(
         "INSERT INTO eol_streams (digest, product, cycle, version, state, supported_cycle) VALUES",
         "",
         streams.into_values().collect(),
+    )
+}
+
+/// The moves a finding belongs to: upgrades by release stream, updates by package and fixed
+/// version, the rest by package.
+pub(crate) fn move_group(f: &FindingRow) -> (String, String) {
+    match f.kind.as_str() {
+        "upgrade" => (
+            f.stream.clone().unwrap_or_else(|| f.package.clone()),
+            String::new(),
+        ),
+        "update" => (f.package.clone(), f.fixed_in.clone().unwrap_or_default()),
+        _ => (f.package.clone(), String::new()),
+    }
+}
+
+/// Per-image aggregates of the open findings: counts by owner, move party, tier and severity
+/// (the summary adds them up) and one row per move group (the moves answer adds them up), so
+/// fleet-wide answers read thousands of rows, not every finding.
+fn write_aggregates(
+    conn: &mut dyn Conn,
+    digest: &str,
+    rows: &[FindingRow],
+) -> Result<(), FleetError> {
+    let mut counts: BTreeMap<(&str, &str, &str, &str), i64> = BTreeMap::new();
+    #[derive(Default)]
+    struct Group {
+        findings: i64,
+        critical: i64,
+        kev: i64,
+        running: i64,
+        breached: i64,
+        next_deadline: Option<String>,
+        ids: BTreeSet<String>,
+    }
+    let mut groups: BTreeMap<(String, String, String, String), Group> = BTreeMap::new();
+    for f in rows.iter().filter(|f| f.is_open) {
+        *counts
+            .entry((&f.owner, &f.party, &f.tier, &f.severity))
+            .or_default() += 1;
+        if f.party == "none" {
+            continue;
+        }
+        let (subject, fixed_in) = move_group(f);
+        let g = groups
+            .entry((f.party.clone(), f.kind.clone(), subject, fixed_in))
+            .or_default();
+        g.findings += 1;
+        g.critical += i64::from(f.severity == "critical");
+        g.kev += i64::from(f.kev);
+        match f.clock.as_str() {
+            "running" => {
+                g.running += 1;
+                if let Some(d) = &f.deadline {
+                    if g.next_deadline.as_ref().is_none_or(|cur| d < cur) {
+                        g.next_deadline = Some(d.clone());
+                    }
+                }
+            }
+            "breached" => g.breached += 1,
+            _ => {}
+        }
+        g.ids.insert(f.vuln_id.clone());
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO image_counts (digest, owner, party, tier, severity, count) VALUES",
+        "",
+        counts
+            .into_iter()
+            .map(|((owner, party, tier, severity), n)| {
+                vec![
+                    digest.into(),
+                    owner.into(),
+                    party.into(),
+                    tier.into(),
+                    severity.into(),
+                    Value::Int(n),
+                ]
+            })
+            .collect(),
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO move_groups (digest, party, kind, subject, fixed_in, findings, critical, kev,
+                                  running, breached, next_deadline, ids) VALUES",
+        "",
+        groups
+            .into_iter()
+            .map(|((party, kind, subject, fixed_in), g)| {
+                let ids: Vec<String> = g.ids.into_iter().collect();
+                vec![
+                    digest.into(),
+                    party.into(),
+                    kind.into(),
+                    subject.into(),
+                    fixed_in.into(),
+                    Value::Int(g.findings),
+                    Value::Int(g.critical),
+                    Value::Int(g.kev),
+                    Value::Int(g.running),
+                    Value::Int(g.breached),
+                    g.next_deadline.into(),
+                    ids.join(" ").into(),
+                ]
+            })
+            .collect(),
     )
 }
 

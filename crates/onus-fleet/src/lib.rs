@@ -83,6 +83,8 @@ pub struct FleetStore {
     pub digests: std::sync::Arc<BTreeMap<String, String>>,
     /// A digest of `digests`: equal for stores with the same matching content.
     pub fingerprint: String,
+    /// The store's endoflife.date data, parsed once for every assessment.
+    pub eol: Option<std::sync::Arc<onus_eol::EolData>>,
 }
 
 impl std::fmt::Debug for FleetStore {
@@ -105,10 +107,19 @@ impl FleetStore {
         let digests = store.lookup_digests().map_err(store_err)?;
         let fingerprint = fingerprint(&digests);
         let digests = std::sync::Arc::new(digests);
+        let eol = onus_scan::read_eol(&store)
+            .map_err(|e| {
+                FleetError::Config(format!(
+                    "cannot read the EOL data of `{}`: {e}",
+                    path.display()
+                ))
+            })?
+            .map(std::sync::Arc::new);
         Ok(FleetStore {
             store,
             digests,
             fingerprint,
+            eol,
         })
     }
 
@@ -123,6 +134,7 @@ impl FleetStore {
             store,
             digests: self.digests.clone(),
             fingerprint: self.fingerprint.clone(),
+            eol: self.eol.clone(),
         })
     }
 
@@ -169,13 +181,14 @@ impl Assessor {
     fn request<'a>(
         &'a self,
         target: ScanTarget,
-        store: &'a Store,
+        store: &'a FleetStore,
         previous: Option<&Report>,
         now: DateTime<Utc>,
     ) -> ScanRequest<'a> {
         ScanRequest {
             target,
-            store: Some(store),
+            store: Some(&store.store),
+            eol_data: store.eol.as_deref(),
             match_options: MatchOptions::default(),
             base: onus_attribution::BaseInput::None,
             base_layers: previous.and_then(|r| r.image.base.as_ref()?.layers),
@@ -196,7 +209,7 @@ impl Assessor {
         &self,
         sbom: Sbom,
         previous: Option<&Report>,
-        store: &Store,
+        store: &FleetStore,
         now: DateTime<Utc>,
         reporter: &dyn Reporter,
     ) -> Result<Assessed, onus_scan::ScanError> {
@@ -215,7 +228,7 @@ impl Assessor {
         &self,
         source: &str,
         options: &onus_image::OpenOptions,
-        store: &Store,
+        store: &FleetStore,
         now: DateTime<Utc>,
         reporter: &dyn Reporter,
     ) -> Result<Report, onus_scan::ScanError> {

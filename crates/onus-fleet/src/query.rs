@@ -51,7 +51,10 @@ pub struct Move {
     pub findings: i64,
     pub critical: i64,
     pub known_exploited: i64,
-    /// Digests of the images it touches.
+    /// How many images it touches.
+    pub image_count: i64,
+    /// Digests of the images it touches (the first [`MOVE_IMAGES`]; `image_count` says how
+    /// many there are, `/packages` and `/vulnerabilities` list them all).
     pub images: Vec<String>,
     /// Vendor clocks: how many run, how many are past their deadline, the nearest deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,6 +172,9 @@ pub(crate) fn event_from_row(r: &[Value]) -> Event {
 /// The most rows one list answer holds.
 pub const MAX_PAGE: i64 = 1000;
 
+/// Images named per move in `/moves`.
+pub const MOVE_IMAGES: i64 = 20;
+
 fn severity_rank(s: &str) -> u8 {
     match s {
         "critical" => 0,
@@ -189,8 +195,8 @@ impl Fleet {
                 let mut out: Vec<Count> = conn
                     .query(
                         &format!(
-                            "SELECT {column}, tier, severity, COUNT(*) FROM findings
-                             WHERE is_open = 1 GROUP BY {column}, tier, severity"
+                            "SELECT {column}, tier, severity, CAST(SUM(count) AS BIGINT) FROM image_counts
+                             GROUP BY {column}, tier, severity"
                         ),
                         &[],
                     )?
@@ -199,7 +205,7 @@ impl Fleet {
                         party: r[0].text().to_string(),
                         tier: r[1].text().to_string(),
                         severity: r[2].text().to_string(),
-                        count: r[3].int(),
+                        count: int_or_text(&r[3]),
                     })
                     .collect();
                 out.sort_by(|a, b| {
@@ -243,102 +249,102 @@ impl Fleet {
     }
 
     /// The moves of one party (`customer`, `vendor`, `upstream`) across the fleet, most
-    /// findings fixed first.
-    pub fn moves(&self, party: &str) -> Result<Vec<Move>, FleetError> {
+    /// findings fixed first; at most `limit` moves, each naming at most [`MOVE_IMAGES`] images.
+    pub fn moves(&self, party: &str, limit: i64) -> Result<Vec<Move>, FleetError> {
         if !matches!(party, "customer" | "vendor" | "upstream") {
             return Err(FleetError::InvalidInput(format!(
                 "party `{}` is not one of customer, vendor, upstream",
                 party.chars().take(40).collect::<String>()
             )));
         }
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
         self.db.transaction(|conn| {
             let rows = conn.query(
-                &format!(
-                    "SELECT {FINDING_COLUMNS} FROM findings WHERE is_open = 1 AND party = $1"
-                ),
+                "SELECT kind, subject, fixed_in, CAST(SUM(findings) AS BIGINT),
+                        CAST(SUM(critical) AS BIGINT), CAST(SUM(kev) AS BIGINT), COUNT(*),
+                        CAST(SUM(running) AS BIGINT), CAST(SUM(breached) AS BIGINT),
+                        MIN(next_deadline)
+                 FROM move_groups WHERE party = $1 GROUP BY kind, subject, fixed_in",
                 &[party.into()],
             )?;
-            let findings: Vec<FindingRow> = rows.iter().map(|r| FindingRow::from_row(r)).collect();
-            // Upgrades are per release stream; the rest per package (and fixed version).
-            let mut groups: BTreeMap<(String, String, String), Vec<&FindingRow>> = BTreeMap::new();
-            for f in &findings {
-                let key = match f.kind.as_str() {
-                    "upgrade" => (
-                        f.kind.clone(),
-                        f.stream.clone().unwrap_or_else(|| f.package.clone()),
-                        String::new(),
-                    ),
-                    "update" => (
-                        f.kind.clone(),
-                        f.package.clone(),
-                        f.fixed_in.clone().unwrap_or_default(),
-                    ),
-                    _ => (f.kind.clone(), f.package.clone(), String::new()),
-                };
-                groups.entry(key).or_default().push(f);
-            }
-            let mut moves = Vec::with_capacity(groups.len());
-            for ((kind, subject, fixed_in), members) in groups {
-                let images: BTreeSet<&str> = members.iter().map(|f| f.digest.as_str()).collect();
-                let ids: BTreeSet<&str> = members.iter().map(|f| f.vuln_id.as_str()).collect();
-                let critical = members.iter().filter(|f| f.severity == "critical").count() as i64;
-                let kev = members.iter().filter(|f| f.kev).count() as i64;
-                let n = members.len() as i64;
-                let m = images.len();
-                let action = match kind.as_str() {
-                    "update" => format!(
-                        "update to the newer build with {subject} {fixed_in}: fixes {n} findings ({critical} critical) in {m} images"
-                    ),
-                    "upgrade" => format!(
-                        "replace {subject} (end of life) in these {m} images: {n} findings"
-                    ),
-                    "fix-own-content" => format!(
-                        "fix {subject} in your own content: {n} findings ({critical} critical) in {m} images"
-                    ),
-                    "vendor-fix" => format!(
-                        "the vendor must fix {subject}: {n} findings in {m} images"
-                    ),
-                    "upstream-fix" => format!(
-                        "upstream must release a fix for {subject}: {n} findings in {m} images"
-                    ),
-                    _ => format!("{subject}: {n} findings in {m} images"),
-                };
-                let clocks = (party == "vendor").then(|| {
-                    let mut c = Clocks::default();
-                    for f in &members {
-                        match f.clock.as_str() {
-                            "running" => c.running += 1,
-                            "breached" => c.breached += 1,
-                            _ => {}
-                        }
-                        if f.clock == "running" {
-                            if let Some(d) = &f.deadline {
-                                if c.next_deadline.as_ref().is_none_or(|cur| d < cur) {
-                                    c.next_deadline = Some(d.clone());
-                                }
-                            }
-                        }
+            let mut moves: Vec<Move> = rows
+                .iter()
+                .map(|r| {
+                    let kind = r[0].text().to_string();
+                    let subject = r[1].text().to_string();
+                    let fixed_in = r[2].text().to_string();
+                    let (n, critical, kev, m) = (
+                        int_or_text(&r[3]),
+                        int_or_text(&r[4]),
+                        int_or_text(&r[5]),
+                        int_or_text(&r[6]),
+                    );
+                    let findings_word = if n == 1 { "finding" } else { "findings" };
+                    let images_word = if m == 1 { "image" } else { "images" };
+                    let action = match kind.as_str() {
+                        "update" => format!(
+                            "update to the newer build with {subject} {fixed_in}: fixes {n} {findings_word} ({critical} critical) in {m} {images_word}"
+                        ),
+                        "upgrade" => format!(
+                            "replace {subject} (end of life) in these {m} {images_word}: {n} {findings_word}"
+                        ),
+                        "fix-own-content" => format!(
+                            "fix {subject} in your own content: {n} {findings_word} ({critical} critical) in {m} {images_word}"
+                        ),
+                        "vendor-fix" => format!(
+                            "the vendor must fix {subject}: {n} {findings_word} in {m} {images_word}"
+                        ),
+                        "upstream-fix" => format!(
+                            "upstream must release a fix for {subject}: {n} {findings_word} in {m} {images_word}"
+                        ),
+                        _ => format!("{subject}: {n} {findings_word} in {m} {images_word}"),
+                    };
+                    Move {
+                        party: party.to_string(),
+                        kind,
+                        action,
+                        package: subject,
+                        fixed_in: Some(fixed_in).filter(|f| !f.is_empty()),
+                        findings: n,
+                        critical,
+                        known_exploited: kev,
+                        image_count: m,
+                        images: Vec::new(),
+                        clocks: (party == "vendor").then(|| Clocks {
+                            running: int_or_text(&r[7]),
+                            breached: int_or_text(&r[8]),
+                            next_deadline: r[9].opt_text().map(str::to_string),
+                        }),
+                        ids: Vec::new(),
                     }
-                    c
-                });
-                moves.push(Move {
-                    party: party.to_string(),
-                    kind,
-                    action,
-                    package: subject,
-                    fixed_in: Some(fixed_in).filter(|f| !f.is_empty()),
-                    findings: n,
-                    critical,
-                    known_exploited: kev,
-                    images: images.into_iter().map(str::to_string).collect(),
-                    clocks,
-                    ids: ids.into_iter().map(str::to_string).collect(),
-                });
-            }
+                })
+                .collect();
             moves.sort_by(|a, b| {
-                (b.critical, b.known_exploited, b.findings, &a.kind, &a.package)
-                    .cmp(&(a.critical, a.known_exploited, a.findings, &b.kind, &b.package))
+                (b.critical, b.known_exploited, b.findings, &a.kind, &a.package, &a.fixed_in)
+                    .cmp(&(a.critical, a.known_exploited, a.findings, &b.kind, &b.package, &b.fixed_in))
             });
+            moves.truncate(limit);
+            for mv in &mut moves {
+                let rows = conn.query(
+                    &format!(
+                        "SELECT digest, ids FROM move_groups
+                         WHERE party = $1 AND kind = $2 AND subject = $3 AND fixed_in = $4
+                         ORDER BY digest LIMIT {MOVE_IMAGES}"
+                    ),
+                    &[
+                        party.into(),
+                        mv.kind.as_str().into(),
+                        mv.package.as_str().into(),
+                        mv.fixed_in.clone().unwrap_or_default().into(),
+                    ],
+                )?;
+                let mut ids = BTreeSet::new();
+                for r in &rows {
+                    mv.images.push(r[0].text().to_string());
+                    ids.extend(r[1].text().split(' ').filter(|s| !s.is_empty()).map(str::to_string));
+                }
+                mv.ids = ids.into_iter().collect();
+            }
             Ok(moves)
         })
     }
@@ -372,18 +378,14 @@ impl Fleet {
         })
     }
 
-    /// The current report of one image, as stored (`onus.report/v2` JSON).
-    pub fn image_report(&self, digest: &str) -> Result<String, FleetError> {
+    /// The current report of one image (`onus.report/v2` JSON).
+    pub fn image_report(&self, digest: &str) -> Result<Vec<u8>, FleetError> {
         if !is_digest(digest) {
             return Err(FleetError::NotFound(digest.chars().take(80).collect()));
         }
         self.db.transaction(|conn| {
-            conn.query_one(
-                "SELECT report FROM images WHERE digest = $1",
-                &[digest.into()],
-            )?
-            .map(|r| r[0].text().to_string())
-            .ok_or_else(|| FleetError::NotFound(digest.to_string()))
+            crate::ingest::read_report_json(conn, digest)?
+                .ok_or_else(|| FleetError::NotFound(digest.to_string()))
         })
     }
 
@@ -502,6 +504,15 @@ impl Fleet {
                     _ => i64::MAX,
                 }))
         })
+    }
+}
+
+/// A count column (sums are cast to BIGINT, so both backends give integers).
+fn int_or_text(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Text(t) => t.parse().unwrap_or(0),
+        Value::Blob(_) | Value::Null => 0,
     }
 }
 

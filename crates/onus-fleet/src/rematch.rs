@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::db::{Conn, Value};
 use crate::error::FleetError;
 use crate::ingest::{
-    finding_row, insert_rows, queue_jobs, write_image, FindingRow, FINDING_COLUMNS,
+    finding_row, insert_rows, queue_jobs, read_report_json, write_image, FindingRow, Write,
+    FINDING_COLUMNS,
 };
 use crate::schema::for_update_skip_locked;
 use crate::{timestamp, Fleet, FleetStore};
@@ -130,6 +131,19 @@ impl Fleet {
             )?;
             let digests: Vec<String> = digests.into_iter().collect();
             queue_jobs(conn, &digests, &store.fingerprint, now)?;
+            // Jobs still queued for an earlier store carry over: their images reflect neither
+            // store yet. (A worker still on the old store finds its job gone and drops its
+            // result.)
+            conn.exec(
+                "INSERT INTO jobs (digest, store, created)
+                 SELECT digest, $1, $2 FROM jobs WHERE store <> $1
+                 ON CONFLICT (digest, store) DO NOTHING",
+                &[Value::from(&store.fingerprint), timestamp(now).into()],
+            )?;
+            conn.exec(
+                "DELETE FROM jobs WHERE store <> $1",
+                &[Value::from(&store.fingerprint)],
+            )?;
             // Images untouched by the change now reflect the new store as they are.
             conn.exec(
                 "UPDATE images SET store = $1 WHERE store = $2",
@@ -148,27 +162,82 @@ impl Fleet {
         })
     }
 
-    /// Take one queued job for `store` and do it; `None` when there is none. The job row stays
-    /// locked (PostgreSQL) until the job's transaction commits, so a process that dies mid-job
-    /// leaves it for another.
+    /// Take one queued job for `store` and do it; `None` when there is none.
+    ///
+    /// A job is claimed for a lease (`clock` is the wall clock, never the assessment's `now`),
+    /// assessed outside any transaction (so workers assess in parallel, also on SQLite), and
+    /// written in one transaction that also deletes the job. A worker that dies leaves the job
+    /// queued; once the lease runs out any worker takes it again.
     pub fn run_job(
         &self,
         store: &FleetStore,
         now: DateTime<Utc>,
+        clock: DateTime<Utc>,
     ) -> Result<Option<JobOutcome>, FleetError> {
-        self.db.transaction(|conn| {
+        let lease = timestamp(clock + chrono::Duration::seconds(JOB_LEASE_SECONDS));
+        let claimed = self.db.transaction(|conn| {
             let skip = for_update_skip_locked(conn);
             let Some(job) = conn.query_one(
-                &format!("SELECT id, digest FROM jobs WHERE store = $1 ORDER BY id LIMIT 1{skip}"),
-                &[Value::from(&store.fingerprint)],
+                &format!(
+                    "SELECT id, digest FROM jobs WHERE store = $1 AND (claimed IS NULL OR claimed < $2)
+                     ORDER BY id LIMIT 1{skip}"
+                ),
+                &[Value::from(&store.fingerprint), timestamp(clock).into()],
             )?
             else {
                 return Ok(None);
             };
             let (id, digest) = (job[0].int(), job[1].text().to_string());
-            let events = self.rematch_image(conn, &digest, store, now)?;
-            conn.exec("DELETE FROM jobs WHERE id = $1", &[Value::Int(id)])?;
-            Ok(Some(JobOutcome { digest, events }))
+            conn.exec(
+                "UPDATE jobs SET claimed = $1 WHERE id = $2",
+                &[lease.as_str().into(), Value::Int(id)],
+            )?;
+            let json = read_report_json(conn, &digest)?;
+            Ok(Some((id, digest, json)))
+        })?;
+        let Some((id, digest, json)) = claimed else {
+            return Ok(None);
+        };
+        let Some(json) = json else {
+            // The image was removed after the job was queued: nothing to do.
+            self.db.transaction(|conn| {
+                conn.exec("DELETE FROM jobs WHERE id = $1", &[Value::Int(id)])?;
+                Ok(())
+            })?;
+            return Ok(Some(JobOutcome { digest, events: 0 }));
+        };
+        let previous: Report = serde_json::from_slice(&json).map_err(|e| FleetError::Corrupt {
+            digest: digest.clone(),
+            message: e.to_string(),
+        })?;
+        let assessed = self
+            .assessor
+            .assess(
+                previous.sbom(),
+                Some(&previous),
+                store,
+                now,
+                &onus_fs::NoReporter,
+            )
+            .map_err(|source| FleetError::Assess {
+                digest: digest.clone(),
+                source: Box::new(source),
+            })?;
+        let mut report = assessed.report;
+        report.image.info.manifest_digest = Some(digest.clone());
+        self.db.transaction(|conn| {
+            // Done by another worker whose turn came after this one's lease ran out.
+            if conn.exec("DELETE FROM jobs WHERE id = $1", &[Value::Int(id)])? == 0 {
+                return Ok(Some(JobOutcome {
+                    digest: digest.clone(),
+                    events: 0,
+                }));
+            }
+            let events = record_rematch(conn, &digest, &report, &assessed.lookups, store, now)?;
+            Ok(Some(JobOutcome {
+                digest: digest.clone(),
+                events,
+            }))
         })
     }
 
@@ -194,92 +263,70 @@ impl Fleet {
                 .map_or(0, |r| r[0].int()))
         })
     }
+}
 
-    fn rematch_image(
-        &self,
-        conn: &mut dyn Conn,
-        digest: &str,
-        store: &FleetStore,
-        now: DateTime<Utc>,
-    ) -> Result<usize, FleetError> {
-        let Some(row) = conn.query_one(
-            "SELECT report FROM images WHERE digest = $1",
+/// How long a worker holds a job before another may take it.
+const JOB_LEASE_SECONDS: i64 = 30;
+
+/// Write a re-matched report and the events its findings' changes make.
+fn record_rematch(
+    conn: &mut dyn Conn,
+    digest: &str,
+    report: &Report,
+    lookups: &BTreeSet<String>,
+    store: &FleetStore,
+    now: DateTime<Utc>,
+) -> Result<usize, FleetError> {
+    let before: BTreeMap<(String, String), FindingRow> = conn
+        .query(
+            &format!("SELECT {FINDING_COLUMNS} FROM findings WHERE digest = $1"),
             &[Value::from(digest)],
         )?
-        else {
-            // The image was removed after the job was queued: nothing to do.
-            return Ok(0);
-        };
-        let previous: Report =
-            serde_json::from_str(row[0].text()).map_err(|e| FleetError::Corrupt {
-                digest: digest.to_string(),
-                message: e.to_string(),
-            })?;
-        let before: BTreeMap<(String, String), FindingRow> = conn
-            .query(
-                &format!("SELECT {FINDING_COLUMNS} FROM findings WHERE digest = $1"),
-                &[Value::from(digest)],
-            )?
-            .iter()
-            .map(|r| {
-                let f = FindingRow::from_row(r);
-                ((f.vuln_id.clone(), f.purl.clone()), f)
-            })
-            .collect();
-        let assessed = self
-            .assessor
-            .assess(
-                previous.sbom(),
-                Some(&previous),
-                &store.store,
-                now,
-                &onus_fs::NoReporter,
-            )
-            .map_err(|source| FleetError::Assess {
-                digest: digest.to_string(),
-                source: Box::new(source),
-            })?;
-        let mut report = assessed.report;
-        report.image.info.manifest_digest = Some(digest.to_string());
-        let after: BTreeMap<(String, String), FindingRow> = report
-            .findings
-            .iter()
-            .map(|f| {
-                let row = finding_row(digest, f);
-                ((row.vuln_id.clone(), row.purl.clone()), row)
-            })
-            .collect();
-        let events = changes(&before, &after);
-        write_image(
-            conn,
-            digest,
-            &report,
-            &assessed.lookups,
-            &store.fingerprint,
-            now,
+        .iter()
+        .map(|r| {
+            let f = FindingRow::from_row(r);
+            ((f.vuln_id.clone(), f.purl.clone()), f)
+        })
+        .collect();
+    let after: BTreeMap<(String, String), FindingRow> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let row = finding_row(digest, f);
+            ((row.vuln_id.clone(), row.purl.clone()), row)
+        })
+        .collect();
+    let events = changes(&before, &after);
+    write_image(
+        conn,
+        digest,
+        report,
+        lookups,
+        &store.fingerprint,
+        now,
+        Write::Rematch,
+    )?;
+    let count = events.len();
+    let time = timestamp(now);
+    for e in events {
+        conn.exec(
+            "INSERT INTO events (time, kind, digest, vuln_id, purl, severity, party, detail,
+                                 webhook, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+            &[
+                time.as_str().into(),
+                e.kind.into(),
+                digest.into(),
+                e.finding.vuln_id.as_str().into(),
+                e.finding.purl.as_str().into(),
+                e.finding.severity.as_str().into(),
+                e.finding.party.as_str().into(),
+                e.detail.into(),
+                Value::Int(if e.notify { 1 } else { 0 }),
+            ],
         )?;
-        let count = events.len();
-        let time = timestamp(now);
-        for e in events {
-            conn.exec(
-                "INSERT INTO events (time, kind, digest, vuln_id, purl, severity, party, detail,
-                                     webhook, attempts)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
-                &[
-                    time.as_str().into(),
-                    e.kind.into(),
-                    digest.into(),
-                    e.finding.vuln_id.as_str().into(),
-                    e.finding.purl.as_str().into(),
-                    e.finding.severity.as_str().into(),
-                    e.finding.party.as_str().into(),
-                    e.detail.into(),
-                    Value::Int(if e.notify { 1 } else { 0 }),
-                ],
-            )?;
-        }
-        Ok(count)
     }
+    Ok(count)
 }
 
 struct Change<'a> {

@@ -6,13 +6,14 @@ use crate::error::FleetError;
 
 /// Every migration in order; the index + 1 is its version. Append, never edit.
 const MIGRATIONS: &[&str] = &[
-    // 1: images with their current report, refs with digest history, the lookup keys and
-    // the rows the queries group (components, findings, EOL streams), events, the re-match job
-    // queue, tokens, and the store the fleet's reports reflect.
+    // 1: images with their current report (zstd-compressed JSON in its own table, so scans of
+    // `images` stay small), refs with digest history, the lookup keys and
+    // the rows the queries group (components, findings, EOL streams), per-image aggregates the
+    // summary and moves add up (open counts, move groups), events, the re-match job queue,
+    // tokens, and the store the fleet's reports reflect.
     "
 CREATE TABLE images (
   digest TEXT PRIMARY KEY,
-  report TEXT NOT NULL,
   os TEXT,
   chp_level BIGINT NOT NULL,
   open_findings BIGINT NOT NULL,
@@ -20,6 +21,10 @@ CREATE TABLE images (
   first_seen TEXT NOT NULL,
   last_seen TEXT NOT NULL,
   updated TEXT NOT NULL
+);
+CREATE TABLE image_reports (
+  digest TEXT PRIMARY KEY,
+  report {blob} NOT NULL
 );
 CREATE TABLE image_refs (
   repository TEXT NOT NULL,
@@ -74,6 +79,33 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_vuln ON findings (vuln_id);
 CREATE INDEX findings_party ON findings (is_open, party);
+CREATE TABLE image_counts (
+  digest TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  party TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  count BIGINT NOT NULL
+);
+CREATE INDEX image_counts_digest ON image_counts (digest);
+CREATE TABLE move_groups (
+  digest TEXT NOT NULL,
+  party TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  fixed_in TEXT NOT NULL,
+  findings BIGINT NOT NULL,
+  critical BIGINT NOT NULL,
+  kev BIGINT NOT NULL,
+  running BIGINT NOT NULL,
+  breached BIGINT NOT NULL,
+  next_deadline TEXT,
+  ids TEXT NOT NULL
+);
+-- Covering: /moves adds up the counts from the index alone.
+CREATE INDEX move_groups_group ON move_groups (party, kind, subject, fixed_in, findings, critical,
+  kev, running, breached, next_deadline);
+CREATE INDEX move_groups_digest ON move_groups (digest);
 CREATE TABLE eol_streams (
   digest TEXT NOT NULL,
   product TEXT NOT NULL,
@@ -103,6 +135,8 @@ CREATE TABLE jobs (
   digest TEXT NOT NULL,
   store TEXT NOT NULL,
   created TEXT NOT NULL,
+  -- Wall-clock time until which a worker holds the job (then any worker may take it again).
+  claimed TEXT,
   UNIQUE (digest, store)
 );
 CREATE TABLE tokens (
@@ -144,7 +178,9 @@ pub fn migrate(db: &Database) -> Result<(), FleetError> {
             });
         }
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let sql = migration.replace("{serial}", serial(conn.backend()));
+            let sql = migration
+                .replace("{serial}", serial(conn.backend()))
+                .replace("{blob}", blob(conn.backend()));
             for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 conn.exec(statement, &[])?;
             }
@@ -161,6 +197,13 @@ fn serial(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    }
+}
+
+fn blob(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BLOB",
+        Backend::Postgres => "BYTEA",
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod pipeline;
 
-pub use pipeline::{assess, assess_tracked, scan, Assessed, ScanRequest, ScanTarget};
+pub use pipeline::{assess, assess_tracked, read_eol, scan, Assessed, ScanRequest, ScanTarget};
 
 use onus_fs::{Capture, CapturePolicy, EntryHeader, Reporter, SquashedView};
 use onus_image::{Image, ImageError, OpenOptions};

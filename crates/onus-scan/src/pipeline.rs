@@ -45,6 +45,9 @@ pub struct ScanRequest<'a> {
     pub detectors: &'a onus_chp::Detectors,
     pub eol_mapping: &'a onus_eol::Mapping,
     pub sla_policy: &'a Policy,
+    /// The store's endoflife.date data, already parsed (a service parses it once per store);
+    /// `None` reads it from `store`.
+    pub eol_data: Option<&'a onus_eol::EolData>,
     pub now: DateTime<Utc>,
 }
 
@@ -134,33 +137,31 @@ pub fn assess_tracked(
     let vendor_layers = attribution.base.layers;
 
     // EOL first: a finding's move and clock depend on its stream (model.md §2.5, §6).
-    let eol = match request.store {
-        Some(store) => {
-            let raw = store.eol_products().map_err(|source| ScanError::Store {
-                store: store.path().to_path_buf(),
-                what: "read the endoflife.date data",
-                source: Box::new(source),
-            })?;
-            match raw {
-                Some(bytes) => {
-                    lookups.insert(onus_vuln::lookup_key(onus_vuln::LookupTable::Eol, "", ""));
-                    let data =
-                        onus_eol::parse_products(&bytes).map_err(|source| ScanError::EolData {
-                            store: store.path().to_path_buf(),
-                            source,
-                        })?;
-                    onus_eol::evaluate(
-                        &sbom,
-                        &data,
-                        request.eol_mapping,
-                        vendor_layers,
-                        now.date_naive(),
-                    )
-                }
-                None => Vec::new(),
-            }
+    let eol = match (request.eol_data, request.store) {
+        (Some(data), _) => {
+            lookups.insert(onus_vuln::lookup_key(onus_vuln::LookupTable::Eol, "", ""));
+            onus_eol::evaluate(
+                &sbom,
+                data,
+                request.eol_mapping,
+                vendor_layers,
+                now.date_naive(),
+            )
         }
-        None => Vec::new(),
+        (None, Some(store)) => match read_eol(store)? {
+            Some(data) => {
+                lookups.insert(onus_vuln::lookup_key(onus_vuln::LookupTable::Eol, "", ""));
+                onus_eol::evaluate(
+                    &sbom,
+                    &data,
+                    request.eol_mapping,
+                    vendor_layers,
+                    now.date_naive(),
+                )
+            }
+            None => Vec::new(),
+        },
+        (None, None) => Vec::new(),
     };
     let streams = streams_by_purl(&eol);
 
@@ -225,6 +226,22 @@ pub fn assess_tracked(
     .with_chp(chp)
     .with_eol(eol);
     Ok(Assessed { report, lookups })
+}
+
+/// The store's endoflife.date data, parsed; `None` when the store has none.
+pub fn read_eol(store: &Store) -> Result<Option<onus_eol::EolData>, ScanError> {
+    let raw = store.eol_products().map_err(|source| ScanError::Store {
+        store: store.path().to_path_buf(),
+        what: "read the endoflife.date data",
+        source: Box::new(source),
+    })?;
+    raw.map(|bytes| {
+        onus_eol::parse_products(&bytes).map_err(|source| ScanError::EolData {
+            store: store.path().to_path_buf(),
+            source,
+        })
+    })
+    .transpose()
 }
 
 /// Each component's stream: the EOL entry that lists its purl (the distribution's entry, which

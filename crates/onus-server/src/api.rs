@@ -32,7 +32,7 @@ struct Inner {
     fleet: Arc<Fleet>,
     stores: SharedStores,
     clock: Clock,
-    wake: Mutex<Wake>,
+    wake: Wake,
     feed_update: Option<FeedUpdate>,
     limiter: Limiter,
     open_options: onus_image::OpenOptions,
@@ -57,7 +57,7 @@ impl State {
                 fleet: parts.fleet,
                 stores: parts.stores,
                 clock: parts.clock,
-                wake: Mutex::new(parts.wake),
+                wake: parts.wake,
                 feed_update: parts.feed_update,
                 limiter: Limiter::new(parts.rate_limit),
                 open_options: parts.open_options,
@@ -67,9 +67,7 @@ impl State {
     }
 
     fn wake_worker(&self) {
-        if let Ok(wake) = self.inner.wake.lock() {
-            let _ = wake.send(());
-        }
+        self.inner.wake.wake();
     }
 }
 
@@ -86,6 +84,7 @@ pub fn router(state: State, max_body: usize) -> Router {
         .route("/api/v1/packages/{*purl}", get(package))
         .route("/api/v1/events", get(events))
         .route("/api/v1/feeds/update", post(feeds_update))
+        .route("/api/v1/rematch", post(rematch))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(health))
@@ -93,6 +92,9 @@ pub fn router(state: State, max_body: usize) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            declared_size(request, next, max_body)
+        }))
         .with_state(state)
 }
 
@@ -253,6 +255,25 @@ async fn authenticate(
     }
 }
 
+/// A body whose declared length is over the limit is refused before any of it is read (a
+/// body without a length is cut at the limit as it is read).
+async fn declared_size(request: Request, next: Next, max_body: usize) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than this server's limit of {max_body} bytes (--max-body)"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 fn require(token: &TokenInfo, scope: Scope) -> ApiResult<()> {
     if token.allows(scope) {
         Ok(())
@@ -310,6 +331,7 @@ async fn summary(
 #[derive(Deserialize)]
 struct MovesQuery {
     party: Option<String>,
+    limit: Option<i64>,
 }
 
 async fn moves(
@@ -322,7 +344,8 @@ async fn moves(
     let party = q.party.unwrap_or_else(|| "customer".to_string());
     let fleet = state.inner.fleet.clone();
     let shown = party.clone();
-    let moves = blocking(move || fleet.moves(&party)).await?;
+    let limit = q.limit.unwrap_or(100);
+    let moves = blocking(move || fleet.moves(&party, limit)).await?;
     Ok(Json(serde_json::json!({"party": shown, "moves": moves})))
 }
 
@@ -432,7 +455,7 @@ async fn submit_image(
                 .scan(
                     &reference,
                     &inner.open_options,
-                    &store.store,
+                    store,
                     now,
                     &onus_fs::NoReporter,
                 )
@@ -596,4 +619,21 @@ async fn feeds_update(
     Ok(Json(
         serde_json::json!({"fetched": fetched, "refreshed": refreshed}),
     ))
+}
+
+/// Queue every image for re-assessment now (what `--recheck-every` does on a schedule).
+async fn rematch(
+    AxumState(state): AxumState<State>,
+    Extension(token): Extension<TokenInfo>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require(&token, Scope::Admin)?;
+    let inner = state.inner.clone();
+    let queued = blocking(move || {
+        inner
+            .stores
+            .with(|store| inner.fleet.queue_all(store, inner.clock.now()))
+    })
+    .await?;
+    state.wake_worker();
+    Ok(Json(serde_json::json!({"queued": queued})))
 }

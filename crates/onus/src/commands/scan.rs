@@ -81,6 +81,7 @@ pub fn report(
         detectors: &detectors,
         eol_mapping: &eol_mapping,
         sla_policy: &sla_policy,
+        eol_data: None,
         now,
     };
     onus_scan::scan(&request, reporter)

@@ -638,6 +638,7 @@ fn round_trip(data: &str) {
         "/api/v1/packages/{purl}",
         "/api/v1/events",
         "/api/v1/feeds/update",
+        "/api/v1/rematch",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),
@@ -843,13 +844,19 @@ fn bad_input_concurrency_and_a_kill_during_ingest() {
     );
     let api = format!("{}/api/v1", server.url);
 
-    let big = vec![b' '; 300 << 10];
-    let (status, body) = call("POST", &format!("{api}/reports"), Some(&submit), Some(&big));
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (413, Some("payload_too_large")),
-        "{body}"
-    );
+    // A body declared larger than the limit is refused before it is sent.
+    let address = server.url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/reports HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {submit}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        300 << 10
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"payload_too_large\""), "{answer}");
     for bad in [
         &b"[1,2,3]"[..],
         b"{}",
@@ -1042,4 +1049,63 @@ fn bad_input_concurrency_and_a_kill_during_ingest() {
             .any(|(s, b)| *s == 429 && b["error"]["code"] == "rate_limited"),
         "{codes:?}"
     );
+}
+
+/// The store is swapped twice while a re-match runs (to the store with the new advisory and
+/// straight back): when the worker settles, every image reflects the store on disk, as if the
+/// first swap had never happened, and no job is left.
+#[test]
+fn a_store_swapped_back_during_a_rematch_leaves_the_fleet_on_the_store_on_disk() {
+    let fx = fixture();
+    let work = tempfile::tempdir_in(fx.dir.path()).unwrap();
+    let data = format!("sqlite:{}", path_str(&work.path().join("fleet.db")));
+    let store = work.path().join("vuln.db");
+    std::fs::copy(&fx.store_a, &store).unwrap();
+    let submit = token(&data, "submit");
+    let read = token(&data, "read");
+    let server = Server::start(&data, &store, &["--poll", "50ms", "--rate-limit", "100000"]);
+    let api = format!("{}/api/v1", server.url);
+    let template: Value = serde_json::from_slice(&std::fs::read(&fx.reports[0]).unwrap()).unwrap();
+    for i in 0..30u64 {
+        let mut doc = template.clone();
+        doc["image"]["manifest_digest"] =
+            Value::String(format!("sha256:{:064x}", 0x5a4b_u64 * 100 + i));
+        let (status, body) = call(
+            "POST",
+            &format!("{api}/reports"),
+            Some(&submit),
+            Some(&serde_json::to_vec(&doc).unwrap()),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, before) = call("GET", &format!("{api}/summary"), Some(&read), None);
+    swap_store(&store, &fx.store_b);
+    wait_for(
+        "the re-match to start",
+        Duration::from_secs(30),
+        || server.log(),
+        || server.log().contains("store changed").then_some(()),
+    );
+    swap_store(&store, &fx.store_a);
+    wait_for(
+        "the fleet back on the first store",
+        Duration::from_secs(60),
+        || server.log(),
+        || {
+            let (_, s) = call("GET", &format!("{api}/summary"), Some(&read), None);
+            (s["store"] == before["store"] && s["pending_jobs"] == 0).then_some(())
+        },
+    );
+    let (status, vuln) = call(
+        "GET",
+        &format!("{api}/vulnerabilities/{NEW_ID}"),
+        Some(&read),
+        None,
+    );
+    let open = vuln["findings"]
+        .as_array()
+        .map_or(0, |f| f.iter().filter(|f| f["open"] == true).count());
+    assert_eq!(open, 0, "{status} {vuln}");
+    let (_, after) = call("GET", &format!("{api}/summary"), Some(&read), None);
+    assert_eq!(after["open_by_move"], before["open_by_move"]);
 }
