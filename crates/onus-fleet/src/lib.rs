@@ -104,6 +104,7 @@ impl FleetStore {
             source: Box::new(source),
         };
         let store = Store::open_readonly(path).map_err(store_err)?;
+        store.limit_memory(STORE_CACHE_KIB).map_err(store_err)?;
         let digests = store.lookup_digests().map_err(store_err)?;
         let fingerprint = fingerprint(&digests);
         let digests = std::sync::Arc::new(digests);
@@ -126,10 +127,12 @@ impl FleetStore {
     /// Another connection to the same store, sharing the digests already computed.
     pub fn reopen(&self) -> Result<FleetStore, FleetError> {
         let path = self.store.path();
-        let store = Store::open_readonly(path).map_err(|source| FleetError::Store {
+        let store_err = |source| FleetError::Store {
             path: path.display().to_string(),
             source: Box::new(source),
-        })?;
+        };
+        let store = Store::open_readonly(path).map_err(store_err)?;
+        store.limit_memory(STORE_CACHE_KIB).map_err(store_err)?;
         Ok(FleetStore {
             store,
             digests: self.digests.clone(),
@@ -142,6 +145,9 @@ impl FleetStore {
         self.store.path()
     }
 }
+
+/// Page cache per store connection in the service (the file stays in the OS page cache, once).
+const STORE_CACHE_KIB: u32 = 8192;
 
 fn fingerprint(digests: &BTreeMap<String, String>) -> String {
     let mut hasher = Sha256::new();

@@ -96,8 +96,12 @@ impl Clock {
 
 /// Open the fleet and the store, start the worker and serve until SIGINT or SIGTERM.
 pub fn run(config: ServeConfig, log: Log) -> Result<(), ServeError> {
+    // Blocking work (assessments, database) is bounded: each in-flight submission holds a
+    // parsed report, so the bound is what caps the service's memory under load.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(cores * 4)
         .build()
         .map_err(ServeError::Runtime)?;
     runtime.block_on(serve(config, log))

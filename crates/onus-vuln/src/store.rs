@@ -273,6 +273,20 @@ impl Store {
     }
 
     /// The file this store was opened from.
+    /// Hold less memory per connection: no memory map of the file and a page cache of
+    /// `cache_kib`. For a long-running process with several connections (the fleet service),
+    /// where the operating system's page cache already holds the file once.
+    pub fn limit_memory(&self, cache_kib: u32) -> Result<(), VulnError> {
+        self.conn
+            .execute_batch(&format!(
+                "PRAGMA mmap_size = 0; PRAGMA cache_size = -{cache_kib};"
+            ))
+            .map_err(|source| VulnError::Query {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

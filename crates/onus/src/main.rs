@@ -13,6 +13,10 @@ mod time;
 
 use std::process::ExitCode;
 
+/// See the workspace Cargo.toml: bounded memory for the long-running service.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 /// The outcome of a command that ran to completion.
