@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 pub use db::{Backend, Database};
 pub use error::FleetError;
-pub use ingest::{Ingested, Submission};
+pub use ingest::{error_chain, Ingested, Submission};
 pub use rematch::{JobOutcome, Refreshed};
 pub use schema::SCHEMA_VERSION;
 

@@ -137,31 +137,24 @@ pub fn assess_tracked(
     let vendor_layers = attribution.base.layers;
 
     // EOL first: a finding's move and clock depend on its stream (model.md §2.5, §6).
-    let eol = match (request.eol_data, request.store) {
-        (Some(data), _) => {
+    let eol_data: Option<std::borrow::Cow<'_, onus_eol::EolData>> =
+        match (request.eol_data, request.store) {
+            (Some(data), _) => Some(std::borrow::Cow::Borrowed(data)),
+            (None, Some(store)) => read_eol(store)?.map(std::borrow::Cow::Owned),
+            (None, None) => None,
+        };
+    let eol = match eol_data {
+        Some(data) => {
             lookups.insert(onus_vuln::lookup_key(onus_vuln::LookupTable::Eol, "", ""));
             onus_eol::evaluate(
                 &sbom,
-                data,
+                &data,
                 request.eol_mapping,
                 vendor_layers,
                 now.date_naive(),
             )
         }
-        (None, Some(store)) => match read_eol(store)? {
-            Some(data) => {
-                lookups.insert(onus_vuln::lookup_key(onus_vuln::LookupTable::Eol, "", ""));
-                onus_eol::evaluate(
-                    &sbom,
-                    &data,
-                    request.eol_mapping,
-                    vendor_layers,
-                    now.date_naive(),
-                )
-            }
-            None => Vec::new(),
-        },
-        (None, None) => Vec::new(),
+        None => Vec::new(),
     };
     let streams = streams_by_purl(&eol);
 

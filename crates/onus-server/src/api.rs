@@ -19,8 +19,9 @@ use onus_fleet::{Fleet, FleetError, Submission};
 use serde::{Deserialize, Serialize};
 
 use crate::stores::SharedStores;
-use crate::worker::{chain, Wake};
+use crate::worker::Wake;
 use crate::{Clock, FeedUpdate, Log};
+use onus_fleet::error_chain as chain;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -416,12 +417,17 @@ async fn submit_report(
     })
     .await?;
     state.wake_worker();
+    Ok(ingested_response(ingested))
+}
+
+/// 201 for an image new to the fleet, 200 for one it had (submissions are idempotent).
+fn ingested_response(ingested: onus_fleet::Ingested) -> Response {
     let status = if ingested.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(ingested)).into_response())
+    (status, Json(ingested)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -484,12 +490,7 @@ async fn submit_image(
         Err(e) => return Err(e),
     };
     state.wake_worker();
-    let status = if ingested.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(ingested)).into_response())
+    Ok(ingested_response(ingested))
 }
 
 async fn vulnerability(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use onus_fleet::webhook::{Delivery, Webhooks};
-use onus_fleet::{Fleet, JobOutcome};
+use onus_fleet::{error_chain as chain, Fleet, JobOutcome};
 
 use crate::stores::SharedStores;
 use crate::{Clock, FeedUpdate, Log};
@@ -181,16 +181,4 @@ impl Worker {
             }
         }
     }
-}
-
-/// An error and its causes on one line.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

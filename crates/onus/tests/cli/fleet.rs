@@ -868,43 +868,20 @@ fn bad_input_concurrency_and_a_kill_during_ingest() {
         assert_eq!(status, 422, "{body}");
         assert!(body["error"]["code"].is_string(), "{body}");
     }
-    let (status, body) = call("GET", &format!("{api}/nothing"), Some(&read), None);
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
-    let (status, body) = call("DELETE", &format!("{api}/summary"), Some(&read), None);
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (405, Some("method_not_allowed"))
-    );
-    let (status, body) = call(
-        "GET",
-        &format!("{api}/images/sha256:nothex"),
-        Some(&read),
-        None,
-    );
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
-    let (status, body) = call(
-        "GET",
-        &format!("{api}/moves?party=nobody"),
-        Some(&read),
-        None,
-    );
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (422, Some("invalid_submission"))
-    );
-    let (status, body) = call(
-        "GET",
-        &format!("{api}/events?since=yesterday"),
-        Some(&read),
-        None,
-    );
-    assert_eq!(status, 422, "{body}");
+    for (method, path, status, code) in [
+        ("GET", "/nothing", 404, "not_found"),
+        ("DELETE", "/summary", 405, "method_not_allowed"),
+        ("GET", "/images/sha256:nothex", 404, "not_found"),
+        ("GET", "/moves?party=nobody", 422, "invalid_submission"),
+        ("GET", "/events?since=yesterday", 422, "invalid_submission"),
+    ] {
+        let (got, body) = call(method, &format!("{api}{path}"), Some(&read), None);
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {body}"
+        );
+    }
 
     // Eight clients at once, each submitting its own images (and one shared image).
     let template: Value = serde_json::from_slice(&std::fs::read(&fx.reports[0]).unwrap()).unwrap();
