@@ -26,6 +26,10 @@ pub struct DpkgRecord {
     pub source_version: Option<String>,
     /// `Status:`; absent in distroless `status.d` files.
     pub status: Option<String>,
+    /// `Conffiles:` paths still shipped (not marked `obsolete` or `remove-on-upgrade`): part of
+    /// the package's files, and the only record of them where no `.list` file exists
+    /// (distroless `status.d` has `.md5sums`, which leave conffiles out).
+    pub conffiles: Vec<String>,
     /// 1-based line number where the paragraph starts.
     pub line: usize,
 }
@@ -66,15 +70,27 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> (Vec<DpkgRecord>, Vec<String>) {
     let mut records = Vec::new();
     let mut errors = Errors::default();
     let mut current: Option<DpkgRecord> = None;
+    let mut in_conffiles = false;
     for (number, line) in numbered_lines(&text) {
         if line.trim().is_empty() {
             finish(current.take(), &mut records, &mut errors);
+            in_conffiles = false;
             continue;
         }
         if line.starts_with([' ', '\t']) {
-            // Continuation of a multi-line field (Description, Conffiles): nothing we keep.
+            // Continuation of a multi-line field: ` /etc/foo.conf <md5> [obsolete]` lines of
+            // `Conffiles` are kept; the rest (Description) is not.
+            if let (true, Some(record)) = (in_conffiles, current.as_mut()) {
+                let mut words = line.split_whitespace();
+                let path = words.next().unwrap_or("");
+                let gone = words.any(|w| w == "obsolete" || w == "remove-on-upgrade");
+                if path.starts_with('/') && !gone && record.conffiles.len() < MAX_CONFFILES {
+                    record.conffiles.push(path.to_string());
+                }
+            }
             continue;
         }
+        in_conffiles = false;
         let record = current.get_or_insert_with(|| DpkgRecord {
             line: number,
             ..DpkgRecord::default()
@@ -93,6 +109,7 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> (Vec<DpkgRecord>, Vec<String>) {
             "version" => record.version = value.to_string(),
             "architecture" => record.architecture = some(),
             "status" => record.status = some(),
+            "conffiles" => in_conffiles = true,
             "source" => {
                 let (name, version) = split_source(value);
                 record.source = name;
@@ -104,6 +121,9 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> (Vec<DpkgRecord>, Vec<String>) {
     finish(current, &mut records, &mut errors);
     (records, errors.into_vec())
 }
+
+/// Conffiles kept per package (a bound on hostile status files).
+const MAX_CONFFILES: usize = 10_000;
 
 /// `foo (1.2-3)` → (`foo`, `1.2-3`); `foo` → (`foo`, none).
 fn split_source(value: &str) -> (Option<String>, Option<String>) {
@@ -196,6 +216,8 @@ fn records_to_components(ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool
         c.origin = record.source.or_else(|| Some(record.package.clone()));
         c.origin_version = record.source_version;
         c.arch = record.architecture;
+        // Carried to `enrich`, which merges them with the package's file list.
+        c.files = record.conffiles;
         parsed.components.push(c);
     }
     parsed
@@ -232,7 +254,8 @@ impl Cataloger for StatusCataloger {
             format!("{INFO_DIR}{name}.md5sums"),
             format!("{INFO_DIR}{name}:{arch}.md5sums"),
         ];
-        component.files = read_file_lists(ctx.view, &candidates, unknowns);
+        let listed = read_file_lists(ctx.view, &candidates, unknowns);
+        component.files = with_conffiles(listed, std::mem::take(&mut component.files));
     }
 }
 
@@ -269,7 +292,8 @@ impl Cataloger for StatusDirCataloger {
             format!("{INFO_DIR}{name}.md5sums"),
             format!("{INFO_DIR}{name}:{arch}.md5sums"),
         ];
-        component.files = read_file_lists(ctx.view, &candidates, unknowns);
+        let listed = read_file_lists(ctx.view, &candidates, unknowns);
+        component.files = with_conffiles(listed, std::mem::take(&mut component.files));
     }
 }
 
@@ -294,6 +318,14 @@ pub(crate) fn is_info_file_list(path: &str) -> bool {
 
 /// Read the first existing file list among `candidates` (a `.list` or `.md5sums`): absolute
 /// paths, without directories (as the view sees them) and without the `/.` root entry.
+/// A package's files: its file list plus its conffiles (usually listed already).
+fn with_conffiles(mut files: Vec<String>, conffiles: Vec<String>) -> Vec<String> {
+    files.extend(conffiles.iter().filter_map(|p| onus_fs::normalize_path(p)));
+    files.sort();
+    files.dedup();
+    files
+}
+
 fn read_file_lists(
     view: &dyn FileView,
     candidates: &[String],
@@ -506,6 +538,32 @@ mod tests {
             "pkg:deb/debian/held@1:2.0?arch=all&distro=debian-12"
         );
         assert!(catalog.unknowns.is_empty(), "{:?}", catalog.unknowns);
+    }
+
+    #[test]
+    fn conffiles_join_the_file_list_unless_obsolete() {
+        let (records, errors) = parse_dpkg_status(
+            b"Package: base-files\nVersion: 12.4\nConffiles:\n /etc/host.conf 4eb63\n /etc/old.conf 00aa obsolete\n /etc/gone.conf 00bb remove-on-upgrade\n not-a-path x\nDescription: d\n /etc/not-a-conffile\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(records[0].conffiles, vec!["/etc/host.conf"]);
+        // status.d keeps conffiles out of `.md5sums`: they come from the paragraph.
+        let view = ViewBuilder::new()
+            .layer()
+            .file(
+                "/var/lib/dpkg/status.d/base-files",
+                b"Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\nConffiles:\n /etc/host.conf 4eb63\n /etc/issue 0123 obsolete\n",
+            )
+            .file(
+                "/var/lib/dpkg/status.d/base-files.md5sums",
+                b"bb  usr/lib/os-release\n",
+            )
+            .build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        assert_eq!(
+            catalog.components[0].files,
+            vec!["/etc/host.conf", "/usr/lib/os-release"]
+        );
     }
 
     #[test]
