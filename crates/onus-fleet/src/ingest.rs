@@ -177,19 +177,62 @@ impl Fleet {
                 digest: submission.digest.clone(),
                 source: Box::new(source),
             })?;
+        self.ingest_assessed(submission.digest, &submission.refs, assessed, store, now)
+    }
+
+    /// Pull and scan an image from its registry reference, then write it (one assessment, with
+    /// the image's own files, so CHP is computed too).
+    pub fn ingest_reference(
+        &self,
+        reference: &str,
+        options: &onus_image::OpenOptions,
+        store: &FleetStore,
+        now: DateTime<Utc>,
+    ) -> Result<Ingested, FleetError> {
+        let refs = [normalise_ref(reference)?];
+        let assessed = self
+            .assessor
+            .scan(reference, options, store, now, &onus_fs::NoReporter)
+            .map_err(|source| FleetError::Assess {
+                digest: reference.to_string(),
+                source: Box::new(source),
+            })?;
+        let digest = assessed
+            .report
+            .image
+            .info
+            .manifest_digest
+            .clone()
+            .ok_or(FleetError::UnknownImage)?;
+        self.ingest_assessed(digest, &refs, assessed, store, now)
+    }
+
+    /// Write an assessed image with its refs; an image already in the fleet only gets its refs
+    /// recorded (two submissions of one new image may race to here).
+    fn ingest_assessed(
+        &self,
+        digest: String,
+        refs: &[String],
+        assessed: onus_scan::Assessed,
+        store: &FleetStore,
+        now: DateTime<Utc>,
+    ) -> Result<Ingested, FleetError> {
         let mut report = assessed.report;
-        report.image.info.manifest_digest = Some(submission.digest.clone());
-        let digest = submission.digest;
+        report.image.info.manifest_digest = Some(digest.clone());
         let open = report.summary.open;
         let created = self.db.transaction(|conn| {
-            // Two submissions of one new image race to here; the second only records refs.
             let exists = conn
                 .query_one(
                     "SELECT 1 FROM images WHERE digest = $1",
                     &[Value::from(&digest)],
                 )?
                 .is_some();
-            if !exists {
+            if exists {
+                conn.exec(
+                    "UPDATE images SET last_seen = $1 WHERE digest = $2",
+                    &[timestamp(now).into(), Value::from(&digest)],
+                )?;
+            } else {
                 write_image(
                     conn,
                     &digest,
@@ -216,7 +259,7 @@ impl Fleet {
                     }
                 }
             }
-            record_refs(conn, &digest, &submission.refs, now)?;
+            record_refs(conn, &digest, refs, now)?;
             Ok(!exists)
         })?;
         Ok(Ingested {

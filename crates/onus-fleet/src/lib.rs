@@ -24,7 +24,6 @@ pub mod webhook;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use onus_attribution::ImageKind;
 use onus_fs::Reporter;
 use onus_inventory::Sbom;
 use onus_report::Report;
@@ -65,10 +64,6 @@ impl Fleet {
 
     pub fn database(&self) -> &Database {
         &self.db
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.db.backend()
     }
 
     pub fn assessor(&self) -> &Assessor {
@@ -139,10 +134,6 @@ impl FleetStore {
             fingerprint: self.fingerprint.clone(),
             eol: self.eol.clone(),
         })
-    }
-
-    pub fn path(&self) -> &std::path::Path {
-        self.store.path()
     }
 }
 
@@ -237,10 +228,10 @@ impl Assessor {
         store: &FleetStore,
         now: DateTime<Utc>,
         reporter: &dyn Reporter,
-    ) -> Result<Report, onus_scan::ScanError> {
+    ) -> Result<Assessed, onus_scan::ScanError> {
         let scanned = onus_scan::inventory(source, options, reporter)?;
         let request = self.request(no_target(), store, None, now);
-        onus_scan::assess(scanned.sbom, Some(&scanned.view), &request, reporter)
+        onus_scan::assess_tracked(scanned.sbom, Some(&scanned.view), &request, reporter)
     }
 }
 
@@ -253,14 +244,6 @@ fn no_target() -> ScanTarget {
         components: Vec::new(),
         unknowns: Vec::new(),
     }))
-}
-
-/// Kinds are kept as the report writes them.
-pub fn kind_name(kind: ImageKind) -> &'static str {
-    match kind {
-        ImageKind::Application => "application",
-        ImageKind::Base => "base",
-    }
 }
 
 /// RFC 3339 in UTC to the second: every time the fleet writes.

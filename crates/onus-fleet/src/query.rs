@@ -205,7 +205,7 @@ impl Fleet {
                         party: r[0].text().to_string(),
                         tier: r[1].text().to_string(),
                         severity: r[2].text().to_string(),
-                        count: int_or_text(&r[3]),
+                        count: r[3].int(),
                     })
                     .collect();
                 out.sort_by(|a, b| {
@@ -274,10 +274,10 @@ impl Fleet {
                     let subject = r[1].text().to_string();
                     let fixed_in = r[2].text().to_string();
                     let (n, critical, kev, m) = (
-                        int_or_text(&r[3]),
-                        int_or_text(&r[4]),
-                        int_or_text(&r[5]),
-                        int_or_text(&r[6]),
+                        r[3].int(),
+                        r[4].int(),
+                        r[5].int(),
+                        r[6].int(),
                     );
                     let findings_word = if n == 1 { "finding" } else { "findings" };
                     let images_word = if m == 1 { "image" } else { "images" };
@@ -311,8 +311,8 @@ impl Fleet {
                         image_count: m,
                         images: Vec::new(),
                         clocks: (party == "vendor").then(|| Clocks {
-                            running: int_or_text(&r[7]),
-                            breached: int_or_text(&r[8]),
+                            running: r[7].int(),
+                            breached: r[8].int(),
                             next_deadline: r[9].opt_text().map(str::to_string),
                         }),
                         ids: Vec::new(),
@@ -504,15 +504,6 @@ impl Fleet {
                     _ => i64::MAX,
                 }))
         })
-    }
-}
-
-/// A count column (sums are cast to BIGINT, so both backends give integers).
-fn int_or_text(v: &Value) -> i64 {
-    match v {
-        Value::Int(i) => *i,
-        Value::Text(t) => t.parse().unwrap_or(0),
-        Value::Blob(_) | Value::Null => 0,
     }
 }
 

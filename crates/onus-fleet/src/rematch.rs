@@ -254,15 +254,6 @@ impl Fleet {
             Ok(digests.len())
         })
     }
-
-    /// Jobs waiting for any store.
-    pub fn pending_jobs(&self) -> Result<i64, FleetError> {
-        self.db.transaction(|conn| {
-            Ok(conn
-                .query_one("SELECT COUNT(*) FROM jobs", &[])?
-                .map_or(0, |r| r[0].int()))
-        })
-    }
 }
 
 /// How long a worker holds a job before another may take it.

@@ -452,28 +452,13 @@ async fn submit_image(
     })?;
     let inner = state.inner.clone();
     let ingested = blocking(move || {
-        let reference = request.reference;
         inner.stores.with(|store| {
-            let now = inner.clock.now();
-            let report = inner
-                .fleet
-                .assessor()
-                .scan(
-                    &reference,
-                    &inner.open_options,
-                    store,
-                    now,
-                    &onus_fs::NoReporter,
-                )
-                .map_err(|source| FleetError::Assess {
-                    digest: reference.clone(),
-                    source: Box::new(source),
-                })?;
-            let json = serde_json::to_vec(&report).map_err(|e| {
-                FleetError::InvalidInput(format!("cannot serialise the report: {e}"))
-            })?;
-            let submission = Submission::parse(&json, None, std::slice::from_ref(&reference))?;
-            inner.fleet.ingest(submission, store, now)
+            inner.fleet.ingest_reference(
+                &request.reference,
+                &inner.open_options,
+                store,
+                inner.clock.now(),
+            )
         })
     })
     .await;

@@ -1,6 +1,6 @@
 //! `onus db build|update|status`: the local vulnerability store.
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use onus_fs::Reporter;
@@ -32,26 +32,14 @@ pub fn run(command: DbCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcom
             db,
         } => {
             let target = store_path(&db)?;
-            let config = match config {
-                Some(path) => UpdateConfig::load(&path)
-                    .with_context(|| format!("cannot read feed list `{}`", path.display()))?,
-                None => UpdateConfig::upstream(chrono::Datelike::year(&chrono::Utc::now())),
-            };
-            let options = UpdateOptions {
+            reporter.stage("updating store", None);
+            let summary = update_store(
+                &target,
+                config.as_deref(),
                 offline,
                 mirror,
-                ..Default::default()
-            };
-            reporter.stage("updating store", None);
-            let summary = onus_vuln::update(&target, &config, &options, &mut |message| {
-                reporter.stage(message, None)
-            })
-            .with_context(|| {
-                format!(
-                    "cannot update the store at `{}` (the previous store is kept)",
-                    target.display()
-                )
-            })?;
+                &mut |message| reporter.stage(message, None),
+            )?;
             reporter.finish_stage();
             print_summary(&summary, reporter);
             Ok(Outcome::Pass)
@@ -75,6 +63,33 @@ pub fn run(command: DbCommand, reporter: &dyn Reporter) -> anyhow::Result<Outcom
             Ok(Outcome::Pass)
         }
     }
+}
+
+/// `onus db update` (also what `onus serve` runs): the feed list from `config` or the built-in
+/// upstream list, fetched (or from `mirror`), into a new store renamed over `target`.
+pub fn update_store(
+    target: &Path,
+    config: Option<&Path>,
+    offline: bool,
+    mirror: Option<String>,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<onus_vuln::BuildSummary> {
+    let config = match config {
+        Some(path) => UpdateConfig::load(path)
+            .with_context(|| format!("cannot read feed list `{}`", path.display()))?,
+        None => UpdateConfig::upstream(chrono::Datelike::year(&chrono::Utc::now())),
+    };
+    let options = UpdateOptions {
+        offline,
+        mirror,
+        ..Default::default()
+    };
+    onus_vuln::update(target, &config, &options, progress).with_context(|| {
+        format!(
+            "cannot update the store at `{}` (the previous store is kept)",
+            target.display()
+        )
+    })
 }
 
 /// The store path: `--db`, `ONUS_DB`, or the user cache directory.

@@ -42,14 +42,9 @@ pub fn run(args: &ServeArgs, _reporter: &dyn Reporter) -> anyhow::Result<Outcome
     };
     let mirror = args.mirror.clone();
     let feed_update: onus_server::FeedUpdate = Arc::new(move |path: &std::path::Path| {
-        let config = onus_vuln::UpdateConfig::upstream(chrono::Datelike::year(&chrono::Utc::now()));
-        let options = onus_vuln::UpdateOptions {
-            mirror: mirror.clone(),
-            ..Default::default()
-        };
-        onus_vuln::update(path, &config, &options, &mut |_| {})
+        db::update_store(path, None, false, mirror.clone(), &mut |_| {})
             .map(|summary| format!("{} sources", summary.sources.len()))
-            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))
+            .map_err(|e| format!("{e:#}"))
     });
     let config = onus_server::ServeConfig {
         listen: args.listen,

@@ -317,6 +317,14 @@ fn swap_store(store: &Path, from: &Path) {
     std::fs::rename(&staged, store).unwrap();
 }
 
+/// `template` as the report of another image: the digest `sha256:<n as 64 hex digits>`.
+fn copy_as(template: &Value, n: u64) -> (String, Vec<u8>) {
+    let digest = format!("sha256:{n:064x}");
+    let mut doc = template.clone();
+    doc["image"]["manifest_digest"] = Value::String(digest.clone());
+    (digest, serde_json::to_vec(&doc).unwrap())
+}
+
 fn digest_of(report: &Path) -> String {
     let doc: Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
     doc["image"]["manifest_digest"]
@@ -568,7 +576,16 @@ fn round_trip(data: &str) {
         .iter()
         .any(|i| i == NEW_ID)));
 
-    // Across the fleet: the vulnerability and the package.
+    // Across the fleet: the vulnerability and the package, once every queued image is done.
+    wait_for(
+        "the re-match to finish",
+        Duration::from_secs(60),
+        || server.log(),
+        || {
+            let (_, s) = call("GET", &format!("{api}/summary"), Some(&read), None);
+            (s["pending_jobs"] == 0).then_some(())
+        },
+    );
     let (status, vuln) = call(
         "GET",
         &format!("{api}/vulnerabilities/{NEW_ID}"),
@@ -685,15 +702,13 @@ fn two_servers_share_postgres_and_one_dies_mid_rematch() {
     let copies = 40;
     let mut digests = Vec::new();
     for i in 0..copies {
-        let mut doc = template.clone();
-        let digest = format!("sha256:{:064x}", 0xf1ee7_u64 * 1000 + i);
-        doc["image"]["manifest_digest"] = Value::String(digest.clone());
+        let (digest, report) = copy_as(&template, 0xf1ee7_u64 * 1000 + i);
         let server = if i % 2 == 0 { &first } else { &second };
         let (status, body) = call(
             "POST",
             &format!("{}/api/v1/reports", server.url),
             Some(&submit),
-            Some(&serde_json::to_vec(&doc).unwrap()),
+            Some(&report),
         );
         assert_eq!(status, 201, "{body}");
         digests.push(digest);
@@ -894,16 +909,12 @@ fn bad_input_concurrency_and_a_kill_during_ingest() {
             let shared = shared.clone();
             std::thread::spawn(move || {
                 for i in 0..5u64 {
-                    let mut doc = template.clone();
-                    doc["image"]["manifest_digest"] = Value::String(format!(
-                        "sha256:{:064x}",
-                        0xc0ffee_u64 * 100 + client * 10 + i
-                    ));
+                    let (_, report) = copy_as(&template, 0xc0ffee_u64 * 100 + client * 10 + i);
                     let (status, body) = call(
                         "POST",
                         &format!("{api}/reports"),
                         Some(&submit),
-                        Some(&serde_json::to_vec(&doc).unwrap()),
+                        Some(&report),
                     );
                     assert_eq!(status, 201, "{body}");
                 }
@@ -947,15 +958,11 @@ fn bad_input_concurrency_and_a_kill_during_ingest() {
             std::thread::spawn(move || {
                 let mut i = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) && i < 500 {
-                    let mut doc = template.clone();
-                    doc["image"]["manifest_digest"] = Value::String(format!(
-                        "sha256:{:064x}",
-                        0xdead_u64 * 10_000 + client * 1000 + i
-                    ));
+                    let (_, report) = copy_as(&template, 0xdead_u64 * 10_000 + client * 1000 + i);
                     let request = ureq::post(&format!("{api}/reports"))
                         .timeout(Duration::from_secs(10))
                         .set("Authorization", &format!("Bearer {submit}"))
-                        .send_bytes(&serde_json::to_vec(&doc).unwrap());
+                        .send_bytes(&report);
                     if request.is_err() {
                         break;
                     }
@@ -1044,14 +1051,12 @@ fn a_store_swapped_back_during_a_rematch_leaves_the_fleet_on_the_store_on_disk()
     let api = format!("{}/api/v1", server.url);
     let template: Value = serde_json::from_slice(&std::fs::read(&fx.reports[0]).unwrap()).unwrap();
     for i in 0..30u64 {
-        let mut doc = template.clone();
-        doc["image"]["manifest_digest"] =
-            Value::String(format!("sha256:{:064x}", 0x5a4b_u64 * 100 + i));
+        let (_, report) = copy_as(&template, 0x5a4b_u64 * 100 + i);
         let (status, body) = call(
             "POST",
             &format!("{api}/reports"),
             Some(&submit),
-            Some(&serde_json::to_vec(&doc).unwrap()),
+            Some(&report),
         );
         assert_eq!(status, 201, "{body}");
     }
