@@ -428,12 +428,13 @@ pub(crate) fn write_image(
     });
     let chp = report.chp.as_ref().map_or(-1, |c| i64::from(c.level));
     let open = report.summary.open as i64;
+    let kind = image_kind(report);
     match write {
         Write::New => {
             conn.exec(
                 "INSERT INTO images (digest, os, chp_level, open_findings, store, first_seen,
-                                     last_seen, updated)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+                                     last_seen, updated, kind)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7)",
                 &[
                     digest.into(),
                     os.into(),
@@ -441,6 +442,7 @@ pub(crate) fn write_image(
                     open.into(),
                     store.into(),
                     now_text.as_str().into(),
+                    kind.into(),
                 ],
             )?;
             conn.exec(
@@ -467,6 +469,15 @@ pub(crate) fn write_image(
             )?;
         }
     }
+    // Open findings per party before this write, for the trend.
+    let before: BTreeMap<String, i64> = conn
+        .query(
+            "SELECT party, CAST(SUM(count) AS BIGINT) FROM image_counts WHERE digest = $1 GROUP BY party",
+            &[digest.into()],
+        )?
+        .iter()
+        .map(|r| (r[0].text().to_string(), r[1].int()))
+        .collect();
     for table in ["findings", "eol_streams", "image_counts", "move_groups"] {
         conn.exec(
             &format!("DELETE FROM {table} WHERE digest = $1"),
@@ -532,7 +543,8 @@ pub(crate) fn write_image(
         .filter(|f| seen.insert((f.finding.id.clone(), f.finding.purl.clone())))
         .map(|f| finding_row(digest, f))
         .collect();
-    write_aggregates(conn, digest, &rows)?;
+    write_aggregates(conn, digest, kind, &rows)?;
+    record_trend(conn, &before, &rows, now)?;
     let finding_rows = rows.into_iter().map(FindingRow::into_values).collect();
     insert_rows(
         conn,
@@ -565,6 +577,41 @@ pub(crate) fn write_image(
     )
 }
 
+/// `application`, `base` or `unknown`: which of the model's two pyramids the image counts in.
+fn image_kind(report: &Report) -> &'static str {
+    match report.image.kind.as_ref().map(|k| k.value) {
+        Some(onus_attribution::ImageKind::Application) => "application",
+        Some(onus_attribution::ImageKind::Base) => "base",
+        None => "unknown",
+    }
+}
+
+/// Add this write's change of open findings per party to the day's row of the trend, so the
+/// dashboard draws open findings over time from a few rows a day, whatever the fleet's size.
+fn record_trend(
+    conn: &mut dyn Conn,
+    before: &BTreeMap<String, i64>,
+    rows: &[FindingRow],
+    now: DateTime<Utc>,
+) -> Result<(), FleetError> {
+    let mut delta: BTreeMap<&str, i64> = BTreeMap::new();
+    for (party, n) in before {
+        *delta.entry(party.as_str()).or_default() -= n;
+    }
+    for f in rows.iter().filter(|f| f.is_open) {
+        *delta.entry(f.party.as_str()).or_default() += 1;
+    }
+    let day = now.format("%Y-%m-%d").to_string();
+    for (party, n) in delta.into_iter().filter(|(p, n)| *n != 0 && *p != "none") {
+        conn.exec(
+            "INSERT INTO open_trend (day, party, delta) VALUES ($1, $2, $3)
+             ON CONFLICT (day, party) DO UPDATE SET delta = open_trend.delta + excluded.delta",
+            &[day.as_str().into(), party.into(), Value::Int(n)],
+        )?;
+    }
+    Ok(())
+}
+
 /// The moves a finding belongs to: upgrades by release stream, updates by package and fixed
 /// version, the rest by package.
 pub(crate) fn move_group(f: &FindingRow) -> (String, String) {
@@ -584,6 +631,7 @@ pub(crate) fn move_group(f: &FindingRow) -> (String, String) {
 fn write_aggregates(
     conn: &mut dyn Conn,
     digest: &str,
+    kind: &str,
     rows: &[FindingRow],
 ) -> Result<(), FleetError> {
     let mut counts: BTreeMap<(&str, &str, &str, &str), i64> = BTreeMap::new();
@@ -628,13 +676,14 @@ fn write_aggregates(
     }
     insert_rows(
         conn,
-        "INSERT INTO image_counts (digest, owner, party, tier, severity, count) VALUES",
+        "INSERT INTO image_counts (digest, kind, owner, party, tier, severity, count) VALUES",
         "",
         counts
             .into_iter()
             .map(|((owner, party, tier, severity), n)| {
                 vec![
                     digest.into(),
+                    kind.into(),
                     owner.into(),
                     party.into(),
                     tier.into(),

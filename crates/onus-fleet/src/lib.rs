@@ -19,6 +19,7 @@ pub mod query;
 mod rematch;
 mod schema;
 pub mod tokens;
+pub mod views;
 pub mod webhook;
 
 use std::collections::BTreeMap;

@@ -71,6 +71,29 @@ pub struct Clocks {
     pub next_deadline: Option<String>,
 }
 
+/// Which moves a list keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MoveFilter {
+    /// `update`, `upgrade`, `fix-own-content`, …; empty keeps every kind.
+    pub kind: Option<String>,
+    /// A part of the package or stream name, any case.
+    pub text: Option<String>,
+}
+
+impl MoveFilter {
+    pub fn keeps(&self, m: &Move) -> bool {
+        let kind_ok = self
+            .kind
+            .as_deref()
+            .is_none_or(|k| k.is_empty() || m.kind == k);
+        let text_ok =
+            self.text.as_deref().map(str::trim).is_none_or(|t| {
+                t.is_empty() || m.package.to_lowercase().contains(&t.to_lowercase())
+            });
+        kind_ok && text_ok
+    }
+}
+
 /// One image in a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageSummary {
@@ -251,6 +274,16 @@ impl Fleet {
     /// The moves of one party (`customer`, `vendor`, `upstream`) across the fleet, most
     /// findings fixed first; at most `limit` moves, each naming at most [`MOVE_IMAGES`] images.
     pub fn moves(&self, party: &str, limit: i64) -> Result<Vec<Move>, FleetError> {
+        self.moves_where(party, &MoveFilter::default(), limit)
+    }
+
+    /// [`Fleet::moves`] narrowed by `filter` before ranking and the limit.
+    pub fn moves_where(
+        &self,
+        party: &str,
+        filter: &MoveFilter,
+        limit: i64,
+    ) -> Result<Vec<Move>, FleetError> {
         if !matches!(party, "customer" | "vendor" | "upstream") {
             return Err(FleetError::InvalidInput(format!(
                 "party `{}` is not one of customer, vendor, upstream",
@@ -319,6 +352,7 @@ impl Fleet {
                     }
                 })
                 .collect();
+            moves.retain(|m| filter.keeps(m));
             moves.sort_by(|a, b| {
                 (b.critical, b.known_exploited, b.findings, &a.kind, &a.package, &a.fixed_in)
                     .cmp(&(a.critical, a.known_exploited, a.findings, &b.kind, &b.package, &b.fixed_in))
@@ -511,7 +545,7 @@ fn count(conn: &mut dyn Conn, sql: &str) -> Result<i64, FleetError> {
     Ok(conn.query_one(sql, &[])?.map_or(0, |r| r[0].int()))
 }
 
-fn refs_of(conn: &mut dyn Conn, digest: &str) -> Result<Vec<String>, FleetError> {
+pub(crate) fn refs_of(conn: &mut dyn Conn, digest: &str) -> Result<Vec<String>, FleetError> {
     Ok(conn
         .query(
             "SELECT repository, tag FROM image_refs WHERE digest = $1 ORDER BY repository, tag",
@@ -534,7 +568,7 @@ fn stale_digests(conn: &mut dyn Conn) -> Result<BTreeSet<String>, FleetError> {
 }
 
 /// `LIKE` with `!` as the escape character: ids are matched literally.
-fn like_escape(s: &str) -> String {
+pub(crate) fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '!') {

@@ -149,6 +149,27 @@ CREATE TABLE tokens (
 CREATE TABLE fleet_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE store_keys (key TEXT PRIMARY KEY, digest TEXT NOT NULL);
 ",
+    // The dashboard: the image's kind (the two pyramids), the daily change of open findings per
+    // party (the trend), and browser sessions.
+    "
+ALTER TABLE images ADD COLUMN kind TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE image_counts ADD COLUMN kind TEXT NOT NULL DEFAULT 'unknown';
+CREATE TABLE open_trend (
+  day TEXT NOT NULL,
+  party TEXT NOT NULL,
+  delta BIGINT NOT NULL,
+  PRIMARY KEY (day, party)
+);
+-- A session is found by the SHA-256 of its cookie, and lives while its token does.
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  expires TEXT NOT NULL
+);
+CREATE INDEX image_refs_tag ON image_refs (repository, tag, seen);
+CREATE INDEX findings_clock ON findings (clock, package)
+",
 ];
 
 /// The schema version this build writes.

@@ -57,7 +57,8 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn random_hex(bytes: usize) -> Result<String, FleetError> {
+/// `bytes` random bytes from the operating system, hex-encoded (session cookies, CSRF tokens).
+pub fn random_hex(bytes: usize) -> Result<String, FleetError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| FleetError::Random(e.to_string()))?;
     Ok(hex::encode(buf))
@@ -133,5 +134,87 @@ impl Fleet {
             name: r[0].text().to_string(),
             scopes: r[2].text().split(',').filter_map(Scope::parse).collect(),
         }))
+    }
+}
+
+/// A browser session: the token it was opened with and its CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token: TokenInfo,
+    /// Every form posted in this session carries it.
+    pub csrf: String,
+}
+
+/// How long a session lasts after sign-in.
+pub const SESSION_HOURS: i64 = 12;
+
+impl Fleet {
+    /// Open a session for a verified token; the returned cookie value is its only copy.
+    pub fn create_session(
+        &self,
+        token: &TokenInfo,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Session), FleetError> {
+        let cookie = random_hex(32)?;
+        let csrf = random_hex(16)?;
+        let expires = timestamp(now + chrono::Duration::hours(SESSION_HOURS));
+        self.db.transaction(|conn| {
+            // Expired sessions go whenever a new one starts.
+            conn.exec(
+                "DELETE FROM sessions WHERE expires < $1",
+                &[timestamp(now).into()],
+            )?;
+            conn.exec(
+                "INSERT INTO sessions (id_hash, token_id, csrf, expires) VALUES ($1, $2, $3, $4)",
+                &[
+                    hash(&cookie).into(),
+                    token.id.as_str().into(),
+                    csrf.as_str().into(),
+                    expires.into(),
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok((
+            cookie,
+            Session {
+                token: token.clone(),
+                csrf,
+            },
+        ))
+    }
+
+    /// The live session for a cookie: unexpired, and its token still exists.
+    pub fn session(&self, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>, FleetError> {
+        if cookie.len() != 64 || !cookie.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        // Looked up by the hash of a 256-bit secret: an index lookup leaks nothing useful.
+        let row = self.db.transaction(|conn| {
+            conn.query_one(
+                "SELECT t.id, t.name, t.scopes, s.csrf FROM sessions s JOIN tokens t ON t.id = s.token_id
+                 WHERE s.id_hash = $1 AND s.expires > $2",
+                &[hash(cookie).into(), timestamp(now).into()],
+            )
+        })?;
+        Ok(row.map(|r| Session {
+            token: TokenInfo {
+                id: r[0].text().to_string(),
+                name: r[1].text().to_string(),
+                scopes: r[2].text().split(',').filter_map(Scope::parse).collect(),
+            },
+            csrf: r[3].text().to_string(),
+        }))
+    }
+
+    /// End a session (sign-out).
+    pub fn delete_session(&self, cookie: &str) -> Result<(), FleetError> {
+        self.db.transaction(|conn| {
+            conn.exec(
+                "DELETE FROM sessions WHERE id_hash = $1",
+                &[hash(cookie).into()],
+            )?;
+            Ok(())
+        })
     }
 }

@@ -129,6 +129,19 @@ pub enum Tier {
 }
 
 impl Tier {
+    pub const ALL: [Tier; 5] = [
+        Tier::System,
+        Tier::Toolchain,
+        Tier::LangLib,
+        Tier::App,
+        Tier::Custom,
+    ];
+
+    /// The tier named as [`Tier::as_str`] writes it (stored rows read back).
+    pub fn parse(name: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     /// The name, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -157,6 +170,13 @@ pub enum Party {
 }
 
 impl Party {
+    pub const ALL: [Party; 3] = [Party::Customer, Party::Vendor, Party::Upstream];
+
+    /// The party named as [`Party::as_str`] writes it (stored rows read back).
+    pub fn parse(name: &str) -> Option<Party> {
+        Party::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     /// The lowercase name, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {

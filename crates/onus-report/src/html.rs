@@ -10,7 +10,9 @@ use onus_attribution::{ImageKind, MoveKind, Party, Tier};
 use onus_vuln::Severity;
 
 use crate::extra;
-use crate::report::{Report, ReportFinding, SeverityCounts};
+use std::collections::BTreeMap;
+
+use crate::report::{Report, ReportFinding, SeverityCounts, Summary};
 use crate::util::{self, html_escape as e};
 
 /// Render a report as one HTML page.
@@ -18,7 +20,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(page(report).as_bytes())
 }
 
-const CSS: &str = r#"
+/// The page's style sheet (the dashboard serves it as a file, with its own rules added).
+pub const CSS: &str = r#"
 *{box-sizing:border-box}
 body{margin:0;background:#f3f5f8;color:#1f2933;font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue","DejaVu Sans",Arial,sans-serif}
 main{max-width:1200px;margin:0 auto;padding:28px 32px 48px}
@@ -45,22 +48,24 @@ table.findings td{overflow-wrap:anywhere}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e7eb;vertical-align:top}
 th{font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:#52606d;background:#f8fafc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-td.zero{color:#b8c2cc}
+td.zero{color:#616e7c}
 tr.total td{font-weight:700;border-top:2px solid #cbd2d9}
 .sev{display:inline-block;white-space:nowrap;min-width:78px;text-align:center;padding:1px 6px;border-radius:4px;color:#fff;font-size:11.5px;font-weight:600;text-transform:uppercase}
-.sev-critical{background:#991b1b}.sev-high{background:#dc4a0c}.sev-medium{background:#b7791f}
-.sev-low{background:#2563eb}.sev-negligible{background:#64748b}.sev-unknown{background:#94a3b8}
+.sev-critical{background:#991b1b}.sev-high{background:#b93a06}.sev-medium{background:#8a5a00}
+.sev-low{background:#2563eb}.sev-negligible{background:#5b6777}.sev-unknown{background:#5b6777}
 .party{font-weight:600}
 .p-customer{color:#1d4ed8}.p-vendor{color:#6d28d9}.p-upstream{color:#0f766e}
 .kev{background:#111827;color:#fff;font-size:10.5px;padding:1px 5px;border-radius:3px;margin-left:4px}
 .reason{color:#52606d;font-size:12.5px}
 .yours{border-left:4px solid #1d4ed8}
-.muted{color:#7b8794}
+.muted{color:#5f6b7a}
 details summary{cursor:pointer;font-weight:600}
 ul.plain{margin:6px 0 0;padding-left:18px}
-footer{color:#7b8794;font-size:12px;margin-top:24px}
+footer{color:#5f6b7a;font-size:12px;margin-top:24px}
 .legend{display:flex;flex-wrap:wrap;align-items:center;gap:6px;color:#52606d;font-size:12.5px;margin-top:6px}
-.legend .sw{display:inline-block;width:22px;height:12px;border-radius:3px;border:1px solid #cbd2d9;margin-left:6px}
+.legend .sw{display:inline-block;width:22px;height:12px;margin-left:6px}
+.w70{width:70px}.w86{width:86px}.w90{width:90px}.w104{width:104px}.w110{width:110px}.w112{width:112px}.w118{width:118px}.w150{width:150px}.w23p{width:23%}
+.kind-reason{margin-top:6px;max-width:320px}
 .chp{display:flex;gap:24px;align-items:center;margin-bottom:14px}
 .chp-level{font-size:40px;font-weight:800;line-height:1;color:#1f2933;min-width:120px}
 .chp-level .l{font-size:14px;font-weight:700;color:#52606d;margin-right:6px;letter-spacing:.06em}
@@ -97,7 +102,7 @@ fn shade(count: usize, max: usize) -> (&'static str, &'static str) {
     // Logarithmic: one finding is already visible, hundreds do not wash out the rest.
     let t = ((count as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0);
     let i = ((t * (RAMP.len() - 1) as f64).round() as usize).min(RAMP.len() - 1);
-    (RAMP[i], if i >= 3 { "#ffffff" } else { "#1f2933" })
+    (RAMP[i], if i >= 4 { "#ffffff" } else { "#1f2933" })
 }
 
 /// The model's label for who acts in a tier (model.md §2.2).
@@ -110,8 +115,44 @@ fn tier_party_text(tier: Tier) -> &'static str {
     }
 }
 
-fn open_by_party(report: &Report, tier: Tier) -> String {
-    let Some(parties) = report.summary.matrix.get(&tier) else {
+/// Open findings per tier, and per tier and owner: what a pyramid draws. One image's come from
+/// its summary; the dashboard adds up a fleet's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TierCounts {
+    pub by_tier: BTreeMap<Tier, SeverityCounts>,
+    pub matrix: BTreeMap<Tier, BTreeMap<Party, SeverityCounts>>,
+}
+
+impl TierCounts {
+    pub fn of(summary: &Summary) -> TierCounts {
+        TierCounts {
+            by_tier: summary.by_tier.clone(),
+            matrix: summary.matrix.clone(),
+        }
+    }
+
+    /// Count `n` open findings of `severity` in `tier`, owned by `owner`.
+    pub fn add(&mut self, tier: Tier, owner: Party, severity: Severity, n: usize) {
+        for counts in [
+            self.by_tier.entry(tier).or_default(),
+            self.matrix
+                .entry(tier)
+                .or_default()
+                .entry(owner)
+                .or_default(),
+        ] {
+            counts.add_many(severity, n);
+        }
+    }
+
+    /// The most open findings in any tier.
+    pub fn max(&self) -> usize {
+        self.by_tier.values().map(|c| c.total).max().unwrap_or(0)
+    }
+}
+
+fn open_by_party(counts: &TierCounts, tier: Tier) -> String {
+    let Some(parties) = counts.matrix.get(&tier) else {
         return String::new();
     };
     util::PARTIES
@@ -132,8 +173,12 @@ struct Band {
 
 /// One pyramid: where it goes, its bands (top first) and how it is drawn.
 struct Pyramid<'a> {
+    /// `application` or `base`, for `data-pyramid`.
+    id: &'a str,
     x0: f64,
     title: &'a str,
+    /// The line under the title.
+    subtitle: &'a str,
     bands: &'a [Band],
     /// Draw the dashed customer-added band above the apex (Application pyramid).
     customer_band: bool,
@@ -144,10 +189,12 @@ struct Pyramid<'a> {
 }
 
 /// One pyramid as an SVG group at `x0`; `active` draws counts, otherwise it is faded.
-fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
+fn pyramid(svg: &mut String, tiers: &TierCounts, p: &Pyramid<'_>, max: usize) {
     let Pyramid {
+        id,
         x0,
         title,
+        subtitle,
         bands,
         customer_band,
         active,
@@ -162,7 +209,7 @@ fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
     let n = bands.len() as f64;
     let total_h = n * band_h + (n - 1.0) * gap;
     let opacity = if active { "1" } else { "0.55" };
-    let _ = write!(svg, r#"<g opacity="{opacity}">"#);
+    let _ = write!(svg, r#"<g opacity="{opacity}" data-pyramid="{id}">"#);
     if highlighted {
         let _ = write!(
             svg,
@@ -177,30 +224,24 @@ fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
         r##"<text x="{cx}" y="30" text-anchor="middle" font-size="16" font-weight="700" fill="#1f2933">{}</text>"##,
         e(title)
     );
-    let subtitle = if highlighted {
-        "this image"
-    } else if active {
-        "kind undetermined: counts shown on both"
-    } else {
-        "not this image"
-    };
-    let color = if highlighted { "#1d4ed8" } else { "#7b8794" };
+    let color = if highlighted { "#1d4ed8" } else { "#5f6b7a" };
     let _ = write!(
         svg,
         r##"<text x="{cx}" y="48" text-anchor="middle" font-size="12" font-weight="600" fill="{color}">{subtitle}</text>"##
     );
     if customer_band {
-        let count = report
-            .summary
-            .by_tier
-            .get(&Tier::Custom)
-            .map_or(0, |c| c.total);
+        let count = tiers.by_tier.get(&Tier::Custom).map_or(0, |c| c.total);
         let (fill, ink) = if active {
             shade(count, max)
         } else {
             ("#e4e7eb", "#52606d")
         };
         let (bx, bw) = (cx - w_top / 2.0 - 30.0, w_top + 60.0);
+        if active {
+            let _ = write!(svg, r#"<g data-tier="Custom" data-open="{count}">"#);
+        } else {
+            svg.push_str("<g>");
+        }
         let _ = write!(
             svg,
             r##"<rect x="{bx}" y="58" width="{bw}" height="28" rx="6" fill="{fill}" stroke="#1d4ed8" stroke-dasharray="5 3" stroke-width="1.5"/>"##
@@ -215,23 +256,29 @@ fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
             r##"<text x="{cx}" y="76.5" text-anchor="middle" font-size="12" font-weight="600" fill="{ink}">{}</text>"##,
             e(&label)
         );
+        svg.push_str("</g>");
     }
     for (i, band) in bands.iter().enumerate() {
         let y0 = top_y + i as f64 * (band_h + gap);
         let y1 = y0 + band_h;
         let w0 = w_top + (w_bottom - w_top) * (y0 - top_y) / total_h;
         let w1 = w_top + (w_bottom - w_top) * (y1 - top_y) / total_h;
-        let counts = report
-            .summary
-            .by_tier
-            .get(&band.tier)
-            .copied()
-            .unwrap_or_default();
+        let counts = tiers.by_tier.get(&band.tier).copied().unwrap_or_default();
         let (fill, ink) = if active {
             shade(counts.total, max)
         } else {
             ("#e4e7eb", "#52606d")
         };
+        if active {
+            let _ = write!(
+                svg,
+                r#"<g data-tier="{}" data-open="{}">"#,
+                band.tier.as_str(),
+                counts.total
+            );
+        } else {
+            svg.push_str("<g>");
+        }
         let _ = write!(
             svg,
             r##"<polygon points="{:.1},{y0} {:.1},{y0} {:.1},{y1} {:.1},{y1}" fill="{fill}" stroke="#ffffff" stroke-width="1"/>"##,
@@ -258,7 +305,7 @@ fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
             e(tier_party_text(band.tier))
         );
         let detail = if active {
-            severity_brief(&counts, &open_by_party(report, band.tier))
+            severity_brief(&counts, &open_by_party(tiers, band.tier))
         } else {
             String::new()
         };
@@ -270,6 +317,7 @@ fn pyramid(svg: &mut String, report: &Report, p: &Pyramid<'_>, max: usize) {
                 e(&detail)
             );
         }
+        svg.push_str("</g>");
     }
     svg.push_str("</g>");
 }
@@ -303,81 +351,117 @@ fn severity_brief(counts: &SeverityCounts, parties: &str) -> String {
     }
 }
 
+const APP_BANDS: [Band; 4] = [
+    Band {
+        tier: Tier::App,
+        title: "Apps",
+    },
+    Band {
+        tier: Tier::LangLib,
+        title: "LangLibs",
+    },
+    Band {
+        tier: Tier::Toolchain,
+        title: "Toolchains",
+    },
+    Band {
+        tier: Tier::System,
+        title: "System",
+    },
+];
+
+const BASE_BANDS: [Band; 3] = [
+    Band {
+        tier: Tier::Custom,
+        title: "Custom code",
+    },
+    Band {
+        tier: Tier::Toolchain,
+        title: "Toolchains",
+    },
+    Band {
+        tier: Tier::System,
+        title: "System",
+    },
+];
+
+const PYRAMIDS_SVG: &str = r#"<svg viewBox="0 0 1120 400" width="100%" role="img" aria-label="Shared responsibility pyramids with open findings per tier" xmlns="http://www.w3.org/2000/svg">"#;
+
 fn pyramids(report: &Report) -> String {
     let kind = report.image.kind.as_ref().map(|k| k.value);
-    let max = report
-        .summary
-        .by_tier
-        .values()
-        .map(|c| c.total)
-        .max()
-        .unwrap_or(0);
-    let mut svg = String::from(
-        r#"<svg viewBox="0 0 1120 400" width="100%" role="img" aria-label="Shared responsibility pyramids with open findings per tier" xmlns="http://www.w3.org/2000/svg">"#,
-    );
-    let app = [
-        Band {
-            tier: Tier::App,
-            title: "Apps",
-        },
-        Band {
-            tier: Tier::LangLib,
-            title: "LangLibs",
-        },
-        Band {
-            tier: Tier::Toolchain,
-            title: "Toolchains",
-        },
-        Band {
-            tier: Tier::System,
-            title: "System",
-        },
-    ];
-    let base = [
-        Band {
-            tier: Tier::Custom,
-            title: "Custom code",
-        },
-        Band {
-            tier: Tier::Toolchain,
-            title: "Toolchains",
-        },
-        Band {
-            tier: Tier::System,
-            title: "System",
-        },
-    ];
+    let tiers = TierCounts::of(&report.summary);
+    let max = tiers.max();
+    let subtitle = |this: ImageKind| match kind {
+        Some(k) if k == this => "this image",
+        Some(_) => "not this image",
+        None => "kind undetermined: counts shown on both",
+    };
+    let mut svg = String::from(PYRAMIDS_SVG);
     let app = Pyramid {
+        id: "application",
         x0: 20.0,
         title: "Application image",
-        bands: &app,
+        subtitle: subtitle(ImageKind::Application),
+        bands: &APP_BANDS,
         customer_band: true,
         active: kind != Some(ImageKind::Base),
         highlighted: kind == Some(ImageKind::Application),
     };
     let base = Pyramid {
+        id: "base",
         x0: 580.0,
         title: "Base image",
-        bands: &base,
+        subtitle: subtitle(ImageKind::Base),
+        bands: &BASE_BANDS,
         customer_band: false,
         active: kind != Some(ImageKind::Application),
         highlighted: kind == Some(ImageKind::Base),
     };
-    pyramid(&mut svg, report, &app, max);
-    pyramid(&mut svg, report, &base, max);
+    pyramid(&mut svg, &tiers, &app, max);
+    pyramid(&mut svg, &tiers, &base, max);
     svg.push_str("</svg>");
     svg
 }
 
+/// The two pyramids over a fleet: open findings of application images on the left, of base
+/// images on the right, labelled by the model's owner of each tier, on one shading scale.
+pub fn fleet_pyramids(
+    application: &TierCounts,
+    application_images: &str,
+    base: &TierCounts,
+    base_images: &str,
+) -> String {
+    let max = application.max().max(base.max());
+    let mut svg = String::from(PYRAMIDS_SVG);
+    let app = Pyramid {
+        id: "application",
+        x0: 20.0,
+        title: "Application images",
+        subtitle: application_images,
+        bands: &APP_BANDS,
+        customer_band: true,
+        active: true,
+        highlighted: false,
+    };
+    let base_pyramid = Pyramid {
+        id: "base",
+        x0: 580.0,
+        title: "Base images",
+        subtitle: base_images,
+        bands: &BASE_BANDS,
+        customer_band: false,
+        active: true,
+        highlighted: false,
+    };
+    pyramid(&mut svg, application, &app, max);
+    pyramid(&mut svg, base, &base_pyramid, max);
+    svg.push_str("</svg>");
+    svg.push_str(&legend_scale(max));
+    svg
+}
+
 /// The shading scale under the pyramids, with the counts it spans.
-fn legend(report: &Report) -> String {
-    let max = report
-        .summary
-        .by_tier
-        .values()
-        .map(|c| c.total)
-        .max()
-        .unwrap_or(0);
+fn legend_scale(max: usize) -> String {
     let mut html = String::from(r#"<div class="legend"><span>Open findings per tier:</span>"#);
     let mut steps = vec![0usize];
     if max > 0 {
@@ -393,10 +477,15 @@ fn legend(report: &Report) -> String {
         let (fill, _) = shade(n, max);
         let _ = write!(
             html,
-            r#"<span class="sw" style="background:{fill}"></span><span>{n}</span>"#
+            r#"<svg class="sw" viewBox="0 0 22 12" aria-hidden="true"><rect width="22" height="12" rx="3" fill="{fill}"/></svg><span>{n}</span>"#
         );
     }
     html.push_str(r#"<span class="muted">· labels give the party the model assigns to each tier (model.md §2.2)</span></div>"#);
+    html
+}
+
+fn legend(report: &Report) -> String {
+    let mut html = legend_scale(TierCounts::of(&report.summary).max());
     // A base image has no Apps or LangLibs tier: say where those findings went.
     if report.image.kind.as_ref().map(|k| k.value) == Some(ImageKind::Base) {
         let hidden: usize = [Tier::App, Tier::LangLib]
@@ -472,13 +561,13 @@ struct Columns {
 
 fn findings_table(findings: &[&ReportFinding], columns: Columns) -> String {
     let mut html = String::from(
-        r#"<table class="findings"><colgroup><col style="width:104px"><col style="width:150px"><col style="width:23%"><col style="width:150px"><col style="width:112px">"#,
+        r#"<table class="findings"><colgroup><col class="w104"><col class="w150"><col class="w23p"><col class="w150"><col class="w112">"#,
     );
     if columns.tier {
-        html.push_str(r#"<col style="width:118px">"#);
+        html.push_str(r#"<col class="w118">"#);
     }
     if columns.party {
-        html.push_str(r#"<col style="width:86px">"#);
+        html.push_str(r#"<col class="w86">"#);
     }
     html.push_str("<col></colgroup><thead><tr><th>Severity</th><th>ID</th><th>Package</th><th>Status</th><th>Fixed in</th>");
     if columns.tier {
@@ -626,7 +715,7 @@ fn header(report: &Report) -> String {
             );
             let _ = write!(
                 html,
-                r#"<div class="meta" style="margin-top:6px;max-width:320px">{}</div>"#,
+                r#"<div class="meta kind-reason">{}</div>"#,
                 e(&kind.reason)
             );
         }
@@ -712,7 +801,7 @@ fn chp_section(chp: &onus_chp::Chp) -> String {
     }
     html.push_str("</div></div>");
     if !dims.is_empty() {
-        html.push_str(r#"<table><thead><tr><th style="width:90px">Dimension</th><th style="width:70px" class="num">Level</th><th style="width:110px">State</th><th>Locked means</th><th>Evidence</th></tr></thead><tbody>"#);
+        html.push_str(r#"<table><thead><tr><th class="w90">Dimension</th><th class="w70 num">Level</th><th class="w110">State</th><th>Locked means</th><th>Evidence</th></tr></thead><tbody>"#);
         for d in &dims {
             let state = match d.ok {
                 Some(true) => r#"<span class="ok-t">locked</span>"#,
@@ -756,7 +845,7 @@ fn chp_section(chp: &onus_chp::Chp) -> String {
 
 fn eol_section(entries: &[onus_eol::EolEntry]) -> String {
     let mut html = String::from(
-        r#"<section class="card"><h2>End of life</h2><table><thead><tr><th>Product</th><th style="width:110px">State</th><th>Details</th></tr></thead><tbody>"#,
+        r#"<section class="card"><h2>End of life</h2><table><thead><tr><th>Product</th><th class="w110">State</th><th>Details</th></tr></thead><tbody>"#,
     );
     for eol in entries {
         let state = extra::eol_state(eol);
@@ -772,6 +861,55 @@ fn eol_section(entries: &[onus_eol::EolEntry]) -> String {
             e(&extra::eol_subject(eol)),
             e(state),
             e(&extra::eol_details(eol))
+        );
+    }
+    html.push_str("</tbody></table></section>");
+    html
+}
+
+/// The image's layers, bottom first: size, `created_by`, which side of the base boundary each is
+/// on, and how many components it introduced.
+fn layers_section(report: &Report) -> String {
+    let info = &report.image.info;
+    let base = report.image.base.as_ref();
+    let mut html = String::from(r#"<section class="card"><h2>Layers</h2>"#);
+    match base {
+        Some(b) => {
+            let _ = write!(
+                html,
+                r#"<p class="meta">Base boundary: {} ({}, {} confidence{})</p>"#,
+                b.layers.map_or_else(
+                    || "unknown".to_string(),
+                    |n| format!("the bottom {n} of {} layers", info.layers.len())
+                ),
+                e(b.source.as_str()),
+                e(b.confidence.as_str()),
+                b.evidence
+                    .as_deref()
+                    .map(|ev| format!(": {}", e(ev)))
+                    .unwrap_or_default()
+            );
+        }
+        None => html.push_str(r#"<p class="meta">Base boundary: not determined.</p>"#),
+    }
+    html.push_str(r#"<table><thead><tr><th class="w70 num">Layer</th><th class="w110">Side</th><th class="w110 num">Size</th><th class="w110 num">Components</th><th>Created by</th></tr></thead><tbody>"#);
+    for layer in &info.layers {
+        let side = match base.and_then(|b| b.layers) {
+            Some(n) if layer.index < n => "vendor base",
+            Some(_) => "added on top",
+            None => "—",
+        };
+        let introduced = report
+            .components
+            .iter()
+            .filter(|c| c.component.layer == Some(layer.index))
+            .count();
+        let _ = write!(
+            html,
+            r#"<tr><td class="num">{}</td><td>{side}</td><td class="num">{}</td><td class="num">{introduced}</td><td class="reason"><code>{}</code></td></tr>"#,
+            layer.index,
+            util::human_bytes(layer.size),
+            e(layer.created_by.as_deref().unwrap_or("—"))
         );
     }
     html.push_str("</tbody></table></section>");
@@ -796,6 +934,22 @@ fn page(report: &Report) -> String {
         "<title>onus · {}</title><style>{CSS}</style></head><body><main>",
         e(title)
     );
+    html.push_str(&sections(report));
+    let _ = write!(
+        html,
+        "<footer>Generated by {} {} · schema {} · rule ids refer to the shared responsibility model (model.md)</footer>",
+        util::TOOL_NAME,
+        util::TOOL_VERSION,
+        e(&report.schema)
+    );
+    html.push_str("</main></body></html>\n");
+    html
+}
+
+/// Everything the page shows of one image, without the page around it: the dashboard's image
+/// page embeds it.
+pub fn sections(report: &Report) -> String {
+    let mut html = String::with_capacity(64 * 1024);
     html.push_str(&header(report));
     html.push_str(&kpis(report));
 
@@ -950,13 +1104,6 @@ fn page(report: &Report) -> String {
         );
     }
     html.push_str("</tbody></table></details></section>");
-    let _ = write!(
-        html,
-        "<footer>Generated by {} {} · schema {} · rule ids refer to the shared responsibility model (model.md)</footer>",
-        util::TOOL_NAME,
-        util::TOOL_VERSION,
-        e(&report.schema)
-    );
-    html.push_str("</main></body></html>\n");
+    html.push_str(&layers_section(report));
     html
 }

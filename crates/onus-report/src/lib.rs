@@ -31,7 +31,7 @@ mod report;
 pub mod sarif;
 pub mod spdx;
 pub mod table;
-mod util;
+pub mod util;
 
 pub use report::{
     fail_on, is_open, AttributedFinding, Report, ReportComponent, ReportFinding, ReportImage,

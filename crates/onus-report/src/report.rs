@@ -132,6 +132,12 @@ impl SeverityCounts {
         self.total += 1;
     }
 
+    /// Count `n` findings of one severity.
+    pub fn add_many(&mut self, severity: Severity, n: usize) {
+        *self.slot(severity) += n;
+        self.total += n;
+    }
+
     pub fn get(&self, severity: Severity) -> usize {
         match severity {
             Severity::Critical => self.critical,

@@ -26,18 +26,20 @@ use onus_fleet::error_chain as chain;
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct State {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    fleet: Arc<Fleet>,
+pub(crate) struct Inner {
+    pub(crate) fleet: Arc<Fleet>,
     stores: SharedStores,
-    clock: Clock,
+    pub(crate) clock: Clock,
     wake: Wake,
     feed_update: Option<FeedUpdate>,
     limiter: Limiter,
     open_options: onus_image::OpenOptions,
-    log: Log,
+    pub(crate) log: Log,
+    /// The service speaks TLS: session cookies are `Secure`.
+    pub(crate) tls: bool,
 }
 
 pub(crate) struct StateParts {
@@ -49,6 +51,7 @@ pub(crate) struct StateParts {
     pub rate_limit: u32,
     pub open_options: onus_image::OpenOptions,
     pub log: Log,
+    pub tls: bool,
 }
 
 impl State {
@@ -63,6 +66,7 @@ impl State {
                 limiter: Limiter::new(parts.rate_limit),
                 open_options: parts.open_options,
                 log: parts.log,
+                tls: parts.tls,
             }),
         }
     }
@@ -90,6 +94,7 @@ pub fn router(state: State, max_body: usize) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(api)
+        .merge(crate::pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
@@ -167,7 +172,7 @@ impl From<FleetError> for ApiError {
 type ApiResult<T> = Result<T, ApiError>;
 
 /// Run blocking fleet work off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, FleetError> + Send + 'static,
 ) -> ApiResult<T> {
     match tokio::task::spawn_blocking(work).await {

@@ -8,6 +8,7 @@
 
 mod api;
 mod openapi;
+mod pages;
 mod stores;
 mod worker;
 
@@ -165,6 +166,7 @@ async fn serve(config: ServeConfig, log: Log) -> Result<(), ServeError> {
         rate_limit,
         open_options,
         log: log.clone(),
+        tls: tls.is_some(),
     });
     let app = router(state, max_body);
 

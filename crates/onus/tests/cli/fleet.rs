@@ -44,19 +44,19 @@ const SECRET: &str = "fleet-test-secret";
 const NOW: &str = "2026-11-25";
 
 /// Stores and reports shared by the tests of one process.
-struct Fixture {
-    dir: tempfile::TempDir,
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
     /// The store built from `examples/feeds`.
-    store_a: PathBuf,
+    pub(crate) store_a: PathBuf,
     /// The same feeds plus [`NEW_ADVISORY`].
     store_b: PathBuf,
     /// `onus scan --format json` of each test image.
-    reports: Vec<PathBuf>,
+    pub(crate) reports: Vec<PathBuf>,
     /// The source of the first report (the example application), for `scan --submit`.
     app_args: Vec<String>,
 }
 
-fn fixture() -> &'static Fixture {
+pub(crate) fn fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(|| {
         let root = support::workspace_root();
@@ -157,7 +157,7 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    fn start(data: &str, store: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(data: &str, store: &Path, extra: &[&str]) -> Server {
         Server::start_with_env(data, store, extra, &[])
     }
 
@@ -220,7 +220,12 @@ impl Drop for Server {
 }
 
 /// One HTTP call: status and JSON body (`Null` when the body is not JSON).
-fn call(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
+pub(crate) fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> (u16, Value) {
     let mut request = ureq::request(method, url).timeout(Duration::from_secs(120));
     if let Some(token) = token {
         request = request.set("Authorization", &format!("Bearer {token}"));

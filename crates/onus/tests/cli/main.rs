@@ -12,6 +12,7 @@ mod advisories;
 mod architecture;
 mod common;
 mod damaged_store;
+mod dashboard;
 mod debian_images;
 mod example;
 mod feed_mirror;
