@@ -4,12 +4,14 @@ component versions varied per image) submitted to `onus serve` on SQLite and on 
 
 Measures, per backend: ingest rate (reports/s, C clients), a store update that touches 1 % of
 the fleet's packages (time until every queued image is re-matched), a full re-match (every image),
-p50/p95 latency of /summary and /moves, and the server's peak RSS. Prints a markdown table.
+p50/p95 latency of /summary and /moves, the server's peak RSS, and the dashboard: every page's
+p50/p95 server time (signed in with a read token, as a browser would) and HTML size. Prints
+markdown tables.
 
 Each generated image is one of the test images' reports plus 275 components sampled from the
 large generated image (bench/gen_large_image.py), 30 % of versions varied.
 
-Usage: bench/fleet.py [--images N] [--clients C] [--backends sqlite,postgres]
+Usage: bench/fleet.py [--images N] [--clients C] [--backends sqlite,postgres] [--skip-rematch]
 Needs: target/release/onus (built when missing; ONUS_BIN overrides), the shared data set
 (../shared/data or ONUS_SHARED_DATA), the Debian test images (scripts/build-test-images.sh) and,
 for PostgreSQL, Debian's postgresql package. Works under target/bench-fleet/.
@@ -19,6 +21,8 @@ import argparse
 import concurrent.futures
 import glob
 import hashlib
+import http.client
+import urllib.parse
 import json
 import os
 import random
@@ -206,6 +210,86 @@ def latency(api, token, path, n=200):
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
+# Tags move: image i is pushed as svc-(i % TAGS):latest, so each tag has a digest history and the
+# older images are stale, as in a real fleet.
+TAGS = 2500
+
+
+class Browser:
+    """A signed-in dashboard session over plain HTTP (the sign-in form, its CSRF cookie, the
+    session cookie), timing each page."""
+
+    def __init__(self, base, token):
+        u = urllib.parse.urlparse(base)
+        self.host, self.port = u.hostname, u.port
+        status, headers, body = self.request("GET", "/signin")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', body.decode()).group(1)
+        cookie = headers["set-cookie"].split(";")[0]
+        form = urllib.parse.urlencode({"csrf": csrf, "token": token})
+        status, headers, _ = self.request("POST", "/signin", form.encode(), {
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 303, status
+        self.cookie = next(c.split(";")[0] for c in headers.get_all("set-cookie")
+                           if c.startswith("onus_session="))
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        return r.status, r.headers, data
+
+    def page(self, path, n=50):
+        times, size = [], 0
+        for _ in range(n):
+            t = time.perf_counter()
+            status, _, body = self.request("GET", path, headers={"Cookie": self.cookie})
+            times.append((time.perf_counter() - t) * 1000)
+            assert status in (200, 303), (path, status, body[:300])
+            size = len(body)
+        times.sort()
+        return statistics.median(times), times[int(len(times) * 0.95) - 1], size
+
+
+def dashboard_pages(server, api, token, onus, data):
+    """Every page of the dashboard, timed: p50/p95 ms and HTML bytes."""
+    read = subprocess.run([onus, "serve", "token", "create", "--scope", "read", "--data", data],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    browser = Browser(server.url, read)
+    _, moves = call(f"{api}/moves?party=customer&limit=5", token)
+    first = moves["moves"][0] if moves["moves"] else None
+    digest = first["images"][0] if first else None
+    vuln = first["ids"][0] if first and first["ids"] else None
+    _, report = call(f"{api}/images/{digest}", token)
+    purl = report["components"][0]["purl"]
+    name = report["components"][0]["name"]
+    q = urllib.parse.quote
+    pages = [
+        ("overview", "/"),
+        ("your moves", "/moves"),
+        ("your moves, filtered", f"/moves?kind=update&text={q(name)}"),
+        ("vendor clocks", "/vendor"),
+        ("upstream", "/upstream"),
+        ("images", "/images"),
+        ("images, filtered (stale, text)", "/images?text=svc-12&stale=on"),
+        ("images, page 100", None),
+        ("image", f"/images/{digest}"),
+        ("vulnerability", f"/vulnerability?id={q(vuln, safe='')}"),
+        ("package", f"/package?purl={q(purl, safe='')}"),
+        ("search (name)", f"/search?q={q(name)}"),
+        ("search (id)", f"/search?q={q(vuln, safe='')}"),
+    ]
+    rows = []
+    for label, path in pages:
+        if path is None:
+            _, listing = call(f"{api}/images?limit=1000", token)
+            path = f"/images?after={listing['images'][-1]['digest']}"
+        rows.append((label, path) + browser.page(path))
+        log(f"dashboard {label}: p95 {rows[-1][3]:.1f} ms, {rows[-1][4]} bytes")
+    return rows
+
+
 def touched_store(onus, shared, templates_list, pool_list, fraction):
     """A store with one more advisory for `fraction` of the fleet's OSV-matched packages."""
     path = os.path.join(WORK, f"store-b-{fraction}.db")
@@ -263,7 +347,8 @@ def start_postgres():
     return f"postgres://onus@127.0.0.1:{port}/fleet", stop
 
 
-def bench(onus, backend, data, store_src, store_b, templates_list, pool_list, images, clients):
+def bench(onus, backend, data, store_src, store_b, templates_list, pool_list, images, clients,
+          skip_rematch=False):
     work = os.path.join(WORK, backend)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -292,7 +377,8 @@ def bench(onus, backend, data, store_src, store_b, templates_list, pool_list, im
             def submit(i):
                 with open(os.path.join(bodies_dir, f"{i}.json"), "rb") as f:
                     body = f.read()
-                status, _ = call(f"{api}/reports", token, "POST", body)
+                status, _ = call(f"{api}/reports?ref=registry.example/svc-{i % TAGS}:latest",
+                                 token, "POST", body)
                 assert status == 201, status
             list(pool.map(submit, range(images)))
         elapsed = time.time() - t
@@ -303,6 +389,11 @@ def bench(onus, backend, data, store_src, store_b, templates_list, pool_list, im
         row["summary"] = latency(api, token, "/summary")
         row["moves"] = latency(api, token, "/moves?party=customer")
         log(f"{backend}: summary p95 {row['summary'][1]:.1f} ms, moves p95 {row['moves'][1]:.1f} ms")
+
+        row["pages"] = dashboard_pages(server, api, token, onus, data)
+        row["rss"] = server.peak_rss_mb()
+        if skip_rematch:
+            return row
 
         _, s = call(f"{api}/summary", token)
         old_store = s["store"]
@@ -333,6 +424,8 @@ def main():
     ap.add_argument("--images", type=int, default=10000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--skip-rematch", action="store_true",
+                    help="measure ingest, queries and pages only")
     args = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
     onus = onus_bin()
@@ -348,7 +441,8 @@ def main():
             for suffix in ["", "-wal", "-shm"]:
                 if os.path.exists(os.path.join(WORK, "fleet.sqlite" + suffix)):
                     os.remove(os.path.join(WORK, "fleet.sqlite" + suffix))
-            rows.append(bench(onus, backend, data, a, b, tpl, pl, args.images, args.clients))
+            rows.append(bench(onus, backend, data, a, b, tpl, pl, args.images, args.clients,
+                              args.skip_rematch))
         elif backend == "postgres":
             pg = start_postgres()
             if pg is None:
@@ -356,7 +450,8 @@ def main():
                 continue
             url, stop = pg
             try:
-                rows.append(bench(onus, backend, url, a, b, tpl, pl, args.images, args.clients))
+                rows.append(bench(onus, backend, url, a, b, tpl, pl, args.images, args.clients,
+                                  args.skip_rematch))
             finally:
                 stop()
     print(f"\n{args.images} images, {rows[0]['components'] if rows else 0} components; "
@@ -365,8 +460,17 @@ def main():
     print("| backend | ingest (reports/s) | 1 % update re-matched (s) | full re-match (s) | /summary p50 / p95 (ms) | /moves p50 / p95 (ms) | peak RSS (MB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['backend']} | {r['ingest']:.0f} | {r['update']:.1f} | {r['full']:.1f} | "
+        update = f"{r['update']:.1f}" if "update" in r else "—"
+        full = f"{r['full']:.1f}" if "full" in r else "—"
+        print(f"| {r['backend']} | {r['ingest']:.0f} | {update} | {full} | "
               f"{r['summary'][0]:.1f} / {r['summary'][1]:.1f} | {r['moves'][0]:.1f} / {r['moves'][1]:.1f} | {r['rss']:.0f} |")
+    print("\nDashboard pages (server time seen on loopback, 50 requests each, signed in):\n")
+    print("| page | " + " | ".join(f"{r['backend']} p50 / p95 (ms)" for r in rows) + " | HTML (KB) |")
+    print("| --- | " + " | ".join("---:" for _ in rows) + " | ---: |")
+    if rows:
+        for k, page in enumerate(rows[0]["pages"]):
+            cells = " | ".join(f"{r['pages'][k][2]:.1f} / {r['pages'][k][3]:.1f}" for r in rows)
+            print(f"| {page[0]} | {cells} | {page[4] / 1024:.0f} |")
 
 
 if __name__ == "__main__":

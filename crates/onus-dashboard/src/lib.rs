@@ -12,7 +12,7 @@ mod pages;
 
 pub use pages::{
     clocks, error_page, image, image_list, moves, overview, package, search, signin, upstream,
-    vulnerability, ImageListQuery, ImagePageData, MovesQuery, OverviewData,
+    vulnerability, ImageListQuery, ImagePageData, MovesQuery, OverviewData, FINDINGS_PER_PAGE,
 };
 
 use std::fmt::Write as _;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use onus_attribution::{Party, Tier};
-use onus_fleet::query::{ImageFinding, Move, PackageAnswer, Summary};
+use onus_fleet::query::{FindingPage, ImageFinding, Move, PackageAnswer, Summary};
 use onus_fleet::views::{ClockGroup, ImagePage, KindCount, SearchResults, TrendPoint};
 use onus_report::diff::ReportDiff;
 use onus_report::html::{fleet_pyramids, TierCounts};
@@ -831,29 +831,56 @@ fn findings_table(html: &mut String, id: &str, findings: &[ImageFinding], image_
     html.push_str("</tbody></table></div>");
 }
 
-/// Every image with a finding for one vulnerability.
-pub fn vulnerability(chrome: &Chrome<'_>, id: &str, findings: &[ImageFinding]) -> String {
-    let open = findings.iter().filter(|f| f.open).count();
-    let images: std::collections::BTreeSet<&str> =
-        findings.iter().map(|f| f.digest.as_str()).collect();
+/// Every image with a finding for one vulnerability, a page at a time.
+pub fn vulnerability(chrome: &Chrome<'_>, id: &str, page: &FindingPage, offset: i64) -> String {
+    let open = page.findings.iter().filter(|f| f.open).count();
     let mut html = format!(
-        r#"<h1><code>{}</code></h1><p class="meta">{} in {} · {} open</p><section class="card">"#,
+        r#"<h1><code>{}</code></h1><p class="meta">{} in the fleet · showing {}–{} ({} open among them)</p><section class="card">"#,
         e(id),
-        plural(findings.len() as i64, "finding", "findings"),
-        plural(images.len() as i64, "image", "images"),
+        plural(page.total, "finding", "findings"),
+        if page.findings.is_empty() {
+            0
+        } else {
+            offset + 1
+        },
+        offset + page.findings.len() as i64,
         open
     );
-    findings_table(&mut html, "findings", findings, true);
-    html.push_str("</section>");
+    findings_table(&mut html, "findings", &page.findings, true);
+    html.push_str(r#"<nav class="pager" aria-label="Pages">"#);
+    let href = |at: i64| e(&format!("{}&offset={at}", vulnerability_href(id)));
+    if offset > 0 {
+        let _ = write!(
+            html,
+            r#"<a href="{}" rel="prev">Previous page</a>"#,
+            href((offset - FINDINGS_PER_PAGE).max(0))
+        );
+    }
+    if offset + (page.findings.len() as i64) < page.total {
+        let _ = write!(
+            html,
+            r#"<a href="{}" rel="next">Next page</a>"#,
+            href(offset + page.findings.len() as i64)
+        );
+    }
+    html.push_str("</nav></section>");
     layout(id, Some(chrome), &html)
 }
 
+/// Findings listed per page of the vulnerability page.
+pub const FINDINGS_PER_PAGE: i64 = 100;
+
 /// Which images hold a package, in which layer, and its findings.
 pub fn package(chrome: &Chrome<'_>, answer: &PackageAnswer) -> String {
+    let shown = if answer.image_total > answer.images.len() as i64 {
+        format!(" (the first {} shown)", answer.images.len())
+    } else {
+        String::new()
+    };
     let mut html = format!(
-        r#"<h1><code>{}</code></h1><p class="meta">In {}</p><section class="card"><h2>Images</h2><div class="table-wrap"><table class="sortable" id="holders"><thead><tr><th>Image</th><th class="num">Layer</th><th>Owner</th><th>Tier</th></tr></thead><tbody>"#,
+        r#"<h1><code>{}</code></h1><p class="meta">In {}{shown}</p><section class="card"><h2>Images</h2><div class="table-wrap"><table class="sortable" id="holders"><thead><tr><th>Image</th><th class="num">Layer</th><th>Owner</th><th>Tier</th></tr></thead><tbody>"#,
         e(&answer.purl),
-        plural(answer.images.len() as i64, "image", "images")
+        plural(answer.image_total, "image", "images")
     );
     for i in &answer.images {
         let _ = write!(
@@ -866,7 +893,16 @@ pub fn package(chrome: &Chrome<'_>, answer: &PackageAnswer) -> String {
             e(&tier_title(&i.tier))
         );
     }
-    html.push_str(r#"</tbody></table></div></section><section class="card"><h2>Findings</h2>"#);
+    let _ = write!(
+        html,
+        r#"</tbody></table></div></section><section class="card"><h2>Findings <span class="muted">· {}{}</span></h2>"#,
+        answer.finding_total,
+        if answer.finding_total > answer.findings.len() as i64 {
+            format!(", the first {} shown", answer.findings.len())
+        } else {
+            String::new()
+        }
+    );
     if answer.findings.is_empty() {
         html.push_str(r#"<p class="muted">No finding for this package.</p>"#);
     } else {

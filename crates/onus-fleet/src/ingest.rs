@@ -544,6 +544,17 @@ pub(crate) fn write_image(
         .map(|f| finding_row(digest, f))
         .collect();
     write_aggregates(conn, digest, kind, &rows)?;
+    insert_aliases(
+        conn,
+        rows.iter()
+            .flat_map(|f| {
+                f.ids
+                    .split('|')
+                    .filter(|a| !a.is_empty())
+                    .map(|a| (a.to_string(), f.vuln_id.clone()))
+            })
+            .collect(),
+    )?;
     record_trend(conn, &before, &rows, now)?;
     let finding_rows = rows.into_iter().map(FindingRow::into_values).collect();
     insert_rows(
@@ -851,6 +862,23 @@ fn serde_label<T: Serialize>(value: &T) -> String {
 }
 
 /// Multi-row `INSERT`s, a bounded number of parameters per statement (PostgreSQL allows 65535).
+/// Record which ids each vulnerability is known by (kept once for the fleet, never removed:
+/// an id that no image has any more matches no finding).
+pub(crate) fn insert_aliases(
+    conn: &mut dyn Conn,
+    pairs: BTreeSet<(String, String)>,
+) -> Result<(), FleetError> {
+    insert_rows(
+        conn,
+        "INSERT INTO finding_aliases (alias, vuln_id) VALUES",
+        " ON CONFLICT (alias, vuln_id) DO NOTHING",
+        pairs
+            .into_iter()
+            .map(|(alias, vuln_id)| vec![alias.into(), vuln_id.into()])
+            .collect(),
+    )
+}
+
 pub(crate) fn insert_rows(
     conn: &mut dyn Conn,
     head: &str,

@@ -144,7 +144,19 @@ pub struct ImageFinding {
 pub struct PackageAnswer {
     pub purl: String,
     pub images: Vec<PackageInImage>,
+    /// Images holding it (`images` lists the first of them).
+    pub image_total: i64,
     pub findings: Vec<ImageFinding>,
+    /// Its findings in the fleet (`findings` lists the first of them).
+    pub finding_total: i64,
+}
+
+/// A page of findings across images.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingPage {
+    pub findings: Vec<ImageFinding>,
+    /// Findings matching, on every page.
+    pub total: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -423,40 +435,72 @@ impl Fleet {
         })
     }
 
-    /// Every image with a finding for `id` (the finding's own id or one of its aliases).
+    /// Every image with a finding for `id` (the finding's own id or one of its aliases): the
+    /// first [`MAX_PAGE`].
     pub fn vulnerability(&self, id: &str) -> Result<Vec<ImageFinding>, FleetError> {
-        let pattern = format!("%|{}|%", like_escape(id));
+        Ok(self.vulnerability_page(id, 0, MAX_PAGE)?.findings)
+    }
+
+    /// One page of [`Fleet::vulnerability`], `limit` findings after the first `offset`.
+    pub fn vulnerability_page(
+        &self,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<FindingPage, FleetError> {
         self.findings_where(
-            "f.vuln_id = $1 OR f.ids LIKE $2 ESCAPE '!'",
-            &[id.into(), pattern.into()],
+            "f.vuln_id = $1 OR f.vuln_id IN (SELECT a.vuln_id FROM finding_aliases a WHERE a.alias = $1)",
+            &[id.into()],
+            offset,
+            limit,
         )
     }
 
-    /// Which images hold `purl`, in which layer, and its findings with their moves.
+    /// Which images hold `purl`, in which layer, and its findings with their moves (the first
+    /// [`MAX_PAGE`] of each).
     pub fn package(&self, purl: &str) -> Result<PackageAnswer, FleetError> {
-        let findings = self.findings_where("f.purl = $1", &[purl.into()])?;
-        let images = self.db.transaction(|conn| {
+        self.package_page(purl, MAX_PAGE)
+    }
+
+    /// [`Fleet::package`] with at most `limit` images and findings.
+    pub fn package_page(&self, purl: &str, limit: i64) -> Result<PackageAnswer, FleetError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let findings = self.findings_where("f.purl = $1", &[purl.into()], 0, limit)?;
+        let (images, image_total) = self.db.transaction(|conn| {
+            let total = conn
+                .query_one(
+                    "SELECT COUNT(DISTINCT digest) FROM components WHERE purl = $1",
+                    &[purl.into()],
+                )?
+                .map_or(0, |r| r[0].int());
             let rows = conn.query(
-                "SELECT digest, layer, owner, tier FROM components WHERE purl = $1 ORDER BY digest, layer",
-                &[purl.into()],
+                "SELECT digest, layer, owner, tier FROM components WHERE purl = $1
+                 ORDER BY digest, layer LIMIT $2",
+                &[purl.into(), Value::Int(limit)],
             )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let digest = r[0].text().to_string();
-                out.push(PackageInImage {
-                    refs: refs_of(conn, &digest)?,
-                    layer: Some(r[1].int()).filter(|l| *l >= 0),
-                    owner: r[2].text().to_string(),
-                    tier: r[3].text().to_string(),
-                    digest,
-                });
-            }
-            Ok(out)
+            let digests: Vec<String> = rows.iter().map(|r| r[0].text().to_string()).collect();
+            let refs = refs_map(conn, &digests)?;
+            let images = rows
+                .iter()
+                .map(|r| {
+                    let digest = r[0].text().to_string();
+                    PackageInImage {
+                        refs: refs.get(&digest).cloned().unwrap_or_default(),
+                        layer: Some(r[1].int()).filter(|l| *l >= 0),
+                        owner: r[2].text().to_string(),
+                        tier: r[3].text().to_string(),
+                        digest,
+                    }
+                })
+                .collect();
+            Ok((images, total))
         })?;
         Ok(PackageAnswer {
             purl: purl.to_string(),
             images,
-            findings,
+            image_total,
+            finding_total: findings.total,
+            findings: findings.findings,
         })
     }
 
@@ -464,26 +508,46 @@ impl Fleet {
         &self,
         filter: &str,
         params: &[Value],
-    ) -> Result<Vec<ImageFinding>, FleetError> {
+        offset: i64,
+        limit: i64,
+    ) -> Result<FindingPage, FleetError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let offset = offset.max(0);
         self.db.transaction(|conn| {
+            let total = conn
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM findings f WHERE {filter}"),
+                    params,
+                )?
+                .map_or(0, |r| r[0].int());
             let columns: Vec<String> = FINDING_COLUMNS
                 .split(", ")
                 .map(|c| format!("f.{c}"))
                 .collect();
             let rows = conn.query(
                 &format!(
-                    "SELECT {}, (SELECT MIN(c.layer) FROM components c WHERE c.digest = f.digest AND c.purl = f.purl)
-                     FROM findings f WHERE {filter} ORDER BY f.digest, f.vuln_id, f.purl LIMIT {MAX_PAGE}",
+                    "SELECT {}, (SELECT MIN(c.layer) FROM components c WHERE c.purl = f.purl AND c.digest = f.digest)
+                     FROM findings f WHERE {filter} ORDER BY f.digest, f.vuln_id, f.purl
+                     LIMIT {limit} OFFSET {offset}",
                     columns.join(", ")
                 ),
                 params,
             )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let f = FindingRow::from_row(&r);
-                let layer = r.get(19).map(Value::int).filter(|l| *l >= 0);
-                out.push(ImageFinding {
-                    refs: refs_of(conn, &f.digest)?,
+            let found: Vec<(FindingRow, Option<i64>)> = rows
+                .iter()
+                .map(|r| {
+                    (
+                        FindingRow::from_row(r),
+                        r.get(19).map(Value::int).filter(|l| *l >= 0),
+                    )
+                })
+                .collect();
+            let digests: Vec<String> = found.iter().map(|(f, _)| f.digest.clone()).collect();
+            let refs = refs_map(conn, &digests)?;
+            let findings = found
+                .into_iter()
+                .map(|(f, layer)| ImageFinding {
+                    refs: refs.get(&f.digest).cloned().unwrap_or_default(),
                     digest: f.digest,
                     vuln_id: f.vuln_id,
                     purl: f.purl,
@@ -502,9 +566,9 @@ impl Fleet {
                     clock: f.clock,
                     deadline: f.deadline,
                     layer,
-                });
-            }
-            Ok(out)
+                })
+                .collect();
+            Ok(FindingPage { findings, total })
         })
     }
 
@@ -554,6 +618,38 @@ pub(crate) fn refs_of(conn: &mut dyn Conn, digest: &str) -> Result<Vec<String>, 
         .iter()
         .map(|r| format!("{}:{}", r[0].text(), r[1].text()))
         .collect())
+}
+
+/// The references of each digest, one query per 500 digests.
+pub(crate) fn refs_map(
+    conn: &mut dyn Conn,
+    digests: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, FleetError> {
+    let unique: Vec<&String> = digests
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out: BTreeMap<String, Vec<String>> =
+        unique.iter().map(|d| ((*d).clone(), Vec::new())).collect();
+    for chunk in unique.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|d| d.as_str().into()).collect();
+        let rows = conn.query(
+            &format!(
+                "SELECT digest, repository, tag FROM image_refs WHERE digest IN ({})
+                 ORDER BY digest, repository, tag",
+                placeholders.join(", ")
+            ),
+            &params,
+        )?;
+        for r in rows {
+            out.entry(r[0].text().to_string())
+                .or_default()
+                .push(format!("{}:{}", r[1].text(), r[2].text()));
+        }
+    }
+    Ok(out)
 }
 
 /// Digests a tag pointed at before it moved to another digest.

@@ -168,7 +168,17 @@ CREATE TABLE sessions (
   expires TEXT NOT NULL
 );
 CREATE INDEX image_refs_tag ON image_refs (repository, tag, seen);
-CREATE INDEX findings_clock ON findings (clock, package)
+CREATE INDEX findings_clock ON findings (clock, package);
+-- A finding's introducing layer, looked up per finding on the vulnerability and package pages.
+CREATE INDEX components_purl_digest ON components (purl, digest, layer);
+-- Search by package name.
+CREATE INDEX components_name ON components (name);
+-- Every id a finding is known by (its own and its aliases), to find it by any of them.
+CREATE TABLE finding_aliases (
+  alias TEXT NOT NULL,
+  vuln_id TEXT NOT NULL,
+  PRIMARY KEY (alias, vuln_id)
+)
 ",
 ];
 
@@ -209,9 +219,29 @@ pub fn migrate(db: &Database) -> Result<(), FleetError> {
                 "INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)",
                 &[Value::Int(index as i64 + 1), Value::from("migration")],
             )?;
+            if index + 1 == 2 && current >= 1 {
+                backfill_aliases(conn)?;
+            }
         }
         Ok(())
     })
+}
+
+/// Findings written before version 2 get their alias rows from their `ids` column.
+fn backfill_aliases(conn: &mut dyn Conn) -> Result<(), FleetError> {
+    let rows = conn.query("SELECT DISTINCT vuln_id, ids FROM findings", &[])?;
+    let pairs: std::collections::BTreeSet<(String, String)> = rows
+        .iter()
+        .flat_map(|r| {
+            let vuln_id = r[0].text().to_string();
+            r[1].text()
+                .split('|')
+                .filter(|a| !a.is_empty())
+                .map(move |a| (a.to_string(), vuln_id.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    crate::ingest::insert_aliases(conn, pairs)
 }
 
 fn serial(backend: Backend) -> &'static str {

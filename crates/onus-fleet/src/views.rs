@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::db::Value;
 use crate::error::FleetError;
 use crate::ingest::is_digest;
-use crate::query::{like_escape, refs_of, ImageSummary, MAX_PAGE};
+use crate::query::{like_escape, refs_map, refs_of, ImageSummary, MAX_PAGE};
 use crate::Fleet;
 
 /// Open findings of one kind of image, by owner, move party, tier and severity.
@@ -234,11 +234,13 @@ impl Fleet {
                 ),
                 &page_params,
             )?;
+            let digests: Vec<String> = rows.iter().map(|r| r[0].text().to_string()).collect();
+            let refs = refs_map(conn, &digests)?;
             let mut images = Vec::with_capacity(rows.len());
             for r in rows {
                 let digest = r[0].text().to_string();
                 images.push(ImageSummary {
-                    refs: refs_of(conn, &digest)?,
+                    refs: refs.get(&digest).cloned().unwrap_or_default(),
                     os: r[1].opt_text().map(str::to_string),
                     open_findings: r[2].int(),
                     chp_level: Some(r[3].int()).filter(|l| *l >= 0),
@@ -276,15 +278,7 @@ impl Fleet {
         &self,
         digests: &[String],
     ) -> Result<BTreeMap<String, Vec<String>>, FleetError> {
-        self.db.transaction(|conn| {
-            let mut out = BTreeMap::new();
-            for digest in digests {
-                if !out.contains_key(digest) {
-                    out.insert(digest.clone(), refs_of(conn, digest)?);
-                }
-            }
-            Ok(out)
-        })
+        self.db.transaction(|conn| refs_map(conn, digests))
     }
 
     /// The image's kind (`application`, `base`, `unknown`), or `None` when the fleet lacks it.
@@ -334,14 +328,10 @@ impl Fleet {
             out.vulnerabilities = conn
                 .query(
                     &format!(
-                        "SELECT DISTINCT vuln_id FROM findings WHERE vuln_id = $1 OR vuln_id = $2
-                         OR ids LIKE $3 ESCAPE '!' ORDER BY vuln_id LIMIT {SEARCH_LIMIT}"
+                        "SELECT DISTINCT vuln_id FROM finding_aliases WHERE alias = $1 OR alias = $2
+                         ORDER BY vuln_id LIMIT {SEARCH_LIMIT}"
                     ),
-                    &[
-                        q.as_str().into(),
-                        upper.as_str().into(),
-                        format!("%|{}|%", like_escape(&upper)).into(),
-                    ],
+                    &[q.as_str().into(), upper.as_str().into()],
                 )?
                 .iter()
                 .map(|r| r[0].text().to_string())

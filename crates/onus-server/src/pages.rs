@@ -576,7 +576,11 @@ async fn image_download(
 #[derive(Deserialize, Default)]
 struct IdParams {
     id: Option<String>,
+    offset: Option<i64>,
 }
+
+/// Images and findings listed on a package page.
+const PACKAGE_ROWS: i64 = 200;
 
 async fn vulnerability(
     AxumState(state): AxumState<State>,
@@ -584,22 +588,20 @@ async fn vulnerability(
     params: Result<Query<IdParams>, QueryRejection>,
 ) -> Response {
     let session = signed_in!(state, headers);
-    let id: String = params
-        .ok()
-        .and_then(|Query(p)| p.id)
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    let id: String = params.id.unwrap_or_default().chars().take(200).collect();
+    let offset = params.offset.unwrap_or(0).max(0);
     let fleet = state.inner.fleet.clone();
     let lookup = id.clone();
-    match run(move || fleet.vulnerability(&lookup)).await {
-        Ok(findings) if findings.is_empty() => {
+    let found =
+        run(move || fleet.vulnerability_page(&lookup, offset, dash::FINDINGS_PER_PAGE)).await;
+    match found {
+        Ok(page) if page.total == 0 => {
             not_found(&session, &format!("no image in the fleet has `{id}`"))
         }
-        Ok(findings) => html(
+        Ok(page) => html(
             StatusCode::OK,
-            dash::vulnerability(&chrome(&session, Nav::None, ""), &id, &findings),
+            dash::vulnerability(&chrome(&session, Nav::None, ""), &id, &page, offset),
         ),
         Err(e) => error_response(Some(&session), &e),
     }
@@ -624,7 +626,7 @@ async fn package(
         .take(2000)
         .collect();
     let fleet = state.inner.fleet.clone();
-    match run(move || fleet.package(&purl)).await {
+    match run(move || fleet.package_page(&purl, PACKAGE_ROWS)).await {
         Ok(answer) if answer.images.is_empty() => not_found(
             &session,
             &format!("no image in the fleet holds `{}`", answer.purl),

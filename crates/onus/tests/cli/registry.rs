@@ -948,4 +948,11 @@ fn the_fleet_service_pulls_from_the_registry_and_follows_a_moving_tag() {
         (502, Some("pull_failed")),
         "{error}"
     );
+    // Under TLS the dashboard's cookies are `Secure`.
+    let signin = agent.get(&format!("{}/signin", server.url)).call().unwrap();
+    let cookie = signin.header("set-cookie").unwrap_or("").to_string();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }
