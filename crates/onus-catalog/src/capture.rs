@@ -8,18 +8,19 @@ use onus_fs::{Capture, CapturePolicy, EntryHeader, FileKind};
 
 use crate::golang_sink::GoSink;
 use crate::java::{is_java_archive, JavaSink};
-use crate::{apk, dpkg, npm, os_release, python};
+use crate::{apk, composer, dotnet, dpkg, gem, npm, os_release, python};
 
 /// Size caps, in bytes, for each kind of captured content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
-    /// apk `installed`, dpkg `status` and `status.d/*` files.
+    /// apk `installed`, dpkg `status` and `status.d/*` files, Composer's `installed.json` and
+    /// .NET `*.deps.json`.
     pub database: u64,
     /// dpkg `info/*.list` and `*.md5sums`.
     pub file_list: u64,
     /// `os-release`.
     pub os_release: u64,
-    /// Python `METADATA`/`PKG-INFO`, npm `package.json`.
+    /// Python `METADATA`/`PKG-INFO`, npm `package.json`, Ruby gemspecs.
     pub metadata: u64,
     /// Java archives are buffered up to this size to be unzipped; larger ones become unknowns.
     pub java_archive: u64,
@@ -87,9 +88,18 @@ impl CapturePolicy for CatalogCapture {
         if python::is_python_metadata(path) {
             return Capture::Sink(Box::new(python::HeaderSink::new(cap_usize(caps.metadata))));
         }
-        if npm::is_npm_package_json(path) || npm::is_project_package_json(path) {
+        if npm::is_npm_package_json(path)
+            || npm::is_project_package_json(path)
+            || gem::is_installed_gemspec(path)
+        {
             return Capture::Whole {
                 max_bytes: caps.metadata,
+            };
+        }
+        // Package manifests that list many packages: capped like a package database.
+        if composer::is_composer_installed(path) || dotnet::is_deps_json(path) {
+            return Capture::Whole {
+                max_bytes: caps.database,
             };
         }
         if is_java_archive(path) {

@@ -664,11 +664,7 @@ impl Cataloger for JavaCataloger {
         match decode_content(bytes) {
             Ok(archive) => archive_components(&archive, path, true, &mut parsed),
             Err(reason) => {
-                let reason = if complete {
-                    reason
-                } else {
-                    format!("{reason} (content truncated at the capture size cap)")
-                };
+                let reason = crate::truncated(reason, complete);
                 parsed.unknowns.push(crate::unknown(
                     path,
                     format!("cannot read java archive: {reason}"),

@@ -23,9 +23,12 @@ use onus_inventory::{Component, OsInfo, Unknown};
 
 mod apk;
 mod capture;
+mod composer;
+mod dotnet;
 mod dpkg;
 #[cfg(test)]
 mod e2e_tests;
+mod gem;
 mod golang;
 mod golang_sink;
 mod java;
@@ -42,7 +45,10 @@ mod text;
 
 pub use apk::{parse_apk_installed, ApkRecord};
 pub use capture::{capture_policy, Caps, CatalogCapture};
+pub use composer::{parse_composer_installed, ComposerPackage};
+pub use dotnet::{parse_deps_json, DotnetLibrary};
 pub use dpkg::{parse_dpkg_status, DpkgRecord};
+pub use gem::{parse_gemspec, Gemspec};
 pub use golang::{parse_go_binary, parse_go_modinfo, GoBuildInfo, GoModule};
 pub use java::{parse_java_archive, JavaArchive, NestedArchive, PomProperties};
 pub use npm::{parse_package_json, NpmPackage};
@@ -109,7 +115,7 @@ pub(crate) struct Found {
     pub layer_at_chain_start: bool,
 }
 
-fn catalogers() -> [&'static dyn Cataloger; 7] {
+fn catalogers() -> [&'static dyn Cataloger; 10] {
     [
         &apk::ApkCataloger,
         &dpkg::StatusCataloger,
@@ -118,6 +124,9 @@ fn catalogers() -> [&'static dyn Cataloger; 7] {
         &npm::NpmCataloger,
         &golang::GoCataloger,
         &java::JavaCataloger,
+        &gem::GemCataloger,
+        &composer::ComposerCataloger,
+        &dotnet::DotnetCataloger,
     ]
 }
 
@@ -223,6 +232,16 @@ pub(crate) fn unknown(location: &str, reason: impl Into<String>) -> Unknown {
     Unknown {
         location: location.to_string(),
         reason: reason.into(),
+    }
+}
+
+/// A parse failure's reason, saying so when the content was cut at the capture cap (the cause
+/// is then likely the cap, not the file).
+pub(crate) fn truncated(reason: String, complete: bool) -> String {
+    if complete {
+        reason
+    } else {
+        format!("{reason} (content truncated at the capture size cap)")
     }
 }
 

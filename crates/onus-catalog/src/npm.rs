@@ -173,11 +173,7 @@ impl Cataloger for NpmCataloger {
             }
             Ok(None) => {}
             Err(reason) => {
-                let reason = if complete {
-                    reason
-                } else {
-                    format!("{reason} (content truncated at the capture size cap)")
-                };
+                let reason = crate::truncated(reason, complete);
                 parsed.unknowns.push(crate::unknown(path, reason));
             }
         }

@@ -147,11 +147,7 @@ impl Cataloger for PythonCataloger {
                 Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
             },
             Err(reason) => {
-                let reason = if complete {
-                    reason
-                } else {
-                    format!("{reason} (content truncated at the capture size cap)")
-                };
+                let reason = crate::truncated(reason, complete);
                 parsed.unknowns.push(crate::unknown(path, reason));
             }
         }

@@ -110,17 +110,11 @@ fn parse(text: &str, origin: &str) -> Result<Mapping, EolError> {
 }
 
 fn ecosystem(name: &str) -> Option<Ecosystem> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "apk" => Ecosystem::Apk,
-        "deb" => Ecosystem::Deb,
-        "pypi" => Ecosystem::Pypi,
-        "npm" => Ecosystem::Npm,
-        "golang" | "go" => Ecosystem::Golang,
-        "maven" => Ecosystem::Maven,
-        "cargo" => Ecosystem::Cargo,
-        "binary" => Ecosystem::Binary,
-        _ => return None,
-    })
+    match name.to_ascii_lowercase().as_str() {
+        "go" => Some(Ecosystem::Golang),
+        "binary" => Some(Ecosystem::Binary),
+        other => Ecosystem::from_purl_type(other),
+    }
 }
 
 /// The built-in mapping, with `extra` (a user YAML file's text) merged on top: its `os` entries

@@ -139,6 +139,12 @@ pub enum Ecosystem {
     Golang,
     Maven,
     Cargo,
+    /// Ruby gems (`specifications/*.gemspec`).
+    Gem,
+    /// PHP packages installed by Composer (`vendor/composer/installed.json`).
+    Composer,
+    /// .NET packages (`*.deps.json`).
+    Nuget,
     /// Binaries identified by other evidence (e.g. a Go toolchain `stdlib`).
     Binary,
 }
@@ -147,6 +153,28 @@ impl Ecosystem {
     /// True for packages a distribution's package manager installed.
     pub fn is_distro(self) -> bool {
         matches!(self, Ecosystem::Apk | Ecosystem::Deb)
+    }
+
+    /// Every ecosystem a package URL names (all but [`Ecosystem::Binary`]).
+    pub const PACKAGE_TYPES: [Ecosystem; 10] = [
+        Ecosystem::Apk,
+        Ecosystem::Deb,
+        Ecosystem::Pypi,
+        Ecosystem::Npm,
+        Ecosystem::Golang,
+        Ecosystem::Maven,
+        Ecosystem::Cargo,
+        Ecosystem::Gem,
+        Ecosystem::Composer,
+        Ecosystem::Nuget,
+    ];
+
+    /// The ecosystem of a purl type (`pkg:<type>/…`), case-insensitive; `None` for `generic`
+    /// and types onus does not catalog.
+    pub fn from_purl_type(purl_type: &str) -> Option<Ecosystem> {
+        Ecosystem::PACKAGE_TYPES
+            .into_iter()
+            .find(|e| e.purl_type().eq_ignore_ascii_case(purl_type))
     }
 
     /// The purl type for this ecosystem.
@@ -159,6 +187,9 @@ impl Ecosystem {
             Ecosystem::Golang => "golang",
             Ecosystem::Maven => "maven",
             Ecosystem::Cargo => "cargo",
+            Ecosystem::Gem => "gem",
+            Ecosystem::Composer => "composer",
+            Ecosystem::Nuget => "nuget",
             Ecosystem::Binary => "generic",
         }
     }
@@ -171,6 +202,9 @@ impl Ecosystem {
             Ecosystem::Golang => Some("Go"),
             Ecosystem::Maven => Some("Maven"),
             Ecosystem::Cargo => Some("crates.io"),
+            Ecosystem::Gem => Some("RubyGems"),
+            Ecosystem::Composer => Some("Packagist"),
+            Ecosystem::Nuget => Some("NuGet"),
             _ => None,
         }
     }

@@ -928,6 +928,17 @@ fn osv_key(c: &Component) -> Option<(&'static str, String)> {
             },
         )),
         Ecosystem::Cargo => Some(("crates.io", c.name.clone())),
+        Ecosystem::Gem => Some(("RubyGems", c.name.clone())),
+        // Packagist names are `vendor/package`, as Composer writes them.
+        Ecosystem::Composer => Some((
+            "Packagist",
+            if c.name.contains('/') {
+                c.name.clone()
+            } else {
+                from_purl("/").unwrap_or_else(|| c.name.clone())
+            },
+        )),
+        Ecosystem::Nuget => Some(("NuGet", c.name.clone())),
         _ => None,
     }
 }

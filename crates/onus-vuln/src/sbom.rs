@@ -181,18 +181,11 @@ pub(crate) fn component_from_purl(
     found_by: &str,
 ) -> Option<Component> {
     let parsed = packageurl::PackageUrl::from_str(purl).ok()?;
-    let ecosystem = match parsed.ty() {
-        "apk" => Ecosystem::Apk,
-        "deb" => Ecosystem::Deb,
-        "pypi" => Ecosystem::Pypi,
-        "npm" => Ecosystem::Npm,
-        "golang" => Ecosystem::Golang,
-        "maven" => Ecosystem::Maven,
-        "cargo" => Ecosystem::Cargo,
-        _ => return None,
-    };
+    let ecosystem = Ecosystem::from_purl_type(parsed.ty())?;
     let name = match (ecosystem, parsed.namespace()) {
-        (Ecosystem::Golang | Ecosystem::Npm, Some(ns)) => format!("{ns}/{}", parsed.name()),
+        (Ecosystem::Golang | Ecosystem::Npm | Ecosystem::Composer, Some(ns)) => {
+            format!("{ns}/{}", parsed.name())
+        }
         _ => parsed.name().to_string(),
     };
     let version = parsed

@@ -14,6 +14,7 @@ mod common;
 mod damaged_store;
 mod dashboard;
 mod debian_images;
+mod ecosystems;
 mod example;
 mod feed_mirror;
 mod fleet;

@@ -1,0 +1,192 @@
+//! The Ruby, PHP and .NET catalogers end to end: a directory laid out as an image holds an
+//! installed gem, a Composer `installed.json` and .NET `deps.json` files (application and shared
+//! runtime); `onus sbom` lists them with their purls, and `onus scan` matches them through the
+//! store's RubyGems, Packagist and NuGet records. The advisories are made up for this test (not
+//! real vulnerabilities) and written by it.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{onus_json, onus_ok, path_str};
+use crate::support;
+
+const GEMSPEC: &str = "# -*- encoding: utf-8 -*-
+# stub: rack 2.2.3 ruby lib
+
+Gem::Specification.new do |s|
+  s.name = \"rack\".freeze
+  s.version = \"2.2.3\"
+  s.licenses = [\"MIT\".freeze]
+end
+";
+
+const INSTALLED_JSON: &str = r#"{"packages": [
+  {"name": "monolog/monolog", "version": "1.27.1", "version_normalized": "1.27.1.0", "license": ["MIT"], "type": "library"},
+  {"name": "symfony/console", "version": "v5.4.21", "license": ["MIT"], "type": "library"}
+], "dev": false, "dev-package-names": []}"#;
+
+const APP_DEPS: &str = r#"{
+  "runtimeTarget": {"name": ".NETCoreApp,Version=v6.0"},
+  "targets": {".NETCoreApp,Version=v6.0": {}},
+  "libraries": {
+    "webapp/1.0.0": {"type": "project", "serviceable": false, "sha512": ""},
+    "Newtonsoft.Json/12.0.1": {"type": "package", "serviceable": true, "path": "newtonsoft.json/12.0.1"}
+  }
+}"#;
+
+/// One made-up OSV advisory per ecosystem.
+fn advisory(id: &str, ecosystem: &str, name: &str, fixed: &str) -> String {
+    format!(
+        r#"{{"id": "{id}", "modified": "2026-11-20T00:00:00Z", "published": "2026-11-20T00:00:00Z",
+  "summary": "Made up for the onus ecosystem test (not a real vulnerability).",
+  "severity": [{{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}],
+  "affected": [{{"package": {{"ecosystem": "{ecosystem}", "name": "{name}"}},
+    "ranges": [{{"type": "ECOSYSTEM", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#
+    )
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let file = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, text).unwrap();
+}
+
+#[test]
+fn ruby_php_and_dotnet_packages_are_cataloged_and_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("rootfs");
+    write(
+        &image,
+        "/usr/local/lib/ruby/gems/3.2.0/specifications/rack-2.2.3.gemspec",
+        GEMSPEC,
+    );
+    write(
+        &image,
+        "/app/vendor/composer/installed.json",
+        INSTALLED_JSON,
+    );
+    write(&image, "/app/webapp.deps.json", APP_DEPS);
+    write(
+        &image,
+        "/usr/share/dotnet/shared/Microsoft.NETCore.App/6.0.5/Microsoft.NETCore.App.deps.json",
+        r#"{"libraries": {}}"#,
+    );
+
+    let sbom = onus_json(&["sbom", &format!("dir:{}", path_str(&image)), "-f", "json"]);
+    let purls: Vec<&str> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "pkg:gem/rack@2.2.3",
+        "pkg:composer/monolog/monolog@1.27.1",
+        "pkg:composer/symfony/console@5.4.21",
+        "pkg:nuget/Newtonsoft.Json@12.0.1",
+        "pkg:nuget/Microsoft.NETCore.App@6.0.5",
+    ] {
+        assert!(
+            purls.contains(&expected),
+            "{expected} missing from {purls:?}"
+        );
+    }
+    assert!(
+        sbom["unknowns"].as_array().unwrap().is_empty(),
+        "{}",
+        sbom["unknowns"]
+    );
+
+    let feeds = dir.path().join("feeds");
+    for (id, ecosystem, name, fixed) in [
+        ("ONUS-TEST-GEM-0001", "RubyGems", "rack", "2.2.6.4"),
+        (
+            "ONUS-TEST-PHP-0001",
+            "Packagist",
+            "monolog/monolog",
+            "1.27.2",
+        ),
+        (
+            "ONUS-TEST-PHP-0002",
+            "Packagist",
+            "symfony/console",
+            "5.4.20",
+        ),
+        ("ONUS-TEST-NUGET-0001", "NuGet", "Newtonsoft.Json", "13.0.1"),
+    ] {
+        write(
+            &feeds,
+            &format!("osv-test/{id}.json"),
+            &advisory(id, ecosystem, name, fixed),
+        );
+    }
+    let store = dir.path().join("vuln.db");
+    let root = support::workspace_root();
+    onus_ok(
+        &[
+            "db",
+            "build",
+            "--db",
+            &path_str(&store),
+            "--from",
+            &path_str(&root.join("examples/feeds")),
+            "--from",
+            &path_str(&feeds),
+        ],
+        0,
+    );
+    let report = onus_json(&[
+        "scan",
+        &format!("dir:{}", path_str(&image)),
+        "--db",
+        &path_str(&store),
+        "--now",
+        "2026-11-25",
+        "-f",
+        "json",
+    ]);
+    let found: Vec<(String, String, Option<String>)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["purl"].as_str().unwrap().to_string(),
+                f["advisory"]["fixed_version"]
+                    .as_str()
+                    .or_else(|| f["fixed_version"].as_str())
+                    .map(str::to_string),
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    // symfony/console 5.4.21 is past the fix (5.4.20): no finding.
+    assert_eq!(
+        ids,
+        [
+            "ONUS-TEST-GEM-0001",
+            "ONUS-TEST-NUGET-0001",
+            "ONUS-TEST-PHP-0001"
+        ],
+        "{found:?}"
+    );
+    let by_id = |id: &str| -> &Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()
+    };
+    assert_eq!(by_id("ONUS-TEST-GEM-0001")["purl"], "pkg:gem/rack@2.2.3");
+    assert_eq!(
+        by_id("ONUS-TEST-PHP-0001")["purl"],
+        "pkg:composer/monolog/monolog@1.27.1"
+    );
+    assert_eq!(
+        by_id("ONUS-TEST-NUGET-0001")["purl"],
+        "pkg:nuget/Newtonsoft.Json@12.0.1"
+    );
+}
