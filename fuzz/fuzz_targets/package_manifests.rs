@@ -1,5 +1,5 @@
 //! Fuzz the language package manifest parsers (Composer's `installed.json`, Ruby gemspecs,
-//! .NET `deps.json`): any bytes give packages or a reason, never a panic, and every package
+//! .NET `deps.json`, Debian copyright files): any bytes give packages or a reason, never a panic, and every package
 //! they return has a name and a version.
 #![no_main]
 
@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(spec) = onus_catalog::parse_gemspec(data) {
         assert!(!spec.name.is_empty() && !spec.version.is_empty());
     }
+    let _ = onus_catalog::parse_copyright_license(data);
     let path = "/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.1/Microsoft.NETCore.App.deps.json";
     if let Ok((libraries, _)) = onus_catalog::parse_deps_json(path, data) {
         assert!(libraries

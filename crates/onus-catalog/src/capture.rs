@@ -16,7 +16,7 @@ pub struct Caps {
     /// apk `installed`, dpkg `status` and `status.d/*` files, Composer's `installed.json` and
     /// .NET `*.deps.json`.
     pub database: u64,
-    /// dpkg `info/*.list` and `*.md5sums`.
+    /// dpkg `info/*.list` and `*.md5sums`, `/usr/share/doc/<package>/copyright`.
     pub file_list: u64,
     /// `os-release`.
     pub os_release: u64,
@@ -75,7 +75,7 @@ impl CapturePolicy for CatalogCapture {
                 max_bytes: caps.database,
             };
         }
-        if dpkg::is_info_file_list(path) {
+        if dpkg::is_info_file_list(path) || dpkg::is_copyright_file(path) {
             return Capture::Whole {
                 max_bytes: caps.file_list,
             };

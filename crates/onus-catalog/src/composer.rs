@@ -125,9 +125,10 @@ impl Cataloger for ComposerCataloger {
                                 purl,
                                 path,
                             );
-                            if !p.licenses.is_empty() {
-                                c.metadata
-                                    .insert("license".to_string(), p.licenses.join(" OR "));
+                            if let Some(license) = onus_inventory::license_choice(
+                                p.licenses.iter().map(String::as_str),
+                            ) {
+                                c.metadata.insert("license".to_string(), license);
                             }
                             if p.dev {
                                 c.metadata.insert("dev".to_string(), "true".to_string());

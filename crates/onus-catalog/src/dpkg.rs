@@ -256,6 +256,7 @@ impl Cataloger for StatusCataloger {
         ];
         let listed = read_file_lists(ctx.view, &candidates, unknowns);
         component.files = with_conffiles(listed, std::mem::take(&mut component.files));
+        add_copyright_license(ctx, component);
     }
 }
 
@@ -294,6 +295,65 @@ impl Cataloger for StatusDirCataloger {
         ];
         let listed = read_file_lists(ctx.view, &candidates, unknowns);
         component.files = with_conffiles(listed, std::mem::take(&mut component.files));
+        add_copyright_license(ctx, component);
+    }
+}
+
+/// Where a Debian package's copyright file is.
+pub(crate) fn is_copyright_file(path: &str) -> bool {
+    path.strip_prefix("/usr/share/doc/")
+        .and_then(|rest| rest.strip_suffix("/copyright"))
+        .is_some_and(|package| !package.is_empty() && !package.contains('/'))
+}
+
+/// The licence of a package from its machine-readable (DEP-5) copyright file, when it has one.
+fn add_copyright_license(ctx: &Ctx<'_>, component: &mut Component) {
+    let path = format!("/usr/share/doc/{}/copyright", component.name);
+    let Some(content) = ctx.view.content(&path) else {
+        return;
+    };
+    if let Some(license) = parse_copyright_license(&content.bytes) {
+        component.metadata.insert("license".to_string(), license);
+    }
+}
+
+/// The licences a DEP-5 copyright file names (the first line of each `License:` field, each
+/// normalised), joined with `AND`: the package as a whole is under all of them. `None` for a
+/// free-form copyright file, whose licence is not stated in a form onus can read with certainty.
+pub fn parse_copyright_license(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let first = text.lines().find(|l| !l.trim().is_empty())?;
+    let format = first.strip_prefix("Format:")?.trim();
+    if !format.contains("copyright-format") && !format.contains("dep5") {
+        return None;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let Some(value) = line.strip_prefix("License:") else {
+            continue;
+        };
+        let Some(license) = onus_inventory::normalize_license(value) else {
+            continue;
+        };
+        if !seen.contains(&license) && seen.len() < 32 {
+            seen.push(license);
+        }
+    }
+    match seen.len() {
+        0 => None,
+        1 => seen.pop(),
+        _ => Some(
+            seen.iter()
+                .map(|l| {
+                    if [" AND ", " OR ", " WITH "].iter().any(|op| l.contains(op)) {
+                        format!("({l})")
+                    } else {
+                        l.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        ),
     }
 }
 
@@ -421,6 +481,30 @@ mod tests {
     use crate::testutil::ViewBuilder;
 
     const STATUS: &[u8] = b"Package: libc6\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nMulti-Arch: same\nSource: glibc\nVersion: 2.36-9+deb12u4\nDescription: GNU C Library\n multi-line\n .\n more\n\nPackage: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl (3.0.11-1~deb12u2)\nVersion: 3.0.13-1~deb12u1\n\nPackage: removed\nStatus: deinstall ok config-files\nArchitecture: amd64\n\nPackage: held\nStatus: hold ok installed\nVersion: 1:2.0\nArchitecture: all\n";
+
+    #[test]
+    fn licenses_from_machine_readable_copyright_files() {
+        let dep5 = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: zlib\n\nFiles: *\nCopyright: 1995-2022 Jean-loup Gailly and Mark Adler\nLicense: Zlib\n\nFiles: debian/*\nLicense: GPL-2+\n\nLicense: Zlib\n This software is provided 'as-is'.\n";
+        assert_eq!(
+            parse_copyright_license(dep5).as_deref(),
+            Some("Zlib AND GPL-2.0-or-later")
+        );
+        let either = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: MIT or Apache-2.0\n";
+        assert_eq!(
+            parse_copyright_license(either).as_deref(),
+            Some("MIT OR Apache-2.0")
+        );
+        // Free-form files say nothing certain.
+        assert_eq!(
+            parse_copyright_license(b"This package was debianized by someone.\nLicense: GPL\n"),
+            None
+        );
+        assert_eq!(parse_copyright_license(b""), None);
+        assert!(is_copyright_file("/usr/share/doc/zlib1g/copyright"));
+        assert!(!is_copyright_file(
+            "/usr/share/doc/zlib1g/examples/copyright"
+        ));
+    }
 
     #[test]
     fn parses_paragraphs_and_source() {

@@ -142,9 +142,10 @@ impl Cataloger for GemCataloger {
                 Ok(purl) => {
                     let mut c =
                         crate::component(&spec.name, &spec.version, Ecosystem::Gem, purl, path);
-                    if !spec.licenses.is_empty() {
-                        c.metadata
-                            .insert("license".to_string(), spec.licenses.join(" OR "));
+                    if let Some(license) =
+                        onus_inventory::license_choice(spec.licenses.iter().map(String::as_str))
+                    {
+                        c.metadata.insert("license".to_string(), license);
                     }
                     parsed.components.push(c);
                 }

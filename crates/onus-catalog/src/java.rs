@@ -38,7 +38,8 @@ const MAX_ENTRIES: usize = 200_000;
 const MAX_ERRORS: usize = 10;
 
 /// Manifest main-section attributes kept in the summary.
-const MANIFEST_KEYS: [&str; 18] = [
+const MANIFEST_KEYS: [&str; 19] = [
+    "Bundle-License",
     "Implementation-Title",
     "Implementation-Version",
     "Implementation-Vendor",
@@ -594,36 +595,54 @@ fn archive_components(archive: &JavaArchive, location: &str, top: bool, parsed: 
                 c.metadata
                     .insert("java_evidence".to_string(), evidence.to_string());
                 parsed.components.push(c);
+                Some(parsed.components.len() - 1)
             }
-            Err(e) => parsed
-                .unknowns
-                .push(crate::unknown(location, e.to_string())),
+            Err(e) => {
+                parsed
+                    .unknowns
+                    .push(crate::unknown(location, e.to_string()));
+                None
+            }
         }
     };
     let file_name = location.rsplit([':', '/']).next().unwrap_or(location);
     let (file_stem_name, file_version) = name_version_from_file(file_name);
     let own = own_identity(archive, &file_stem_name, file_version.as_deref());
-    for pom in &archive.pom_properties {
-        push(
+    // Where the archive's own component lands, for its licence.
+    let mut own_at = None;
+    let own_pom_index = own_pom(
+        &archive.pom_properties,
+        &own,
+        &archive.manifest,
+        &file_stem_name,
+    );
+    for (i, pom) in archive.pom_properties.iter().enumerate() {
+        let pushed = push(
             pom.group_id.as_deref(),
             &pom.artifact_id,
             &pom.version,
             "pom.properties",
         );
+        if own_pom_index == Some(i) {
+            own_at = pushed;
+        }
     }
-    if own_pom(
-        &archive.pom_properties,
-        &own,
-        &archive.manifest,
-        &file_stem_name,
-    )
-    .is_none()
-    {
-        match own.version {
+    if own_pom_index.is_none() {
+        let pushed = match own.version {
             Some(version) => push(own.group, own.name, version, own.evidence),
             // Like Syft: an archive with a manifest is a package even without a version.
             None if archive.has_manifest => push(own.group, own.name, "", own.evidence),
-            None => {}
+            None => None,
+        };
+        own_at = pushed;
+    }
+    // OSGi's `Bundle-License`: a comma-separated list of licences (names or URLs), a choice.
+    let license = archive.manifest.get("Bundle-License").and_then(|l| {
+        onus_inventory::license_choice(l.split(',').map(|p| p.split(';').next().unwrap_or(p)))
+    });
+    if let (Some(i), Some(license)) = (own_at, license) {
+        if let Some(c) = parsed.components.get_mut(i) {
+            c.metadata.insert("license".to_string(), license);
         }
     }
     if top && parsed.components.len() == before {
@@ -864,6 +883,26 @@ pub(crate) mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn bundle_license_goes_to_the_archive_not_its_shaded_poms() {
+        let mut builder = ViewBuilder::new().layer();
+        let bytes = jar(
+            Some("Manifest-Version: 1.0\nBundle-SymbolicName: org.example.lib\nBundle-Version: 2.1.0\nBundle-License: https://www.apache.org/licenses/LICENSE-2.0.txt, MIT\n"),
+            &[pom("com.shaded", "inner", "1.0")],
+        );
+        builder = builder.file("/app/lib/lib-2.1.0.jar", &bytes);
+        let catalog = crate::catalog(&builder.build(), &onus_fs::NoReporter);
+        let license = |name: &str| {
+            catalog
+                .components
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.metadata.get("license").cloned())
+        };
+        assert_eq!(license("lib").as_deref(), Some("Apache-2.0 OR MIT"));
+        assert_eq!(license("inner"), None);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use apk::{parse_apk_installed, ApkRecord};
 pub use capture::{capture_policy, Caps, CatalogCapture};
 pub use composer::{parse_composer_installed, ComposerPackage};
 pub use dotnet::{parse_deps_json, DotnetLibrary};
-pub use dpkg::{parse_dpkg_status, DpkgRecord};
+pub use dpkg::{parse_copyright_license, parse_dpkg_status, DpkgRecord};
 pub use gem::{parse_gemspec, Gemspec};
 pub use golang::{parse_go_binary, parse_go_modinfo, GoBuildInfo, GoModule};
 pub use java::{parse_java_archive, JavaArchive, NestedArchive, PomProperties};

@@ -63,8 +63,28 @@ pub fn parse_package_json(bytes: &[u8]) -> Result<Option<NpmPackage>, String> {
     Ok(Some(NpmPackage {
         name: name.to_string(),
         version: version.to_string(),
-        license: text("license").map(str::to_string),
+        license: npm_license(&map),
     }))
+}
+
+/// `license` as a string (an SPDX expression) or a legacy `{"type": …}` object, or the legacy
+/// `licenses` array of such objects or strings (a choice).
+fn npm_license(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    use serde_json::Value;
+    let name = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("type").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    if let Some(license) = map.get("license").and_then(name) {
+        return onus_inventory::normalize_license(&license);
+    }
+    let listed: Vec<String> = map
+        .get("licenses")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(name).collect())
+        .unwrap_or_default();
+    onus_inventory::license_choice(listed.iter().map(String::as_str))
 }
 
 /// The name rules npm applies to every package it installs (validate-npm-package-name's errors,
@@ -186,6 +206,34 @@ impl Cataloger for NpmCataloger {
 mod tests {
     use super::*;
     use crate::testutil::ViewBuilder;
+
+    #[test]
+    fn licenses_in_every_form_npm_has_used() {
+        let license = |json: &str| {
+            parse_package_json(json.as_bytes())
+                .unwrap()
+                .unwrap()
+                .license
+        };
+        assert_eq!(
+            license(r#"{"name":"a","version":"1.0.0","license":"(mit OR Apache-2.0)"}"#).as_deref(),
+            Some("(MIT OR Apache-2.0)")
+        );
+        assert_eq!(
+            license(r#"{"name":"a","version":"1.0.0","license":{"type":"ISC","url":"x"}}"#)
+                .as_deref(),
+            Some("ISC")
+        );
+        assert_eq!(
+            license(r#"{"name":"a","version":"1.0.0","licenses":[{"type":"MIT"},{"type":"Apache 2.0"}]}"#)
+                .as_deref(),
+            Some("MIT OR Apache-2.0")
+        );
+        assert_eq!(
+            license(r#"{"name":"a","version":"1.0.0","license":"UNKNOWN"}"#),
+            None
+        );
+    }
 
     #[test]
     fn parses_package_json() {

@@ -28,10 +28,27 @@ pub fn parse_python_metadata(bytes: &[u8]) -> Result<PythonMetadata, String> {
     let name = get("Name").ok_or("metadata has no `Name` header")?;
     let version = get("Version")
         .ok_or_else(|| format!("metadata of `{}` has no `Version` header", clip(&name)))?;
+    // PEP 639's expression first; then a short `License` (some put the whole text there);
+    // then the licence classifiers.
+    let license = get("License-Expression")
+        .and_then(|l| onus_inventory::normalize_license(&l))
+        .or_else(|| {
+            get("License")
+                .filter(|l| l.len() <= 200 && !l.contains('\n'))
+                .and_then(|l| onus_inventory::normalize_license(&l))
+        })
+        .or_else(|| {
+            let classifiers: Vec<String> = headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("Classifier"))
+                .filter_map(|(_, v)| onus_inventory::license_from_classifier(v))
+                .collect();
+            onus_inventory::license_choice(classifiers.iter().map(String::as_str))
+        });
     Ok(PythonMetadata {
         name,
         version,
-        license: get("License-Expression").or_else(|| get("License")),
+        license,
     })
 }
 
@@ -160,6 +177,25 @@ impl Cataloger for PythonCataloger {
 mod tests {
     use super::*;
     use crate::testutil::ViewBuilder;
+
+    #[test]
+    fn license_expression_then_license_then_classifiers() {
+        let license = |text: &str| parse_python_metadata(text.as_bytes()).unwrap().license;
+        assert_eq!(
+            license("Name: a\nVersion: 1\nLicense-Expression: mit or apache-2.0\nLicense: BSD\n")
+                .as_deref(),
+            Some("MIT OR Apache-2.0")
+        );
+        assert_eq!(
+            license("Name: a\nVersion: 1\nLicense: Apache 2.0\n").as_deref(),
+            Some("Apache-2.0")
+        );
+        assert_eq!(
+            license("Name: a\nVersion: 1\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: BSD License\nClassifier: License :: OSI Approved :: MIT License\nClassifier: Programming Language :: Python\n")
+                .as_deref(),
+            Some("BSD License OR MIT")
+        );
+    }
 
     #[test]
     fn sink_keeps_the_header_block_only() {

@@ -214,8 +214,8 @@ pub fn migrate(db: &Database) -> Result<(), FleetError> {
             let sql = migration
                 .replace("{serial}", serial(conn.backend()))
                 .replace("{blob}", blob(conn.backend()));
-            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                conn.exec(statement, &[])?;
+            for statement in statements(&sql) {
+                conn.exec(&statement, &[])?;
             }
             conn.exec(
                 "INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)",
@@ -246,6 +246,21 @@ fn backfill_aliases(conn: &mut dyn Conn) -> Result<(), FleetError> {
     crate::ingest::insert_aliases(conn, pairs)
 }
 
+/// A migration's statements: comment lines dropped (they may hold any punctuation), then split
+/// on `;` (no statement has one inside a literal).
+fn statements(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn serial(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -265,5 +280,31 @@ pub(crate) fn for_update_skip_locked(conn: &dyn Conn) -> &'static str {
     match conn.backend() {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_statement_is_schema_code_and_a_new_database_migrates() {
+        for migration in MIGRATIONS {
+            for statement in statements(migration) {
+                assert!(
+                    ["CREATE ", "ALTER ", "DROP "]
+                        .iter()
+                        .any(|k| statement.starts_with(k)),
+                    "{statement}"
+                );
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("fleet.db").display());
+        let db = Database::open(&url).unwrap();
+        migrate(&db).unwrap();
+        // Twice is a no-op.
+        migrate(&db).unwrap();
     }
 }

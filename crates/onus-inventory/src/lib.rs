@@ -10,9 +10,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod glob;
+mod license;
 mod purl;
 pub mod vocab;
 pub use glob::glob_match;
+pub use license::{license_choice, license_from_classifier, normalize_license};
 pub use purl::{make_purl, PurlError};
 
 /// The schema identifier written into every SBOM document.
