@@ -1,5 +1,5 @@
 //! Fuzz the language package manifest parsers (Composer's `installed.json`, Ruby gemspecs,
-//! .NET `deps.json`, Debian copyright files): any bytes give packages or a reason, never a panic, and every package
+//! .NET `deps.json`, Debian copyright files, cargo-auditable graphs): any bytes give packages or a reason, never a panic, and every package
 //! they return has a name and a version.
 #![no_main]
 
@@ -15,6 +15,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(!spec.name.is_empty() && !spec.version.is_empty());
     }
     let _ = onus_catalog::parse_copyright_license(data);
+    if let Ok(crates) = onus_catalog::parse_cargo_auditable(data) {
+        assert!(crates.iter().all(|c| !c.name.is_empty() && !c.version.is_empty()));
+    }
     let path = "/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.1/Microsoft.NETCore.App.deps.json";
     if let Ok((libraries, _)) = onus_catalog::parse_deps_json(path, data) {
         assert!(libraries

@@ -4,10 +4,11 @@
 //! their magic, whatever their mode) are streamed through sinks that keep only a small derived
 //! summary.
 
-use onus_fs::{Capture, CapturePolicy, EntryHeader, FileKind};
+use onus_fs::{Capture, CapturePolicy, ContentSink, EntryHeader, FileKind};
 
 use crate::golang_sink::GoSink;
 use crate::java::{is_java_archive, JavaSink};
+use crate::rust_audit::AuditSink;
 use crate::{apk, composer, dotnet, dpkg, gem, npm, os_release, python};
 
 /// Size caps, in bytes, for each kind of captured content.
@@ -16,7 +17,7 @@ pub struct Caps {
     /// apk `installed`, dpkg `status` and `status.d/*` files, Composer's `installed.json` and
     /// .NET `*.deps.json`.
     pub database: u64,
-    /// dpkg `info/*.list` and `*.md5sums`, `/usr/share/doc/<package>/copyright`.
+    /// dpkg `info/*.list` and `*.md5sums`.
     pub file_list: u64,
     /// `os-release`.
     pub os_release: u64,
@@ -75,7 +76,10 @@ impl CapturePolicy for CatalogCapture {
                 max_bytes: caps.database,
             };
         }
-        if dpkg::is_info_file_list(path) || dpkg::is_copyright_file(path) {
+        if dpkg::is_copyright_file(path) {
+            return Capture::Sink(Box::new(dpkg::CopyrightSink::new()));
+        }
+        if dpkg::is_info_file_list(path) {
             return Capture::Whole {
                 max_bytes: caps.file_list,
             };
@@ -112,9 +116,31 @@ impl CapturePolicy for CatalogCapture {
         // sink looks at the first four bytes and stops at once unless they announce an
         // executable format, so other files cost one allocation.
         if header.mode & 0o111 != 0 || header.size >= MIN_EXECUTABLE_SIZE {
-            return Capture::Sink(Box::new(GoSink::new(cap_usize(caps.go_build_info))));
+            return Capture::Sink(Box::new(ExecutableSink {
+                go: Box::new(GoSink::new(cap_usize(caps.go_build_info))),
+                rust: Box::new(AuditSink::new()),
+            }));
         }
         Capture::Skip
+    }
+}
+
+/// One pass over an executable for both kinds of embedded build data: Go's build info and
+/// `cargo auditable`'s crate graph. A binary has at most one of them; the Go summary wins.
+struct ExecutableSink {
+    go: Box<GoSink>,
+    rust: Box<AuditSink>,
+}
+
+impl ContentSink for ExecutableSink {
+    fn write(&mut self, chunk: &[u8]) {
+        self.go.write(chunk);
+        self.rust.write(chunk);
+    }
+
+    fn finish(self: Box<Self>) -> Option<Vec<u8>> {
+        let ExecutableSink { go, rust } = *self;
+        go.finish().or_else(|| rust.finish())
     }
 }
 

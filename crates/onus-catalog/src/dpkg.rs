@@ -306,6 +306,64 @@ pub(crate) fn is_copyright_file(path: &str) -> bool {
         .is_some_and(|package| !package.is_empty() && !package.contains('/'))
 }
 
+/// Keeps only what [`parse_copyright_license`] reads of a copyright file (its first line and its
+/// `License:` lines), so the image reader holds a few hundred bytes per package, not the text.
+pub(crate) struct CopyrightSink {
+    line: Vec<u8>,
+    kept: Vec<u8>,
+    seen_first: bool,
+}
+
+/// Longest line looked at, and most bytes kept per file.
+const COPYRIGHT_LINE: usize = 4 << 10;
+const COPYRIGHT_KEPT: usize = 64 << 10;
+
+impl CopyrightSink {
+    pub(crate) fn new() -> Self {
+        CopyrightSink {
+            line: Vec::new(),
+            kept: Vec::new(),
+            seen_first: false,
+        }
+    }
+
+    fn end_line(&mut self) {
+        let line = std::mem::take(&mut self.line);
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        let keep = (!self.seen_first && !blank) || line.starts_with(b"License:");
+        if !blank {
+            self.seen_first = true;
+        }
+        if keep && self.kept.len() + line.len() < COPYRIGHT_KEPT {
+            self.kept.extend_from_slice(&line);
+            self.kept.push(b'\n');
+        }
+    }
+}
+
+impl onus_fs::ContentSink for CopyrightSink {
+    fn write(&mut self, chunk: &[u8]) {
+        for part in chunk.split_inclusive(|b| *b == b'\n') {
+            let (body, ends) = match part.strip_suffix(b"\n") {
+                Some(body) => (body, true),
+                None => (part, false),
+            };
+            let room = COPYRIGHT_LINE.saturating_sub(self.line.len());
+            self.line.extend_from_slice(&body[..body.len().min(room)]);
+            if ends {
+                self.end_line();
+            }
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> Option<Vec<u8>> {
+        if !self.line.is_empty() {
+            self.end_line();
+        }
+        Some(self.kept)
+    }
+}
+
 /// The licence of a package from its machine-readable (DEP-5) copyright file, when it has one.
 fn add_copyright_license(ctx: &Ctx<'_>, component: &mut Component) {
     let path = format!("/usr/share/doc/{}/copyright", component.name);
@@ -500,6 +558,20 @@ mod tests {
             None
         );
         assert_eq!(parse_copyright_license(b""), None);
+        // The sink keeps what the parser reads, however the file is chunked.
+        for size in [1, 5, 4096] {
+            let mut sink: Box<dyn onus_fs::ContentSink> = Box::new(CopyrightSink::new());
+            for part in dep5.chunks(size) {
+                sink.write(part);
+            }
+            let kept = sink.finish().unwrap();
+            assert_eq!(
+                parse_copyright_license(&kept).as_deref(),
+                Some("Zlib AND GPL-2.0-or-later"),
+                "chunks of {size}"
+            );
+            assert!(kept.len() < 120, "{}", String::from_utf8_lossy(&kept));
+        }
         assert!(is_copyright_file("/usr/share/doc/zlib1g/copyright"));
         assert!(!is_copyright_file(
             "/usr/share/doc/zlib1g/examples/copyright"

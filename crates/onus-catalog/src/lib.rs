@@ -39,6 +39,7 @@ mod ownership;
 #[cfg(test)]
 mod proptests;
 mod python;
+mod rust_audit;
 #[cfg(test)]
 mod testutil;
 mod text;
@@ -54,6 +55,7 @@ pub use java::{parse_java_archive, JavaArchive, NestedArchive, PomProperties};
 pub use npm::{parse_package_json, NpmPackage};
 pub use os_release::parse_os_release;
 pub use python::{normalize_python_name, parse_python_metadata, PythonMetadata};
+pub use rust_audit::{parse_cargo_auditable, AuditedCrate};
 
 /// Everything the catalogers found in one view, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -115,7 +117,7 @@ pub(crate) struct Found {
     pub layer_at_chain_start: bool,
 }
 
-fn catalogers() -> [&'static dyn Cataloger; 10] {
+fn catalogers() -> [&'static dyn Cataloger; 11] {
     [
         &apk::ApkCataloger,
         &dpkg::StatusCataloger,
@@ -127,6 +129,7 @@ fn catalogers() -> [&'static dyn Cataloger; 10] {
         &gem::GemCataloger,
         &composer::ComposerCataloger,
         &dotnet::DotnetCataloger,
+        &rust_audit::RustAuditCataloger,
     ]
 }
 

@@ -190,3 +190,86 @@ fn ruby_php_and_dotnet_packages_are_cataloged_and_matched() {
         "pkg:nuget/Newtonsoft.Json@12.0.1"
     );
 }
+
+/// A real Rust binary built with `cargo auditable` (scripts/build-test-binaries.sh): the crates
+/// its `.dep-v0` section records are cataloged and matched through crates.io records.
+#[test]
+fn crates_recorded_by_cargo_auditable_are_cataloged_and_matched() {
+    let binary = support::workspace_root().join("target/test-binaries/audit-demo");
+    if !binary.exists() {
+        assert!(
+            std::env::var_os("ONUS_REQUIRE_TEST_BINARIES").is_none(),
+            "ONUS_REQUIRE_TEST_BINARIES is set but {} is missing (scripts/build-test-binaries.sh)",
+            binary.display()
+        );
+        eprintln!(
+            "skipping the cargo-auditable test: {} is missing (scripts/build-test-binaries.sh)",
+            binary.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("rootfs");
+    std::fs::create_dir_all(image.join("usr/local/bin")).unwrap();
+    std::fs::copy(&binary, image.join("usr/local/bin/audit-demo")).unwrap();
+    let sbom = onus_json(&["sbom", &format!("dir:{}", path_str(&image)), "-f", "json"]);
+    let crates: Vec<(&str, &str, &str)> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["purl"].as_str().unwrap(),
+                c["found_by"].as_str().unwrap(),
+                c["metadata"]["binary_crate"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        crates,
+        [
+            ("pkg:cargo/itoa@1.0.9", "rust-cargo-auditable", "audit-demo"),
+            (
+                "pkg:cargo/smallvec@1.11.0",
+                "rust-cargo-auditable",
+                "audit-demo"
+            ),
+        ]
+    );
+
+    let feeds = dir.path().join("feeds");
+    write(
+        &feeds,
+        "osv-test/ONUS-TEST-CRATE-0001.json",
+        &advisory("ONUS-TEST-CRATE-0001", "crates.io", "itoa", "1.0.10"),
+    );
+    let store = dir.path().join("vuln.db");
+    onus_ok(
+        &[
+            "db",
+            "build",
+            "--db",
+            &path_str(&store),
+            "--from",
+            &path_str(&feeds),
+        ],
+        0,
+    );
+    let report = onus_json(&[
+        "scan",
+        &format!("dir:{}", path_str(&image)),
+        "--db",
+        &path_str(&store),
+        "--now",
+        "2026-11-25",
+        "-f",
+        "json",
+    ]);
+    let found: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap(), f["purl"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, [("ONUS-TEST-CRATE-0001", "pkg:cargo/itoa@1.0.9")]);
+}
