@@ -388,17 +388,27 @@ fn module_purl(path: &str, version: &str) -> Result<String, onus_inventory::Purl
         Some((ns, name)) => (Some(ns), name),
         None => (None, path),
     };
+    // A working-tree build has no version a purl could name.
+    let version = if version == DEVEL { "" } else { version };
     make_purl("golang", namespace, name, version, &[])
 }
 
 /// The version Go gives a main module built from a working tree.
 const DEVEL: &str = "(devel)";
 
-/// The main module's version: like Syft, a `(devel)` build with VCS stamping becomes the module
-/// pseudo-version of its commit (`v0.0.0-20240102030405-0123456789ab`), or the bare revision
-/// without a commit time.
+/// The main module's version, as Syft finds it: the embedded one unless it is `(devel)`; then
+/// a version set at link time (`-ldflags -X main.version=…`); then, for a build of a clean
+/// VCS checkout, the module pseudo-version of its commit (`v0.0.0-20240102030405-0123456789ab`)
+/// or the bare revision without a commit time. A modified tree (`vcs.modified=true`) is no
+/// commit, so it gets no pseudo-version.
 fn main_version(version: &str, settings: &BTreeMap<String, String>) -> String {
     if version != DEVEL {
+        return version.to_string();
+    }
+    if let Some(v) = settings.get("-ldflags").and_then(|f| ldflags_version(f)) {
+        return v;
+    }
+    if settings.get("vcs.modified").is_some_and(|m| m == "true") {
         return version.to_string();
     }
     let Some(revision) = settings.get("vcs.revision").filter(|r| !r.is_empty()) else {
@@ -409,6 +419,54 @@ fn main_version(version: &str, settings: &BTreeMap<String, String>) -> String {
     };
     let short: String = revision.chars().take(12).collect();
     format!("v0.0.0-{}-{short}", pseudo_timestamp(time))
+}
+
+/// The version a `-X` flag sets: `-X main.version=1.2.3`, `-X=main.Version=v1.2.3`,
+/// `-X 'github.com/o/r/internal/version.Version=v1.2.3'`: a `version`-like variable of `main`
+/// or of a package named `version`, `buildinfo` or `build`, whose value starts like a version.
+/// `1.2.3` becomes `v1.2.3`, as module versions are written.
+fn ldflags_version(flags: &str) -> Option<String> {
+    let tokens: Vec<String> = flags
+        .split_whitespace()
+        .map(|t| t.trim_matches(|c| c == '\'' || c == '"').to_string())
+        .collect();
+    let mut assignments = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token == "-X" {
+            if let Some(next) = tokens.get(i + 1) {
+                assignments.push(next.as_str());
+            }
+        } else if let Some(rest) = token.strip_prefix("-X=") {
+            assignments.push(rest);
+        }
+    }
+    for assignment in assignments {
+        let Some((symbol, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        let Some((package, variable)) = symbol.rsplit_once('.') else {
+            continue;
+        };
+        let package_name = package.rsplit('/').next().unwrap_or(package);
+        let variable_ok = ["version", "gitversion", "buildversion", "release"]
+            .iter()
+            .any(|v| variable.eq_ignore_ascii_case(v));
+        let package_ok =
+            package == "main" || ["version", "buildinfo", "build"].contains(&package_name);
+        let value = value.trim_matches(|c| c == '\'' || c == '"');
+        let looks_like_version = value
+            .strip_prefix('v')
+            .unwrap_or(value)
+            .starts_with(|c: char| c.is_ascii_digit());
+        if variable_ok && package_ok && looks_like_version {
+            return Some(if value.starts_with('v') {
+                value.to_string()
+            } else {
+                format!("v{value}")
+            });
+        }
+    }
+    None
 }
 
 /// `2024-01-02T03:04:05Z` → `20240102030405` (Go stamps `vcs.time` in UTC); anything else gives
@@ -496,13 +554,18 @@ fn components(info: &GoBuildInfo, path: &str, parsed: &mut Parsed) {
     for dep in &info.deps {
         let module = dep.effective();
         let mut extra = BTreeMap::new();
+        // Replaced by a local directory: the replaced module's path, built from whatever that
+        // directory held, so no version (its requirement's version says nothing).
+        let mut version = module.version.as_str();
         if let Some(replace) = dep.replace.as_ref().filter(|r| r.version.is_empty()) {
             extra.insert("replaced_by".to_string(), replace.path.clone());
+            extra.insert("required_version".to_string(), dep.version.clone());
+            version = "";
         }
         push(
             &module.path,
-            &module.version,
-            module_purl(&module.path, &module.version),
+            version,
+            module_purl(&module.path, version),
             extra,
         );
     }
@@ -731,6 +794,34 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn versions_set_at_link_time() {
+        for (flags, want) in [
+            ("-X main.version=1.2.3", Some("v1.2.3")),
+            ("-X=main.Version=v1.2.3", Some("v1.2.3")),
+            (
+                "-s -w -X 'github.com/org/tool/internal/version.Version=v0.9.0-rc.1'",
+                Some("v0.9.0-rc.1"),
+            ),
+            (
+                "-X \"k8s.io/component-base/version.gitVersion=v1.29.1\"",
+                Some("v1.29.1"),
+            ),
+            (
+                "-X github.com/org/tool/pkg/buildinfo.Release=3.1",
+                Some("v3.1"),
+            ),
+            // Not a version variable, not a version value, not a version package.
+            ("-X main.commit=abcdef", None),
+            ("-X main.version=dev", None),
+            ("-X github.com/org/tool/cmd.version=1.0", None),
+            ("-s -w", None),
+            ("-X", None),
+        ] {
+            assert_eq!(ldflags_version(flags).as_deref(), want, "{flags}");
+        }
+    }
+
+    #[test]
     fn path_only_binaries_get_a_devel_main_module() {
         // `go version -m /usr/lib/go-1.19/bin/go`: a `path` line, build settings, no `mod`.
         let info = parse_go_modinfo(
@@ -743,7 +834,8 @@ pub(crate) mod tests {
         let purls: Vec<&str> = parsed.components.iter().map(|c| c.purl.as_str()).collect();
         assert_eq!(
             purls,
-            vec!["pkg:golang/cmd/go@(devel)", "pkg:golang/stdlib@1.19.8"]
+            // A working-tree build: no version in the purl.
+            vec!["pkg:golang/cmd/go", "pkg:golang/stdlib@1.19.8"]
         );
         assert_eq!(parsed.components[0].name, "cmd/go");
         assert_eq!(parsed.components[0].version, "(devel)");
@@ -778,6 +870,24 @@ pub(crate) mod tests {
             "v0.0.0-00010101000000-0123abc"
         );
         assert_eq!(main_version("(devel)", &settings(&[])), "(devel)");
+        // A modified tree is no commit: no pseudo-version.
+        let dirty = settings(&[
+            ("vcs.revision", "0123abc"),
+            ("vcs.time", "2024-01-02T03:04:05Z"),
+            ("vcs.modified", "true"),
+        ]);
+        assert_eq!(main_version("(devel)", &dirty), "(devel)");
+        // A version set at link time comes before the VCS, even for a modified tree.
+        let linked = settings(&[
+            (
+                "-ldflags",
+                "-s -w -X main.version=1.4.2 -X main.commit=0123abc",
+            ),
+            ("vcs.modified", "true"),
+        ]);
+        assert_eq!(main_version("(devel)", &linked), "v1.4.2");
+        // The embedded version always wins.
+        assert_eq!(main_version("v2.0.0", &linked), "v2.0.0");
     }
 
     #[test]
@@ -802,7 +912,8 @@ pub(crate) mod tests {
             purls,
             vec![
                 "pkg:golang/example.com/app@0123abc",
-                "pkg:golang/example.com/local@v1.0.0",
+                // Replaced by `../local`: the module's path, no version.
+                "pkg:golang/example.com/local",
                 "pkg:golang/github.com/pkg/errors@v0.9.1",
                 "pkg:golang/golang.org/x/crypto@v0.17.0",
                 "pkg:golang/stdlib@1.22.1",
