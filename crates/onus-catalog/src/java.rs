@@ -300,16 +300,68 @@ pub(crate) fn is_java_archive(path: &str) -> bool {
     }
 }
 
+/// Words that continue a version rather than start a name (`1.0-beta-2`, `2.0-hudson-1`).
+const VERSION_QUALIFIERS: [&str; 16] = [
+    "alpha",
+    "beta",
+    "rc",
+    "cr",
+    "m",
+    "milestone",
+    "snapshot",
+    "final",
+    "ga",
+    "release",
+    "sp",
+    "patch",
+    "hudson",
+    "jenkins",
+    "incubating",
+    "preview",
+];
+
 /// `commons-lang3-3.12.0.jar` → (`commons-lang3`, `3.12.0`): the version starts at the last `-`
-/// followed by a digit; (stem, none) when there is none.
+/// followed by a digit (`log4j-1.2-api-2.17.1`), moved back over qualifier words that continue
+/// a version (`foo-1.0-beta-2`, `jenkins-core-2.0-hudson-1`); Guava's old `r06` style counts
+/// too. (stem, none) when there is none.
 fn name_version_from_file(file_name: &str) -> (String, Option<String>) {
     let stem = file_name
         .rsplit_once('.')
         .map_or(file_name, |(stem, _)| stem);
     let bytes = stem.as_bytes();
-    let split = (1..bytes.len())
-        .rev()
-        .find(|&i| bytes[i - 1] == b'-' && bytes[i].is_ascii_digit());
+    let starts: Vec<usize> = (1..bytes.len())
+        .filter(|&i| bytes[i - 1] == b'-' && bytes[i].is_ascii_digit())
+        .collect();
+    let mut split = starts.last().copied();
+    while let Some(i) = split {
+        // The word between the previous `-` and this one.
+        let before = &stem[..i - 1];
+        let word = before.rsplit('-').next().unwrap_or(before);
+        let word = word.trim_end_matches(|c: char| c.is_ascii_digit());
+        let earlier = starts.iter().rev().find(|&&j| j < i - word.len()).copied();
+        match earlier {
+            Some(j)
+                if VERSION_QUALIFIERS
+                    .iter()
+                    .any(|q| word.eq_ignore_ascii_case(q)) =>
+            {
+                split = Some(j);
+            }
+            _ => break,
+        }
+    }
+    if split.is_none() {
+        // `guava-r06`: an `r` and digits closing the name.
+        if let Some((name, last)) = stem.rsplit_once('-') {
+            if last.len() > 1
+                && last.starts_with('r')
+                && last[1..].bytes().all(|b| b.is_ascii_digit())
+                && !name.is_empty()
+            {
+                return (name.to_string(), Some(last.to_string()));
+            }
+        }
+    }
     match split {
         Some(i) => (stem[..i - 1].to_string(), Some(stem[i..].to_string())),
         None => (stem.to_string(), None),
@@ -756,6 +808,29 @@ pub(crate) mod tests {
             ("guava".into(), Some("31.1-jre".into()))
         );
         assert_eq!(name_version_from_file("app.jar"), ("app".into(), None));
+        for (file, name, version) in [
+            ("foo-1.0-beta-2.jar", "foo", "1.0-beta-2"),
+            (
+                "jenkins-core-2.0-hudson-1.jar",
+                "jenkins-core",
+                "2.0-hudson-1",
+            ),
+            ("spring-core-5.3.0-RC1.jar", "spring-core", "5.3.0-RC1"),
+            (
+                "commons-collections-20040616.jar",
+                "commons-collections",
+                "20040616",
+            ),
+            ("guava-r06.jar", "guava", "r06"),
+            ("netty-all-4.1.94.Final.jar", "netty-all", "4.1.94.Final"),
+        ] {
+            assert_eq!(
+                name_version_from_file(file),
+                (name.into(), Some(version.into())),
+                "{file}"
+            );
+        }
+        assert_eq!(name_version_from_file("rt.jar"), ("rt".into(), None));
         assert!(
             is_java_archive("/x/A.JAR")
                 && is_java_archive("/x/p.hpi")
