@@ -385,34 +385,10 @@ pub fn parse_copyright_license(bytes: &[u8]) -> Option<String> {
     if !format.contains("copyright-format") && !format.contains("dep5") {
         return None;
     }
-    let mut seen: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let Some(value) = line.strip_prefix("License:") else {
-            continue;
-        };
-        let Some(license) = onus_inventory::normalize_license(value) else {
-            continue;
-        };
-        if !seen.contains(&license) && seen.len() < 32 {
-            seen.push(license);
-        }
-    }
-    match seen.len() {
-        0 => None,
-        1 => seen.pop(),
-        _ => Some(
-            seen.iter()
-                .map(|l| {
-                    if [" AND ", " OR ", " WITH "].iter().any(|op| l.contains(op)) {
-                        format!("({l})")
-                    } else {
-                        l.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND "),
-        ),
-    }
+    onus_inventory::license_all(
+        text.lines()
+            .filter_map(|line| line.strip_prefix("License:")),
+    )
 }
 
 /// A package file directly inside `status.d/` (not its `.md5sums` companion).

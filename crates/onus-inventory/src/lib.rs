@@ -14,7 +14,7 @@ mod license;
 mod purl;
 pub mod vocab;
 pub use glob::glob_match;
-pub use license::{license_choice, license_from_classifier, normalize_license};
+pub use license::{license_all, license_choice, license_from_classifier, normalize_license};
 pub use purl::{make_purl, PurlError};
 
 /// The schema identifier written into every SBOM document.

@@ -216,10 +216,23 @@ pub fn license_from_classifier(classifier: &str) -> Option<String> {
 /// Several licences offered as a choice (`licenses` arrays, several classifiers): normalised,
 /// deduplicated and joined with `OR`, in the order given.
 pub fn license_choice<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    join(texts, "OR")
+}
+
+/// Several licences that all apply (a Debian copyright file's `Files:` paragraphs): normalised,
+/// deduplicated and joined with `AND`, in the order given.
+pub fn license_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    join(texts, "AND")
+}
+
+/// At most this many licences are joined into one expression.
+const MAX_JOINED: usize = 32;
+
+fn join<'a>(texts: impl IntoIterator<Item = &'a str>, operator: &str) -> Option<String> {
     let mut seen: Vec<String> = Vec::new();
     for text in texts {
         if let Some(l) = normalize_license(text) {
-            if !seen.contains(&l) {
+            if !seen.contains(&l) && seen.len() < MAX_JOINED {
                 seen.push(l);
             }
         }
@@ -237,7 +250,7 @@ pub fn license_choice<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<St
                     }
                 })
                 .collect::<Vec<_>>()
-                .join(" OR "),
+                .join(&format!(" {operator} ")),
         ),
     }
 }
@@ -303,5 +316,9 @@ mod tests {
             Some("(MIT AND ISC) OR Zlib")
         );
         assert_eq!(license_choice(["", "UNKNOWN"]), None);
+        assert_eq!(
+            license_all(["Zlib", "GPL-2+", "zlib"]).as_deref(),
+            Some("Zlib AND GPL-2.0-or-later")
+        );
     }
 }
