@@ -116,27 +116,17 @@ impl Cataloger for ComposerCataloger {
             Ok((packages, problems)) => {
                 for p in packages {
                     let (vendor, name) = p.name.split_once('/').unwrap_or(("", &p.name));
-                    match make_purl("composer", Some(vendor), name, &p.version, &[]) {
-                        Ok(purl) => {
-                            let mut c = crate::component(
-                                &p.name,
-                                &p.version,
-                                Ecosystem::Composer,
-                                purl,
-                                path,
-                            );
-                            if let Some(license) = onus_inventory::license_choice(
-                                p.licenses.iter().map(String::as_str),
-                            ) {
-                                c.metadata.insert("license".to_string(), license);
-                            }
-                            if p.dev {
-                                c.metadata.insert("dev".to_string(), "true".to_string());
-                            }
-                            parsed.components.push(c);
-                        }
-                        Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
-                    }
+                    let license =
+                        onus_inventory::license_choice(p.licenses.iter().map(String::as_str));
+                    let dev = p.dev.then(|| ("dev", "true".to_string()));
+                    crate::push_package(
+                        &mut parsed,
+                        (&p.name, &p.version),
+                        Ecosystem::Composer,
+                        make_purl("composer", Some(vendor), name, &p.version, &[]),
+                        path,
+                        license.map(|l| ("license", l)).into_iter().chain(dev),
+                    );
                 }
                 for problem in problems {
                     parsed.unknowns.push(crate::unknown(path, problem));

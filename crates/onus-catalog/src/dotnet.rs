@@ -123,20 +123,14 @@ impl Cataloger for DotnetCataloger {
         match parse_deps_json(path, bytes) {
             Ok((libraries, problems)) => {
                 for library in libraries {
-                    match make_purl("nuget", None, &library.name, &library.version, &[]) {
-                        Ok(purl) => {
-                            let mut c = crate::component(
-                                &library.name,
-                                &library.version,
-                                Ecosystem::Nuget,
-                                purl,
-                                path,
-                            );
-                            c.metadata.insert("type".to_string(), library.kind);
-                            parsed.components.push(c);
-                        }
-                        Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
-                    }
+                    crate::push_package(
+                        &mut parsed,
+                        (&library.name, &library.version),
+                        Ecosystem::Nuget,
+                        make_purl("nuget", None, &library.name, &library.version, &[]),
+                        path,
+                        [("type", library.kind.clone())],
+                    );
                 }
                 for problem in problems {
                     parsed.unknowns.push(crate::unknown(path, problem));

@@ -138,19 +138,18 @@ impl Cataloger for GemCataloger {
     fn parse(&self, _ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool) -> Parsed {
         let mut parsed = Parsed::default();
         match parse_gemspec(bytes) {
-            Ok(spec) => match make_purl("gem", None, &spec.name, &spec.version, &[]) {
-                Ok(purl) => {
-                    let mut c =
-                        crate::component(&spec.name, &spec.version, Ecosystem::Gem, purl, path);
-                    if let Some(license) =
-                        onus_inventory::license_choice(spec.licenses.iter().map(String::as_str))
-                    {
-                        c.metadata.insert("license".to_string(), license);
-                    }
-                    parsed.components.push(c);
-                }
-                Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
-            },
+            Ok(spec) => {
+                let license =
+                    onus_inventory::license_choice(spec.licenses.iter().map(String::as_str));
+                crate::push_package(
+                    &mut parsed,
+                    (&spec.name, &spec.version),
+                    Ecosystem::Gem,
+                    make_purl("gem", None, &spec.name, &spec.version, &[]),
+                    path,
+                    license.map(|l| ("license", l)),
+                );
+            }
             Err(reason) => parsed
                 .unknowns
                 .push(crate::unknown(path, crate::truncated(reason, complete))),

@@ -248,6 +248,26 @@ pub(crate) fn truncated(reason: String, complete: bool) -> String {
     }
 }
 
+/// A language package with its purl and metadata, or the purl's error as an unknown.
+pub(crate) fn push_package(
+    parsed: &mut Parsed,
+    (name, version): (&str, &str),
+    ecosystem: onus_inventory::Ecosystem,
+    purl: Result<String, onus_inventory::PurlError>,
+    location: &str,
+    metadata: impl IntoIterator<Item = (&'static str, String)>,
+) {
+    match purl {
+        Ok(purl) => {
+            let mut c = component(name, version, ecosystem, purl, location);
+            c.metadata
+                .extend(metadata.into_iter().map(|(k, v)| (k.to_string(), v)));
+            parsed.components.push(c);
+        }
+        Err(e) => parsed.unknowns.push(unknown(location, e.to_string())),
+    }
+}
+
 /// A component with the fields every cataloger sets; the rest default to empty.
 pub(crate) fn component(
     name: &str,

@@ -78,15 +78,8 @@ impl AuditSink {
         let mut buf = [0u8; 64];
         let mut input = input;
         while c.out.len() < JSON_START.len() && !input.is_empty() {
-            let before_in = c.inflater.total_in();
-            let before_out = c.inflater.total_out();
-            let status = c
-                .inflater
-                .decompress(input, &mut buf, FlushDecompress::None);
-            let used = (c.inflater.total_in() - before_in) as usize;
-            let made = (c.inflater.total_out() - before_out) as usize;
-            c.out.extend_from_slice(&buf[..made]);
-            input = &input[used.min(input.len())..];
+            let (status, used, made) = Self::step(c, input, &mut buf);
+            input = &input[used..];
             let n = c.out.len().min(JSON_START.len());
             if c.out[..n] != JSON_START[..n] {
                 return (Some(false), input.len());
@@ -120,15 +113,8 @@ impl AuditSink {
         let mut input = input;
         let mut buf = vec![0u8; 32 << 10];
         loop {
-            let before_in = c.inflater.total_in();
-            let before_out = c.inflater.total_out();
-            let status = c
-                .inflater
-                .decompress(input, &mut buf, FlushDecompress::None);
-            let used = (c.inflater.total_in() - before_in) as usize;
-            let made = (c.inflater.total_out() - before_out) as usize;
-            c.out.extend_from_slice(&buf[..made]);
-            input = &input[used.min(input.len())..];
+            let (status, used, made) = Self::step(c, input, &mut buf);
+            input = &input[used..];
             if c.out.len() > MAX_JSON {
                 self.error = Some(format!(
                     "cargo-auditable data inflates past {} MiB",
@@ -148,6 +134,21 @@ impl AuditSink {
                 }
             }
         }
+    }
+
+    /// One inflate call: the status, and how many bytes it took and made (appended to `out`).
+    fn step(
+        c: &mut Candidate,
+        input: &[u8],
+        buf: &mut [u8],
+    ) -> (Result<Status, flate2::DecompressError>, usize, usize) {
+        let before_in = c.inflater.total_in();
+        let before_out = c.inflater.total_out();
+        let status = c.inflater.decompress(input, buf, FlushDecompress::None);
+        let used = ((c.inflater.total_in() - before_in) as usize).min(input.len());
+        let made = (c.inflater.total_out() - before_out) as usize;
+        c.out.extend_from_slice(&buf[..made]);
+        (status, used, made)
     }
 
     /// Keep a candidate waiting for more input, evicting the oldest at the cap.
@@ -408,24 +409,17 @@ impl Cataloger for RustAuditCataloger {
                     if c.source != "crates.io" {
                         continue;
                     }
-                    match make_purl("cargo", None, &c.name, &c.version, &[]) {
-                        Ok(purl) => {
-                            let mut component =
-                                crate::component(&c.name, &c.version, Ecosystem::Cargo, purl, path);
-                            if !c.dependencies.is_empty() {
-                                component
-                                    .metadata
-                                    .insert("dependencies".to_string(), c.dependencies.join(","));
-                            }
-                            if let Some(root) = &root {
-                                component
-                                    .metadata
-                                    .insert("binary_crate".to_string(), root.clone());
-                            }
-                            parsed.components.push(component);
-                        }
-                        Err(e) => parsed.unknowns.push(crate::unknown(path, e.to_string())),
-                    }
+                    let dependencies = (!c.dependencies.is_empty())
+                        .then(|| ("dependencies", c.dependencies.join(",")));
+                    let binary = root.clone().map(|r| ("binary_crate", r));
+                    crate::push_package(
+                        &mut parsed,
+                        (&c.name, &c.version),
+                        Ecosystem::Cargo,
+                        make_purl("cargo", None, &c.name, &c.version, &[]),
+                        path,
+                        dependencies.into_iter().chain(binary),
+                    );
                 }
             }
             Err(reason) => parsed.unknowns.push(crate::unknown(path, reason)),
