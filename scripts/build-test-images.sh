@@ -4,10 +4,12 @@
 #   minbase     debootstrap --variant=minbase bookworm (full dpkg database, shell, apt), 1 layer
 #   multilayer  distroless's layers (byte-identical) + pip, npm, Go, jar and whiteout layers
 #   runtimes    distroless's layers + one layer of Debian's Python 3.11 and Node.js 18 debs
+#   ecosystems  distroless's layers + rpm databases in all three backends (packages built with
+#               Debian's rpmbuild, installed with rpm --root) and Debian's ruby-* gems
 # Each as <name>/oci/ (OCI layout), <name>/docker.tar (docker save) and <name>/expected.json
 # (ground truth: every package with ecosystem, name, version and introducing layer).
 #
-# Usage: scripts/build-test-images.sh [distroless|minbase|multilayer|runtimes ...]   (default: all)
+# Usage: scripts/build-test-images.sh [distroless|minbase|multilayer|runtimes|ecosystems ...]   (default: all)
 # Env:   ONUS_TEST_IMAGES (output dir), ONUS_TEST_IMAGES_FORCE=1 (rebuild), SOURCE_DATE_EPOCH,
 #        ONUS_DEBIAN_MIRROR (debootstrap mirror; default: the machine's apt source).
 # Needs root (apt-get, debootstrap); installs missing tools with apt-get. Idempotent: an image is
@@ -23,13 +25,13 @@ FORCE=${ONUS_TEST_IMAGES_FORCE:-0}
 PY=${PYTHON:-python3}
 SUITE=bookworm
 
-ALL_IMAGES=(distroless minbase multilayer runtimes)
+ALL_IMAGES=(distroless minbase multilayer runtimes ecosystems)
 if [[ $# -gt 0 ]]; then WANT=("$@"); else WANT=("${ALL_IMAGES[@]}"); fi
 for w in "${WANT[@]}"; do
-  case $w in distroless|minbase|multilayer|runtimes) ;; *) echo "unknown image \`$w\`" >&2; exit 2 ;; esac
+  case $w in distroless|minbase|multilayer|runtimes|ecosystems) ;; *) echo "unknown image \`$w\`" >&2; exit 2 ;; esac
 done
-# multilayer and runtimes are built on distroless.
-if [[ " ${WANT[*]} " =~ " "(multilayer|runtimes)" " && " ${WANT[*]} " != *" distroless "* ]]; then
+# multilayer, runtimes and ecosystems are built on distroless.
+if [[ " ${WANT[*]} " =~ " "(multilayer|runtimes|ecosystems)" " && " ${WANT[*]} " != *" distroless "* ]]; then
   WANT=(distroless "${WANT[@]}")
 fi
 
@@ -46,7 +48,7 @@ RECIPE=$({ cat "$SCRIPT" "$HELPER"; echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH";
 
 input_hash() {
   case $1 in
-    multilayer|runtimes)
+    multilayer|runtimes|ecosystems)
       local base
       base=$(sed -n 's/^  "manifest_digest": "\(.*\)",$/\1/p' "$OUT/distroless/expected.json" 2>/dev/null || true)
       echo "$RECIPE+$base" ;;
@@ -105,6 +107,10 @@ ensure_tools() {
         [[ -d /usr/share/gocode/src/golang.org/x/text ]] || need+=(golang-golang-x-text-dev)
         command -v npm >/dev/null || need+=(npm)
         "$PY" -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+        ;;
+      ecosystems)
+        command -v rpmbuild >/dev/null || need+=(rpm)
+        command -v db5.3_load >/dev/null || need+=(db5.3-util)
         ;;
     esac
   done
@@ -533,6 +539,141 @@ build_runtimes() {
 }
 EOF
   mkdir -p "$OUT/runtimes"
+  "$PY" "$HELPER" image --spec "$W/spec.json" >&2
+}
+
+# ------------------------------------------------------------------------------------------
+# (e) ecosystems
+
+# rpm packages built here with Debian's rpmbuild (noarch, a file each): name|epoch|version|release|
+# license|subpackage. Debian's rpm 4.18 writes only SQLite databases; the Berkeley DB and NDB
+# databases are written from the real header blobs of a SQLite one (scripts/oci_build.py
+# rpmdb-bdb uses Berkeley DB's own db5.3_load; rpmdb-ndb lays out rpm's NDB format).
+RPM_SQLITE=("onus-hello|2|1.2.3|4.el9|MIT AND Apache-2.0|doc" "onus-data||0.9|1.el9|BSD-3-Clause|")
+RPM_BDB=("onus-legacy||7.4|2.el7|GPLv2+|libs")
+RPM_NDB=("onus-suse-conf|1|15.5|150500.1.1|GPL-2.0-or-later|")
+GEM_DEBS=(ruby-rack ruby-tilt)
+
+# rpmbuild one spec per entry into $1/RPMS/noarch.
+build_rpms() {
+  local top=$1; shift
+  local entry name epoch version release license sub
+  mkdir -p "$top/SPECS"
+  for entry in "$@"; do
+    IFS='|' read -r name epoch version release license sub <<<"$entry"
+    {
+      echo "Name: $name"
+      if [[ -n $epoch ]]; then echo "Epoch: $epoch"; fi
+      echo "Version: $version"
+      echo "Release: $release"
+      echo "Summary: onus test package $name"
+      echo "License: $license"
+      echo "BuildArch: noarch"
+      echo "%description"
+      echo "A package built for onus's rpm cataloger tests."
+      if [[ -n $sub ]]; then
+        echo "%package $sub"
+        echo "Summary: $name $sub"
+        echo "%description $sub"
+        echo "The $sub subpackage of $name."
+        echo "%files $sub"
+        echo "/usr/share/$name-$sub/README"
+      fi
+      echo "%install"
+      echo "mkdir -p %{buildroot}/usr/share/$name"
+      echo "echo '$name $version' > %{buildroot}/usr/share/$name/README"
+      if [[ -n $sub ]]; then
+        echo "mkdir -p %{buildroot}/usr/share/$name-$sub"
+        echo "echo '$name-$sub $version' > %{buildroot}/usr/share/$name-$sub/README"
+      fi
+      echo "%files"
+      echo "/usr/share/$name/README"
+    } > "$top/SPECS/$name.spec"
+    rpmbuild -bb --quiet --define "_topdir $top" --define "_buildhost onus-test" \
+      --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1" \
+      --define "debug_package %{nil}" "$top/SPECS/$name.spec" >&2
+  done
+}
+
+# rpm -i the packages into a root with an SQLite database at $2; files and database stay there.
+rpm_install() {
+  local root=$1 dbpath=$2; shift 2
+  mkdir -p "$root$dbpath"
+  rpm --root "$root" --dbpath "$dbpath" --define "_db_backend sqlite" --initdb
+  # Debian's rpm warns that alien is the way to install; these are not Debian packages.
+  rpm --root "$root" --dbpath "$dbpath" --define "_db_backend sqlite" -i --nodeps --noscripts \
+    --nosignature "$@" 2>/dev/null
+  rm -f "$root$dbpath/.rpm.lock" "$root$dbpath/rpmdb.sqlite-shm" "$root$dbpath/rpmdb.sqlite-wal"
+}
+
+build_ecosystems() {
+  local W="$WORK/ecosystems" DW="$WORK/distroless"
+  rm -rf "$W"; mkdir -p "$W"
+  local L3="$W/L3" L4="$W/L4" L5="$W/L5" L6="$W/L6"
+  mkdir -p "$L3/root" "$L4/root" "$L5/root" "$L6/root"
+
+  log "ecosystems: rpmbuild and rpm -i (SQLite database, /usr/lib/sysimage/rpm)"
+  build_rpms "$W/rpm-sqlite" "${RPM_SQLITE[@]}"
+  rpm_install "$L3/root" /usr/lib/sysimage/rpm "$W"/rpm-sqlite/RPMS/noarch/*.rpm
+  "$PY" "$HELPER" inv-rpm --layer 3 --out "$L3/packages.jsonl" --root "$L3/root" \
+    --dbpath /usr/lib/sysimage/rpm --path /usr/lib/sysimage/rpm/rpmdb.sqlite
+
+  log "ecosystems: Berkeley DB /var/lib/rpm/Packages from real headers"
+  build_rpms "$W/rpm-bdb" "${RPM_BDB[@]}"
+  rpm_install "$W/bdb-root" /var/lib/rpm "$W"/rpm-bdb/RPMS/noarch/*.rpm
+  "$PY" "$HELPER" inv-rpm --layer 4 --out "$L4/packages.jsonl" --root "$W/bdb-root" \
+    --dbpath /var/lib/rpm --path /var/lib/rpm/Packages
+  "$PY" "$HELPER" rpmdb-bdb --sqlite "$W/bdb-root/var/lib/rpm/rpmdb.sqlite" --out "$L4/root/var/lib/rpm/Packages"
+  cp -a "$W/bdb-root/usr" "$L4/root/"
+
+  log "ecosystems: NDB /var/lib/rpm/Packages.db from real headers"
+  build_rpms "$W/rpm-ndb" "${RPM_NDB[@]}"
+  rpm_install "$W/ndb-root" /var/lib/rpm "$W"/rpm-ndb/RPMS/noarch/*.rpm
+  "$PY" "$HELPER" inv-rpm --layer 5 --out "$L5/packages.jsonl" --root "$W/ndb-root" \
+    --dbpath /var/lib/rpm --path /var/lib/rpm/Packages.db
+  "$PY" "$HELPER" rpmdb-ndb --sqlite "$W/ndb-root/var/lib/rpm/rpmdb.sqlite" --out "$L5/root/var/lib/rpm/Packages.db"
+  cp -a "$W/ndb-root/usr" "$L5/root/"
+
+  log "ecosystems: apt-get download ${GEM_DEBS[*]}"
+  download_debs "$W/debs" "${GEM_DEBS[@]}"
+  unpack_distroless "$L6/root" "$L6" 6 "$W"/debs/*.deb
+  "$PY" "$HELPER" inv-gems --layer 6 --out "$L6/packages.jsonl" --root "$L6/root" \
+    --dir /usr/share/rubygems-integration/all/specifications
+
+  local L
+  for L in "$L3" "$L4" "$L5" "$L6"; do pack_layer "$L" --force-root; done
+
+  cat > "$W/spec.json" <<EOF
+{
+  "name": "ecosystems",
+  "repo": "onus-test/ecosystems",
+  "tag": "latest",
+  "out": "$OUT/ecosystems",
+  "base": {"spec": "$DW/spec.json", "name": "onus-test/distroless:latest"},
+  "layers": ["$L3", "$L4", "$L5", "$L6"],
+  "history": [
+    {"created_by": "RUN rpm -i --dbpath /usr/lib/sysimage/rpm onus-hello onus-hello-doc onus-data # SQLite"},
+    {"created_by": "COPY Packages /var/lib/rpm/ # Berkeley DB hash: onus-legacy onus-legacy-libs"},
+    {"created_by": "COPY Packages.db /var/lib/rpm/ # NDB: onus-suse-conf"},
+    {"created_by": "COPY debs ${GEM_DEBS[*]} / # gems"}
+  ],
+  "config": {
+    "User": "65532",
+    "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    "WorkingDir": "/home/nonroot",
+    "Labels": {
+      "org.opencontainers.image.title": "onus-test ecosystems",
+      "org.opencontainers.image.description": "rpm databases (SQLite, Berkeley DB, NDB) and Ruby gems on onus-test/distroless",
+      "org.opencontainers.image.vendor": "onus test images",
+      "org.opencontainers.image.base.name": "onus-test/distroless:latest"
+    }
+  },
+  "notes": ["layers 0-2 are distroless's blobs, byte-identical",
+            "rpm versions are [epoch:]version-release as rpm -qa prints them",
+            "the Berkeley DB and NDB databases hold the header blobs rpm wrote into SQLite; rpm's install times make the databases differ from build to build"]
+}
+EOF
+  mkdir -p "$OUT/ecosystems"
   "$PY" "$HELPER" image --spec "$W/spec.json" >&2
 }
 

@@ -33,11 +33,13 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import tarfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -647,6 +649,96 @@ def cmd_fatjar(args) -> None:
             zip_write(zf, f"BOOT-INF/lib/{name}", data, when, zipfile.ZIP_STORED)
 
 
+
+# --------------------------------------------------------------------------------------------
+# rpm databases in the backends Debian's rpm cannot write, from the real header blobs of an
+# rpmdb.sqlite that `rpm --root --dbpath -i` wrote (its Packages table: hnum, blob).
+
+
+def sqlite_headers(path: Path) -> list[tuple[int, bytes]]:
+    import sqlite3
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [(int(h), bytes(b)) for h, b in con.execute("SELECT hnum, blob FROM Packages ORDER BY hnum")]
+    finally:
+        con.close()
+
+
+def cmd_rpmdb_bdb(args) -> None:
+    """A Berkeley DB hash `Packages` as rpm ≤ 4.15 wrote it: key = the header number as a
+    native-endian uint32, value = the header blob. Written by Debian's db5.3_load (the Berkeley
+    DB library itself) from its dump format."""
+    rows = sqlite_headers(Path(args.sqlite))
+    dump = ["VERSION=3", "format=bytevalue", "type=hash", "db_pagesize=4096", "HEADER=END"]
+    for hnum, blob in rows:
+        dump.append(" " + struct.pack("=I", hnum).hex())
+        dump.append(" " + blob.hex())
+    dump.append("DATA=END")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.unlink()
+    subprocess.run(["db5.3_load", str(out)], input=("\n".join(dump) + "\n").encode(), check=True)
+
+
+def cmd_rpmdb_ndb(args) -> None:
+    """An NDB `Packages.db` (rpm's lib/backend/ndb/rpmpkg.c layout, little-endian): a header
+    (magic "RpmP", version 0, generation, slot page count, next package index) sharing the first
+    4096-byte slot page with 16-byte slots ("Slot", package index, block offset, block count),
+    then 16-byte-aligned blobs: "BlbS", package index, generation, length, the header blob, and
+    a 12-byte tail (Adler-32 of the blob, length, "BlbE") in the blob's last bytes."""
+    rows = sqlite_headers(Path(args.sqlite))
+    slot_pages = 1
+    generation = 1
+    data = bytearray(slot_pages * 4096)
+    slots = []
+    block = len(data) // 16
+    for index, (_, blob) in enumerate(rows, start=1):
+        blocks = (16 + len(blob) + 12 + 15) // 16
+        body = bytearray(blocks * 16)
+        body[0:16] = b"BlbS" + struct.pack("<III", index, generation, len(blob))
+        body[16:16 + len(blob)] = blob
+        body[-12:] = struct.pack("<II", zlib.adler32(blob), len(blob)) + b"BlbE"
+        slots.append((index, block, blocks))
+        data += body
+        block += blocks
+    data[0:20] = b"RpmP" + struct.pack("<IIII", 0, generation, slot_pages, len(rows) + 1)
+    at = 32
+    for index, off, count in slots:
+        data[at:at + 16] = b"Slot" + struct.pack("<III", index, off, count)
+        at += 16
+    while at < slot_pages * 4096:
+        data[at:at + 16] = b"Slot" + bytes(12)
+        at += 16
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(bytes(data))
+
+
+def cmd_inv_rpm(args) -> None:
+    """Ground truth from rpm itself: `rpm -qa` over the database it wrote."""
+    fmt = "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n"
+    res = subprocess.run(["rpm", "--root", args.root, "--dbpath", args.dbpath, "-qa", "--qf", fmt],
+                         check=True, capture_output=True, text=True)
+    recs = []
+    for line in sorted(res.stdout.splitlines()):
+        name, evr, arch, srpm = line.split("\t")
+        recs.append({"ecosystem": "rpm", "name": name, "version": evr, "arch": arch,
+                     "source_rpm": srpm, "layer": args.layer, "path": args.path})
+    emit(Path(args.out), recs)
+
+
+def cmd_inv_gems(args) -> None:
+    """Installed gems: RubyGems names each specification `<name>-<version>.gemspec`."""
+    root = Path(args.root)
+    recs = []
+    for spec in sorted(root.glob(args.dir.lstrip("/") + "/*.gemspec")):
+        name, version = spec.name[: -len(".gemspec")].rsplit("-", 1)
+        recs.append({"ecosystem": "gem", "name": name, "version": version, "layer": args.layer,
+                     "path": "/" + str(spec.relative_to(root))})
+    emit(Path(args.out), recs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -715,6 +807,31 @@ def main() -> None:
     p.add_argument("--version", required=True)
     p.add_argument("--lib", action="append", default=[])
     p.set_defaults(func=cmd_fatjar)
+
+    p = sub.add_parser("rpmdb-bdb")
+    p.add_argument("--sqlite", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_rpmdb_bdb)
+
+    p = sub.add_parser("rpmdb-ndb")
+    p.add_argument("--sqlite", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_rpmdb_ndb)
+
+    p = sub.add_parser("inv-rpm")
+    p.add_argument("--layer", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--root", required=True)
+    p.add_argument("--dbpath", required=True)
+    p.add_argument("--path", required=True, help="the database file as the image holds it")
+    p.set_defaults(func=cmd_inv_rpm)
+
+    p = sub.add_parser("inv-gems")
+    p.add_argument("--layer", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--root", required=True)
+    p.add_argument("--dir", required=True)
+    p.set_defaults(func=cmd_inv_gems)
 
     p = sub.add_parser("image")
     p.add_argument("--spec", required=True)

@@ -9,12 +9,12 @@ use onus_fs::{Capture, CapturePolicy, ContentSink, EntryHeader, FileKind};
 use crate::golang_sink::GoSink;
 use crate::java::{is_java_archive, JavaSink};
 use crate::rust_audit::AuditSink;
-use crate::{apk, composer, dotnet, dpkg, gem, npm, os_release, python};
+use crate::{apk, composer, dotnet, dpkg, gem, npm, os_release, python, rpm};
 
 /// Size caps, in bytes, for each kind of captured content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
-    /// apk `installed`, dpkg `status` and `status.d/*` files, Composer's `installed.json` and
+    /// apk `installed`, dpkg `status` and `status.d/*` files, rpm databases, Composer's `installed.json` and
     /// .NET `*.deps.json`.
     pub database: u64,
     /// dpkg `info/*.list` and `*.md5sums`.
@@ -69,6 +69,7 @@ impl CapturePolicy for CatalogCapture {
         let path = header.path;
         let caps = &self.caps;
         if apk::APK_DB_PATHS.contains(&path)
+            || rpm::rpm_database_at(path).is_some()
             || path == dpkg::STATUS_PATH
             || dpkg::is_status_d_file(path)
         {

@@ -39,6 +39,7 @@ mod ownership;
 #[cfg(test)]
 mod proptests;
 mod python;
+mod rpm;
 mod rust_audit;
 #[cfg(test)]
 mod testutil;
@@ -55,6 +56,7 @@ pub use java::{parse_java_archive, JavaArchive, NestedArchive, PomProperties};
 pub use npm::{parse_package_json, NpmPackage};
 pub use os_release::parse_os_release;
 pub use python::{normalize_python_name, parse_python_metadata, PythonMetadata};
+pub use rpm::{parse_rpm_header, read_rpm_database, rpm_database_at, RpmBackend, RpmHeader};
 pub use rust_audit::{parse_cargo_auditable, AuditedCrate};
 
 /// Everything the catalogers found in one view, sorted.
@@ -117,11 +119,12 @@ pub(crate) struct Found {
     pub layer_at_chain_start: bool,
 }
 
-fn catalogers() -> [&'static dyn Cataloger; 11] {
+fn catalogers() -> [&'static dyn Cataloger; 12] {
     [
         &apk::ApkCataloger,
         &dpkg::StatusCataloger,
         &dpkg::StatusDirCataloger,
+        &rpm::RpmCataloger,
         &python::PythonCataloger,
         &npm::NpmCataloger,
         &golang::GoCataloger,

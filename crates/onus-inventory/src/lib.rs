@@ -141,6 +141,8 @@ pub enum Ecosystem {
     Golang,
     Maven,
     Cargo,
+    /// Packages in an rpm database (`rpmdb.sqlite`, `Packages`, `Packages.db`).
+    Rpm,
     /// Ruby gems (`specifications/*.gemspec`).
     Gem,
     /// PHP packages installed by Composer (`vendor/composer/installed.json`).
@@ -154,13 +156,14 @@ pub enum Ecosystem {
 impl Ecosystem {
     /// True for packages a distribution's package manager installed.
     pub fn is_distro(self) -> bool {
-        matches!(self, Ecosystem::Apk | Ecosystem::Deb)
+        matches!(self, Ecosystem::Apk | Ecosystem::Deb | Ecosystem::Rpm)
     }
 
     /// Every ecosystem a package URL names (all but [`Ecosystem::Binary`]).
-    pub const PACKAGE_TYPES: [Ecosystem; 10] = [
+    pub const PACKAGE_TYPES: [Ecosystem; 11] = [
         Ecosystem::Apk,
         Ecosystem::Deb,
+        Ecosystem::Rpm,
         Ecosystem::Pypi,
         Ecosystem::Npm,
         Ecosystem::Golang,
@@ -184,6 +187,7 @@ impl Ecosystem {
         match self {
             Ecosystem::Apk => "apk",
             Ecosystem::Deb => "deb",
+            Ecosystem::Rpm => "rpm",
             Ecosystem::Pypi => "pypi",
             Ecosystem::Npm => "npm",
             Ecosystem::Golang => "golang",

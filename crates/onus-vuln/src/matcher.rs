@@ -262,6 +262,19 @@ fn distro_of_component(os: Option<&Distro>, c: &Component) -> Option<Distro> {
     fits(&d).then_some(d)
 }
 
+/// The distro a distro package names in its purl (`distro` qualifier, else namespace).
+fn distro_name_of(c: &Component) -> String {
+    packageurl::PackageUrl::from_str(&c.purl)
+        .ok()
+        .and_then(|p| {
+            p.qualifiers()
+                .get("distro")
+                .map(|d| d.to_string())
+                .or_else(|| p.namespace().map(str::to_string))
+        })
+        .unwrap_or_else(|| "unknown distribution".to_string())
+}
+
 impl Matcher<'_> {
     fn warn(&mut self, message: String) {
         self.warnings.push(message);
@@ -280,7 +293,16 @@ impl Matcher<'_> {
             let distro = distro_of_component(self.os.as_ref(), c);
             match distro {
                 Some(d) => self.distro_candidates(&d, c),
-                None => Vec::new(),
+                None => {
+                    // Fail loud, not silent: an rpm package on any distro, or a deb or apk
+                    // package of a distro whose feed the store does not have, is not matched.
+                    self.warn(format!(
+                        "no vulnerability feed in the store for {} packages of `{}`: they were not matched",
+                        c.ecosystem.purl_type(),
+                        distro_name_of(c)
+                    ));
+                    Vec::new()
+                }
             }
         } else {
             self.language_candidates(c)

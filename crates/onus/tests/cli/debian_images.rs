@@ -115,3 +115,56 @@ fn python_package_shipped_by_a_deb_names_its_owner() {
         }
     }
 }
+
+#[test]
+fn ecosystems_image_packages_and_layers() {
+    check_image("ecosystems");
+}
+
+/// rpm databases of all three backends: each package with rpm's own `[epoch:]version-release`,
+/// its source RPM, licence and files; the gems owned by the debs that shipped them; and a scan
+/// that says the store has no rpm feed instead of printing no findings for them silently.
+#[test]
+fn rpm_databases_in_every_backend_and_no_feed_is_said() {
+    let Some(image) = support::test_image("ecosystems") else {
+        return;
+    };
+    let source = format!("oci-dir:{}", path_str(&image.join("oci")));
+    let sbom = onus_json(&["sbom", &source]);
+    let hello = crate::common::component(&sbom, "rpm", "onus-hello").unwrap();
+    assert_eq!(
+        hello["purl"],
+        "pkg:rpm/debian/onus-hello@1.2.3-4.el9?arch=noarch&distro=debian-12&epoch=2&upstream=onus-hello-1.2.3-4.el9.src.rpm"
+    );
+    assert_eq!(hello["metadata"]["license"], "MIT AND Apache-2.0");
+    assert_eq!(
+        hello["files"],
+        serde_json::json!(["/usr/share/onus-hello/README"])
+    );
+    let doc = crate::common::component(&sbom, "rpm", "onus-hello-doc").unwrap();
+    assert_eq!(doc["origin"], "onus-hello");
+    for (name, database) in [
+        ("onus-data", "/usr/lib/sysimage/rpm/rpmdb.sqlite"),
+        ("onus-legacy-libs", "/var/lib/rpm/Packages"),
+        ("onus-suse-conf", "/var/lib/rpm/Packages.db"),
+    ] {
+        let c = crate::common::component(&sbom, "rpm", name).unwrap();
+        assert_eq!(c["locations"], serde_json::json!([database]), "{name}");
+        assert_eq!(c["found_by"], "rpm-db");
+    }
+    let legacy = crate::common::component(&sbom, "rpm", "onus-legacy").unwrap();
+    assert_eq!(legacy["metadata"]["license"], "GPL-2.0-or-later");
+    let rack = crate::common::component(&sbom, "gem", "rack").unwrap();
+    assert_eq!(rack["owner"]["name"], "ruby-rack");
+    assert_eq!(sbom["unknowns"], serde_json::json!([]));
+
+    let Some(db) = crate::common::store() else {
+        return;
+    };
+    let out = crate::common::onus(&["scan", &source, "--db", &path_str(&db), "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no vulnerability feed in the store for rpm packages of `debian-12`"),
+        "{stderr}"
+    );
+}

@@ -14,7 +14,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The names of the images the script builds.
-pub const TEST_IMAGE_NAMES: [&str; 4] = ["distroless", "minbase", "multilayer", "runtimes"];
+pub const TEST_IMAGE_NAMES: [&str; 5] = [
+    "distroless",
+    "minbase",
+    "multilayer",
+    "runtimes",
+    "ecosystems",
+];
 
 /// The workspace root (two levels above this crate's manifest).
 pub fn workspace_root() -> PathBuf {
