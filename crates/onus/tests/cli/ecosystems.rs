@@ -195,19 +195,9 @@ fn ruby_php_and_dotnet_packages_are_cataloged_and_matched() {
 /// its `.dep-v0` section records are cataloged and matched through crates.io records.
 #[test]
 fn crates_recorded_by_cargo_auditable_are_cataloged_and_matched() {
-    let binary = support::workspace_root().join("target/test-binaries/audit-demo");
-    if !binary.exists() {
-        assert!(
-            std::env::var_os("ONUS_REQUIRE_TEST_BINARIES").is_none(),
-            "ONUS_REQUIRE_TEST_BINARIES is set but {} is missing (scripts/build-test-binaries.sh)",
-            binary.display()
-        );
-        eprintln!(
-            "skipping the cargo-auditable test: {} is missing (scripts/build-test-binaries.sh)",
-            binary.display()
-        );
+    let Some(binary) = test_binary("audit-demo") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("rootfs");
     std::fs::create_dir_all(image.join("usr/local/bin")).unwrap();
@@ -272,4 +262,79 @@ fn crates_recorded_by_cargo_auditable_are_cataloged_and_matched() {
         .map(|f| (f["id"].as_str().unwrap(), f["purl"].as_str().unwrap()))
         .collect();
     assert_eq!(found, [("ONUS-TEST-CRATE-0001", "pkg:cargo/itoa@1.0.9")]);
+}
+
+/// `target/test-binaries/<name>` (scripts/build-test-binaries.sh), or `None` after saying why
+/// the test skips; a failure when `ONUS_REQUIRE_TEST_BINARIES` is set.
+fn test_binary(name: &str) -> Option<std::path::PathBuf> {
+    let binary = support::workspace_root()
+        .join("target/test-binaries")
+        .join(name);
+    if binary.exists() {
+        return Some(binary);
+    }
+    assert!(
+        std::env::var_os("ONUS_REQUIRE_TEST_BINARIES").is_none(),
+        "ONUS_REQUIRE_TEST_BINARIES is set but {} is missing (scripts/build-test-binaries.sh)",
+        binary.display()
+    );
+    eprintln!(
+        "skipping: {} is missing (scripts/build-test-binaries.sh)",
+        binary.display()
+    );
+    None
+}
+
+/// One Go program built by the machine's Go for Linux, Windows and macOS: the build info is
+/// read from the ELF, PE and Mach-O files alike, and the main module's version is the one set
+/// at link time (`-ldflags -X main.version=1.4.2`), not `(devel)`.
+#[test]
+fn go_binaries_in_elf_pe_and_mach_o_files() {
+    let Some(dir) = test_binary("go-cross") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let image = tmp.path().join("rootfs");
+    std::fs::create_dir_all(image.join("app")).unwrap();
+    for name in ["onus-cross-linux", "onus-cross.exe", "onus-cross-darwin"] {
+        std::fs::copy(dir.join(name), image.join("app").join(name)).unwrap();
+    }
+    let sbom = onus_json(&["sbom", &format!("dir:{}", path_str(&image)), "-f", "json"]);
+    let mains: Vec<(&str, &str)> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "example.com/onus-cross")
+        .map(|c| {
+            (
+                c["locations"][0].as_str().unwrap(),
+                c["purl"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mains,
+        [
+            (
+                "/app/onus-cross-darwin",
+                "pkg:golang/example.com/onus-cross@v1.4.2"
+            ),
+            (
+                "/app/onus-cross-linux",
+                "pkg:golang/example.com/onus-cross@v1.4.2"
+            ),
+            (
+                "/app/onus-cross.exe",
+                "pkg:golang/example.com/onus-cross@v1.4.2"
+            ),
+        ]
+    );
+    let stdlib = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "stdlib")
+        .count();
+    assert_eq!(stdlib, 3);
+    assert_eq!(sbom["unknowns"], serde_json::json!([]));
 }
