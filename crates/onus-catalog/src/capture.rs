@@ -90,6 +90,12 @@ impl CapturePolicy for CatalogCapture {
                 max_bytes: caps.os_release,
             };
         }
+        // A zipped egg is read whole (its PKG-INFO is inside the zip), capped like a database.
+        if python::is_zipped_egg(path) {
+            return Capture::Whole {
+                max_bytes: caps.database,
+            };
+        }
         if python::is_python_metadata(path) {
             return Capture::Sink(Box::new(python::HeaderSink::new(cap_usize(caps.metadata))));
         }

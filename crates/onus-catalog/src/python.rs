@@ -1,5 +1,7 @@
-//! Python packages: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, single-file `*.egg-info` and
-//! unzipped eggs' `*.egg/EGG-INFO/PKG-INFO`, in any directory (site-packages, dist-packages, `pip install --target` dirs).
+//! Python packages: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, single-file `*.egg-info` (the
+//! interpreter's own `Python-3.x.egg-info` too), unzipped eggs' `*.egg/EGG-INFO/PKG-INFO` and
+//! zipped `*.egg` files, in any directory (site-packages, dist-packages, `pip install --target`
+//! dirs). Headers repeated in a file: the first wins, as Python's own reader does.
 
 use onus_inventory::{make_purl, Ecosystem};
 
@@ -68,6 +70,31 @@ pub fn normalize_python_name(name: &str) -> String {
         }
     }
     out
+}
+
+/// A zipped egg (`six-1.16.0-py3.11.egg` as a file, not a directory).
+pub(crate) fn is_zipped_egg(path: &str) -> bool {
+    let name = onus_fs::file_name(path);
+    name.len() > ".egg".len() && name.ends_with(".egg")
+}
+
+/// Largest `EGG-INFO/PKG-INFO` read from a zipped egg.
+const MAX_EGG_PKG_INFO: u64 = 1 << 20;
+
+/// The `EGG-INFO/PKG-INFO` of a zipped egg, read from the archive in memory.
+fn zipped_egg_metadata(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("zipped egg is not a readable zip archive: {e}"))?;
+    let entry = zip
+        .by_name("EGG-INFO/PKG-INFO")
+        .map_err(|_| "zipped egg has no EGG-INFO/PKG-INFO".to_string())?;
+    let mut out = Vec::new();
+    entry
+        .take(MAX_EGG_PKG_INFO)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("zipped egg's EGG-INFO/PKG-INFO cannot be read: {e}"))?;
+    Ok(out)
 }
 
 /// True for the metadata files this cataloger reads.
@@ -140,12 +167,19 @@ impl Cataloger for PythonCataloger {
     }
 
     fn matches(&self, path: &str, _entry: &onus_fs::FileVersion) -> bool {
-        is_python_metadata(path)
+        is_python_metadata(path) || is_zipped_egg(path)
     }
 
     fn parse(&self, _ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool) -> Parsed {
         let mut parsed = Parsed::default();
-        match parse_python_metadata(bytes) {
+        let egg;
+        let metadata = if is_zipped_egg(path) {
+            egg = zipped_egg_metadata(bytes);
+            egg.as_deref().map_err(Clone::clone)
+        } else {
+            Ok(bytes)
+        };
+        match metadata.and_then(parse_python_metadata) {
             Ok(meta) => match make_purl(
                 "pypi",
                 None,
@@ -195,6 +229,45 @@ mod tests {
                 .as_deref(),
             Some("BSD License OR MIT")
         );
+    }
+
+    #[test]
+    fn zipped_eggs_and_the_interpreters_egg_info() {
+        // The interpreter's own single-file egg-info.
+        assert!(is_python_metadata(
+            "/usr/lib/python2.7/lib-dynload/Python-2.7.egg-info"
+        ));
+        // A zipped egg: its EGG-INFO/PKG-INFO.
+        let egg = crate::java::tests::zip_of(
+            &[
+                ("six.py", b"# six".as_slice()),
+                (
+                    "EGG-INFO/PKG-INFO",
+                    b"Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n",
+                ),
+            ],
+            true,
+        );
+        let view = ViewBuilder::new()
+            .layer()
+            .file(
+                "/usr/lib/python3.11/site-packages/six-1.16.0-py3.11.egg",
+                &egg,
+            )
+            .file(
+                "/usr/lib/python3.11/site-packages/broken-1.0-py3.11.egg",
+                b"PK not a zip",
+            )
+            .build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        let six: Vec<_> = catalog
+            .components
+            .iter()
+            .map(|c| (c.name.as_str(), c.version.as_str(), c.purl.as_str()))
+            .collect();
+        assert_eq!(six, [("six", "1.16.0", "pkg:pypi/six@1.16.0")]);
+        assert_eq!(catalog.unknowns.len(), 1, "{:?}", catalog.unknowns);
+        assert!(catalog.unknowns[0].reason.contains("zip"));
     }
 
     #[test]
