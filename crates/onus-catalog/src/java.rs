@@ -21,8 +21,10 @@ pub(crate) const SUMMARY_PREFIX: &[u8] = b"onus-summary:java/v1\n";
 
 /// File extensions of Java archives (compared case-insensitively).
 const EXTENSIONS: [&str; 7] = ["jar", "war", "ear", "par", "sar", "jpi", "hpi"];
-/// Nesting depth followed below the outer archive.
-const MAX_DEPTH: usize = 3;
+/// Nesting depth followed below the outer archive. The real bounds are the byte and count
+/// budgets below (what nesting costs); this only keeps a crafted archive-in-archive chain from
+/// exhausting the thread's stack.
+const MAX_DEPTH: usize = 32;
 /// Nested archives read per outer archive, all depths together.
 const MAX_NESTED: usize = 512;
 /// Largest compressed nested archive inflated into memory (stored ones are read in place). With
@@ -38,8 +40,10 @@ const MAX_ENTRIES: usize = 200_000;
 const MAX_ERRORS: usize = 10;
 
 /// Manifest main-section attributes kept in the summary.
-const MANIFEST_KEYS: [&str; 19] = [
+const MANIFEST_KEYS: [&str; 20] = [
     "Bundle-License",
+    // New Relic's instrumentation modules: code woven into the library they name, not it.
+    "Weave-Classes",
     "Implementation-Title",
     "Implementation-Version",
     "Implementation-Vendor",
@@ -138,6 +142,7 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable zip archive: {e}"))?;
     let mut archive = JavaArchive::default();
+    let mut pom_xmls: Vec<PomProperties> = Vec::new();
     let push_error = |errors: &mut Vec<String>, message: String| {
         if errors.len() < MAX_ERRORS {
             errors.push(message);
@@ -155,10 +160,12 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
             continue;
         }
         let name = file.name().to_string();
-        let is_pom = name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties");
+        // Anywhere in the archive, not only under `META-INF/maven/<group>/<artifact>/`.
+        let is_pom = name == "pom.properties" || name.ends_with("/pom.properties");
+        let is_pom_xml = name == "pom.xml" || name.ends_with("/pom.xml");
         let is_manifest = name.eq_ignore_ascii_case("META-INF/MANIFEST.MF");
         let is_nested = depth < MAX_DEPTH && is_java_archive(&name);
-        if !(is_pom || is_manifest || is_nested) {
+        if !(is_pom || is_pom_xml || is_manifest || is_nested) {
             continue;
         }
         let limit = if is_nested {
@@ -208,6 +215,10 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
             if let Some(pom) = parse_pom_properties(&name, &data) {
                 archive.pom_properties.push(pom);
             }
+        } else if is_pom_xml {
+            if let Some(pom) = parse_pom_xml(&name, &data) {
+                pom_xmls.push(pom);
+            }
         } else if is_manifest {
             archive.has_manifest = true;
             archive.manifest = parse_manifest(&data);
@@ -222,9 +233,79 @@ fn read_archive(bytes: &[u8], depth: usize, budget: &mut Budget) -> Result<JavaA
             format!("only the first `{MAX_ENTRIES}` entries were read"),
         );
     }
+    // A pom.xml counts only where its directory has no pom.properties (Maven writes both; the
+    // properties file is the one with resolved values).
+    for pom in pom_xmls {
+        let dir = onus_fs::parent(&pom.path).to_string();
+        if !archive
+            .pom_properties
+            .iter()
+            .any(|p| onus_fs::parent(&p.path) == dir)
+        {
+            archive.pom_properties.push(pom);
+        }
+    }
     archive.pom_properties.sort_by(|a, b| a.path.cmp(&b.path));
     archive.nested.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(archive)
+}
+
+/// Most elements a `pom.xml` may nest (real ones use a handful).
+const MAX_XML_DEPTH: usize = 64;
+
+/// A `pom.xml`'s own coordinates: `project/groupId`, `artifactId` and `version`, the group and
+/// version inherited from `project/parent` when absent. `None` without an artifact, a version, or
+/// when a value is an unresolved `${property}`.
+fn parse_pom_xml(path: &str, bytes: &[u8]) -> Option<PomProperties> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => {
+                if stack.len() >= MAX_XML_DEPTH {
+                    return None;
+                }
+                stack.push(e.local_name().as_ref().to_vec());
+            }
+            Ok(Event::End(_)) => {
+                stack.pop();
+            }
+            Ok(Event::Text(text)) => {
+                let key = match stack.iter().map(Vec::as_slice).collect::<Vec<_>>()[..] {
+                    [b"project", b"groupId"] => "group",
+                    [b"project", b"artifactId"] => "artifact",
+                    [b"project", b"version"] => "version",
+                    [b"project", b"parent", b"groupId"] => "parent_group",
+                    [b"project", b"parent", b"version"] => "parent_version",
+                    _ => {
+                        buf.clear();
+                        continue;
+                    }
+                };
+                let value = text.unescape().ok()?.trim().to_string();
+                values.entry(key).or_insert(value);
+            }
+            Ok(Event::Eof) => break,
+            Err(_) => return None,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+    let get = |key: &str| {
+        values
+            .get(key)
+            .filter(|v| !v.is_empty() && !v.contains("${"))
+            .cloned()
+    };
+    Some(PomProperties {
+        path: path.to_string(),
+        group_id: get("group").or_else(|| get("parent_group")),
+        artifact_id: get("artifact")?,
+        version: get("version").or_else(|| get("parent_version"))?,
+    })
 }
 
 fn push_nested(archive: &mut JavaArchive, path: String, nested: Result<JavaArchive, String>) {
@@ -551,8 +632,11 @@ fn own_identity<'a>(
     file_version: Option<&'a str>,
 ) -> OwnIdentity<'a> {
     let m = |key: &str| archive.manifest.get(key).map(String::as_str);
+    let manifest_group = manifest_group(&archive.manifest);
+    let (name_group, artifact) = split_group_prefix(file_stem_name, manifest_group)
+        .map_or((None, file_stem_name), |(g, a)| (Some(g), a));
     // Like Syft: the file name, unless it is a Jenkins plugin's.
-    let name = m("Short-Name").unwrap_or(file_stem_name);
+    let name = m("Short-Name").unwrap_or(artifact);
     let manifest_version = m("Plugin-Version")
         .or(m("Implementation-Version"))
         .or(m("Bundle-Version"))
@@ -566,9 +650,40 @@ fn own_identity<'a>(
     OwnIdentity {
         name,
         version,
-        group: manifest_group(&archive.manifest),
+        group: manifest_group.or(name_group),
         evidence,
     }
+}
+
+/// `<group>.<artifact>` file names (Quarkus's `lib/main/io.quarkus.quarkus-core-3.2.0.Final.jar`):
+/// the group and the artifact, when the manifest's group prefixes the name, or when the name is a
+/// reverse domain of two or more segments followed by a hyphenated artifact. Artifacts that are
+/// dotted themselves (`jakarta.annotation-api`, `org.osgi.core`) stay whole.
+fn split_group_prefix<'a>(stem: &'a str, group: Option<&str>) -> Option<(&'a str, &'a str)> {
+    if let Some(group) = group {
+        if let Some(artifact) = stem
+            .strip_prefix(group)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .filter(|a| !a.is_empty())
+        {
+            return Some((&stem[..group.len()], artifact));
+        }
+    }
+    let (group, artifact) = stem.rsplit_once('.')?;
+    (artifact.contains('-') && group.contains('.') && looks_like_group(group))
+        .then_some((group, artifact))
+}
+
+/// A reverse domain name (`com.google.inject`): a known top-level domain first, then names.
+fn looks_like_group(value: &str) -> bool {
+    let Some((tld, rest)) = value.split_once('.') else {
+        return false;
+    };
+    ["com", "org", "net", "io", "be"].contains(&tld)
+        && !rest.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// The Maven group a manifest suggests: the first of [`GROUP_KEYS`] (else
@@ -578,13 +693,7 @@ fn manifest_group(manifest: &BTreeMap<String, String>) -> Option<&str> {
     let candidate = |key: &&str| {
         let value = manifest.get(*key)?;
         let value = value.split([';', '#']).next().unwrap_or(value).trim();
-        let (tld, rest) = value.split_once('.')?;
-        let domain_like = ["com", "org", "net", "io", "be"].contains(&tld)
-            && !rest.is_empty()
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        domain_like.then_some(value)
+        looks_like_group(value).then_some(value)
     };
     GROUP_KEYS
         .iter()
@@ -679,7 +788,9 @@ fn archive_components(archive: &JavaArchive, location: &str, top: bool, parsed: 
             own_at = pushed;
         }
     }
-    if own_pom_index.is_none() {
+    // An instrumentation module names the library it instruments, not itself: no component.
+    let instrumentation = archive.manifest.contains_key("Weave-Classes");
+    if own_pom_index.is_none() && !instrumentation {
         let pushed = match own.version {
             Some(version) => push(own.group, own.name, version, own.evidence),
             // Like Syft: an archive with a manifest is a package even without a version.
@@ -697,7 +808,7 @@ fn archive_components(archive: &JavaArchive, location: &str, top: bool, parsed: 
             c.metadata.insert("license".to_string(), license);
         }
     }
-    if top && parsed.components.len() == before {
+    if top && parsed.components.len() == before && !instrumentation {
         parsed.unknowns.push(crate::unknown(
             location,
             "java archive has no pom.properties, manifest or versioned file name",
@@ -793,6 +904,154 @@ pub(crate) mod tests {
         )
     }
 
+    /// (purl, location) of every component the cataloger finds in one archive at `path`.
+    fn purls_in(path: &str, archive: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+        let view = ViewBuilder::new().layer().file(path, archive).build();
+        let catalog = crate::catalog(&view, &onus_fs::NoReporter);
+        let purls = catalog
+            .components
+            .iter()
+            .map(|c| (c.purl.clone(), c.locations[0].clone()))
+            .collect();
+        let unknowns = catalog.unknowns.iter().map(|u| u.reason.clone()).collect();
+        (purls, unknowns)
+    }
+
+    #[test]
+    fn pom_files_anywhere_in_the_archive() {
+        let pom_xml = br#"<?xml version="1.0"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <parent><groupId>org.example</groupId><artifactId>parent</artifactId><version>3.1.0</version></parent>
+  <artifactId>from-xml</artifactId>
+  <dependencies><dependency><groupId>x</groupId><artifactId>not-me</artifactId><version>9</version></dependency></dependencies>
+</project>"#;
+        let jar = zip_of(
+            &[
+                ("pom.properties", b"groupId=org.example\nartifactId=at-root\nversion=1.0\n".as_slice()),
+                ("lib/shaded/pom.properties", b"groupId=com.shaded\nartifactId=shaded\nversion=2.0\n"),
+                ("META-INF/maven/org.example/from-xml/pom.xml", pom_xml),
+                // Beside a pom.properties, a pom.xml adds nothing.
+                ("META-INF/maven/org.example/twice/pom.properties", b"groupId=org.example\nartifactId=twice\nversion=4.0\n"),
+                ("META-INF/maven/org.example/twice/pom.xml", b"<project><artifactId>twice</artifactId><version>${revision}</version></project>"),
+            ],
+            true,
+        );
+        let (purls, _) = purls_in("/app/app.jar", &jar);
+        let purls: Vec<&str> = purls.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            purls,
+            [
+                "pkg:maven/org.example/at-root@1.0",
+                "pkg:maven/org.example/from-xml@3.1.0",
+                "pkg:maven/com.shaded/shaded@2.0",
+                "pkg:maven/org.example/twice@4.0",
+            ]
+        );
+        // Hostile pom.xml files give nothing, never a panic.
+        for bad in [
+            b"<project><artifactId>a</artifactId>".as_slice(),
+            b"<project><artifactId>a</artifactId><version>1</version><x></project>",
+            &b"<a>".repeat(100),
+            b"\xff\xfe<",
+        ] {
+            let _ = parse_pom_xml("p", bad);
+        }
+        assert!(parse_pom_xml("p", &b"<a>".repeat(100)).is_none());
+    }
+
+    #[test]
+    fn nesting_is_bounded_by_the_budget_not_four_levels() {
+        // Six levels of stored jars, each with its own pom.properties.
+        let mut jar = zip_of(
+            &[(
+                "META-INF/maven/g/level6/pom.properties",
+                b"groupId=g\nartifactId=level6\nversion=6\n".as_slice(),
+            )],
+            false,
+        );
+        for level in (1..6).rev() {
+            let pom = format!("groupId=g\nartifactId=level{level}\nversion={level}\n");
+            let pom_path = format!("META-INF/maven/g/level{level}/pom.properties");
+            jar = zip_of(
+                &[(pom_path.as_str(), pom.as_bytes()), ("lib/inner.jar", &jar)],
+                false,
+            );
+        }
+        let (purls, unknowns) = purls_in("/app/outer.jar", &jar);
+        assert_eq!(purls.len(), 6, "{purls:?}");
+        assert!(unknowns.is_empty(), "{unknowns:?}");
+        assert_eq!(
+            purls[5],
+            (
+                "pkg:maven/g/level6@6".to_string(),
+                "/app/outer.jar:lib/inner.jar:lib/inner.jar:lib/inner.jar:lib/inner.jar:lib/inner.jar".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn instrumentation_modules_and_group_prefixed_names() {
+        // A New Relic instrumentation module is not the library it instruments.
+        let weave = zip_of(
+            &[("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\nImplementation-Title: com.newrelic.instrumentation.spring-4.0\nImplementation-Version: 1.0\nWeave-Classes: org/springframework/Foo\n".as_slice())],
+            true,
+        );
+        let agent = zip_of(
+            &[
+                (
+                    "META-INF/maven/com.newrelic.agent.java/newrelic-agent/pom.properties",
+                    b"groupId=com.newrelic.agent.java\nartifactId=newrelic-agent\nversion=8.9.1\n"
+                        .as_slice(),
+                ),
+                ("instrumentation/spring-4.0-1.0.jar", &weave),
+            ],
+            true,
+        );
+        let (purls, unknowns) = purls_in("/opt/newrelic/newrelic.jar", &agent);
+        let purls: Vec<&str> = purls.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            purls,
+            ["pkg:maven/com.newrelic.agent.java/newrelic-agent@8.9.1"]
+        );
+        assert!(unknowns.is_empty(), "{unknowns:?}");
+
+        // `<group>.<artifact>-<version>.jar`, with and without a manifest group.
+        let plain = zip_of(&[("a.txt", b"x".as_slice())], true);
+        for (file, want) in [
+            (
+                "io.quarkus.quarkus-core-3.2.0.Final.jar",
+                "pkg:maven/io.quarkus/quarkus-core@3.2.0.Final",
+            ),
+            (
+                "jakarta.annotation-api-2.1.1.jar",
+                "pkg:maven/jakarta.annotation-api/jakarta.annotation-api@2.1.1",
+            ),
+            (
+                "org.osgi.core-4.3.1.jar",
+                "pkg:maven/org.osgi.core/org.osgi.core@4.3.1",
+            ),
+        ] {
+            let (purls, _) = purls_in(&format!("/deployments/lib/main/{file}"), &plain);
+            assert_eq!(purls[0].0, want, "{file}");
+        }
+        let with_group = zip_of(
+            &[(
+                "META-INF/MANIFEST.MF",
+                b"Manifest-Version: 1.0\nAutomatic-Module-Name: com.fasterxml.jackson.core\n"
+                    .as_slice(),
+            )],
+            true,
+        );
+        let (purls, _) = purls_in(
+            "/deployments/lib/main/com.fasterxml.jackson.core.jackson-core-2.15.2.jar",
+            &with_group,
+        );
+        assert_eq!(
+            purls[0].0,
+            "pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2"
+        );
+    }
+
     #[test]
     fn file_names_give_name_and_version() {
         assert_eq!(
@@ -878,7 +1137,7 @@ pub(crate) mod tests {
             )],
             false,
         );
-        for _ in 0..6 {
+        for _ in 0..MAX_DEPTH + 3 {
             jar = zip_of(&[("lib/inner.jar", &jar)], false);
         }
         let mut depth = 0;
