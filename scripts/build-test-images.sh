@@ -5,7 +5,8 @@
 #   multilayer  distroless's layers (byte-identical) + pip, npm, Go, jar and whiteout layers
 #   runtimes    distroless's layers + one layer of Debian's Python 3.11 and Node.js 18 debs
 #   ecosystems  distroless's layers + rpm databases in all three backends (packages built with
-#               Debian's rpmbuild, installed with rpm --root) and Debian's ruby-* gems
+#               Debian's rpmbuild, installed with rpm --root), Debian's ruby-* gems and programs
+#               copied out of their debs (found by content)
 # Each as <name>/oci/ (OCI layout), <name>/docker.tar (docker save) and <name>/expected.json
 # (ground truth: every package with ecosystem, name, version and introducing layer).
 #
@@ -553,6 +554,13 @@ RPM_SQLITE=("onus-hello|2|1.2.3|4.el9|MIT AND Apache-2.0|doc" "onus-data||0.9|1.
 RPM_BDB=("onus-legacy||7.4|2.el7|GPLv2+|libs")
 RPM_NDB=("onus-suse-conf|1|15.5|150500.1.1|GPL-2.0-or-later|")
 GEM_DEBS=(ruby-rack ruby-tilt)
+# Programs copied out of their debs into /opt/scratch, as into a scratch image: no package owns
+# them, so they are found by content. deb|file in the deb|name the classifier gives|name in the
+# image (default: the file's; Debian's redis-server is a link to redis-check-rdb).
+SCRATCH_BINS=("busybox|bin/busybox|busybox" "curl|usr/bin/curl|curl"
+              "libcurl4|usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0|curl" "nginx|usr/sbin/nginx|nginx"
+              "redis-tools|usr/bin/redis-check-rdb|redis|redis-server" "haproxy|usr/sbin/haproxy|haproxy"
+              "python3.11-minimal|usr/bin/python3.11|python" "libssl3|usr/lib/x86_64-linux-gnu/libcrypto.so.3|openssl")
 
 # rpmbuild one spec per entry into $1/RPMS/noarch.
 build_rpms() {
@@ -609,8 +617,8 @@ rpm_install() {
 build_ecosystems() {
   local W="$WORK/ecosystems" DW="$WORK/distroless"
   rm -rf "$W"; mkdir -p "$W"
-  local L3="$W/L3" L4="$W/L4" L5="$W/L5" L6="$W/L6"
-  mkdir -p "$L3/root" "$L4/root" "$L5/root" "$L6/root"
+  local L3="$W/L3" L4="$W/L4" L5="$W/L5" L6="$W/L6" L7="$W/L7"
+  mkdir -p "$L3/root" "$L4/root" "$L5/root" "$L6/root" "$L7/root/opt/scratch"
 
   log "ecosystems: rpmbuild and rpm -i (SQLite database, /usr/lib/sysimage/rpm)"
   build_rpms "$W/rpm-sqlite" "${RPM_SQLITE[@]}"
@@ -640,8 +648,25 @@ build_ecosystems() {
   "$PY" "$HELPER" inv-gems --layer 6 --out "$L6/packages.jsonl" --root "$L6/root" \
     --dir /usr/share/rubygems-integration/all/specifications
 
+  log "ecosystems: programs copied out of their debs into /opt/scratch"
+  local entry deb file name dest debs=()
+  for entry in "${SCRATCH_BINS[@]}"; do debs+=("${entry%%|*}"); done
+  download_debs "$W/scratch-debs" "${debs[@]}"
+  for entry in "${SCRATCH_BINS[@]}"; do
+    IFS='|' read -r deb file name dest <<<"$entry"
+    dest=${dest:-${file##*/}}
+    rm -rf "$W/x"; mkdir -p "$W/x"
+    dpkg-deb -x "$W"/scratch-debs/"${deb}"_*.deb "$W/x"
+    cp "$W/x/$file" "$L7/root/opt/scratch/$dest"
+    # The upstream version: the deb's version without epoch and Debian revision.
+    local version
+    version=$(dpkg-deb -f "$W"/scratch-debs/"${deb}"_*.deb Version | sed 's/^[0-9]*://; s/-[^-]*$//; s/[+~].*$//')
+    printf '{"ecosystem": "binary", "layer": 7, "name": "%s", "path": "/opt/scratch/%s", "version": "%s"}\n' \
+      "$name" "$dest" "$version" >> "$L7/packages.jsonl"
+  done
+
   local L
-  for L in "$L3" "$L4" "$L5" "$L6"; do pack_layer "$L" --force-root; done
+  for L in "$L3" "$L4" "$L5" "$L6" "$L7"; do pack_layer "$L" --force-root; done
 
   cat > "$W/spec.json" <<EOF
 {
@@ -650,12 +675,13 @@ build_ecosystems() {
   "tag": "latest",
   "out": "$OUT/ecosystems",
   "base": {"spec": "$DW/spec.json", "name": "onus-test/distroless:latest"},
-  "layers": ["$L3", "$L4", "$L5", "$L6"],
+  "layers": ["$L3", "$L4", "$L5", "$L6", "$L7"],
   "history": [
     {"created_by": "RUN rpm -i --dbpath /usr/lib/sysimage/rpm onus-hello onus-hello-doc onus-data # SQLite"},
     {"created_by": "COPY Packages /var/lib/rpm/ # Berkeley DB hash: onus-legacy onus-legacy-libs"},
     {"created_by": "COPY Packages.db /var/lib/rpm/ # NDB: onus-suse-conf"},
-    {"created_by": "COPY debs ${GEM_DEBS[*]} / # gems"}
+    {"created_by": "COPY debs ${GEM_DEBS[*]} / # gems"},
+    {"created_by": "COPY busybox curl libcurl.so nginx redis-server haproxy python3.11 libcrypto.so.3 /opt/scratch/ # no package"}
   ],
   "config": {
     "User": "65532",

@@ -9,7 +9,7 @@ use onus_fs::{Capture, CapturePolicy, ContentSink, EntryHeader, FileKind};
 use crate::golang_sink::GoSink;
 use crate::java::{is_java_archive, JavaSink};
 use crate::rust_audit::AuditSink;
-use crate::{apk, composer, dotnet, dpkg, gem, npm, os_release, python, rpm};
+use crate::{apk, binary, composer, dotnet, dpkg, gem, npm, os_release, python, rpm};
 
 /// Size caps, in bytes, for each kind of captured content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,32 +122,53 @@ impl CapturePolicy for CatalogCapture {
         // Go binaries are found by content, like Syft (its MIME types), not by the mode: the
         // sink looks at the first four bytes and stops at once unless they announce an
         // executable format, so other files cost one allocation.
+        // Programs recognised by their content (python, node, openssl, ...): only files whose
+        // name a classifier names are scanned for its patterns.
+        let classifiers = binary::classifiers_for(path);
+        let classifier = (!classifiers.is_empty())
+            .then(|| Box::new(binary::ClassifierSink::new(path, classifiers)));
         if header.mode & 0o111 != 0 || header.size >= MIN_EXECUTABLE_SIZE {
             return Capture::Sink(Box::new(ExecutableSink {
                 go: Box::new(GoSink::new(cap_usize(caps.go_build_info))),
                 rust: Box::new(AuditSink::new()),
+                classifier,
             }));
         }
-        Capture::Skip
+        match classifier {
+            Some(sink) => Capture::Sink(sink),
+            None => Capture::Skip,
+        }
     }
 }
 
-/// One pass over an executable for both kinds of embedded build data: Go's build info and
-/// `cargo auditable`'s crate graph. A binary has at most one of them; the Go summary wins.
+/// One pass over an executable for every kind of evidence it may hold: Go's build info,
+/// `cargo auditable`'s crate graph and, for the names the classifier table lists, version
+/// patterns. The first that finds something wins, in that order (build data names its modules;
+/// a pattern only the program).
 struct ExecutableSink {
     go: Box<GoSink>,
     rust: Box<AuditSink>,
+    classifier: Option<Box<binary::ClassifierSink>>,
 }
 
 impl ContentSink for ExecutableSink {
     fn write(&mut self, chunk: &[u8]) {
         self.go.write(chunk);
         self.rust.write(chunk);
+        if let Some(classifier) = self.classifier.as_mut() {
+            classifier.write(chunk);
+        }
     }
 
     fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        let ExecutableSink { go, rust } = *self;
-        go.finish().or_else(|| rust.finish())
+        let ExecutableSink {
+            go,
+            rust,
+            classifier,
+        } = *self;
+        go.finish()
+            .or_else(|| rust.finish())
+            .or_else(|| classifier.and_then(|c| c.finish()))
     }
 }
 

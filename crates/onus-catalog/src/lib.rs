@@ -22,6 +22,7 @@ use onus_fs::{FileKind, FileVersion, FileView, Reporter};
 use onus_inventory::{Component, OsInfo, Unknown};
 
 mod apk;
+mod binary;
 mod capture;
 mod composer;
 mod dotnet;
@@ -46,6 +47,7 @@ mod testutil;
 mod text;
 
 pub use apk::{parse_apk_installed, ApkRecord};
+pub use binary::BUILTIN_BINARIES;
 pub use capture::{capture_policy, Caps, CatalogCapture};
 pub use composer::{parse_composer_installed, ComposerPackage};
 pub use dotnet::{parse_deps_json, DotnetLibrary};
@@ -119,7 +121,7 @@ pub(crate) struct Found {
     pub layer_at_chain_start: bool,
 }
 
-fn catalogers() -> [&'static dyn Cataloger; 12] {
+fn catalogers() -> [&'static dyn Cataloger; 13] {
     [
         &apk::ApkCataloger,
         &dpkg::StatusCataloger,
@@ -133,6 +135,7 @@ fn catalogers() -> [&'static dyn Cataloger; 12] {
         &composer::ComposerCataloger,
         &dotnet::DotnetCataloger,
         &rust_audit::RustAuditCataloger,
+        &binary::BinaryCataloger,
     ]
 }
 
@@ -174,6 +177,9 @@ pub fn catalog(view: &dyn FileView, reporter: &dyn Reporter) -> Catalog {
         }
     }
 
+    // A binary recognised by its content is reported only where no distro package owns the
+    // file: the package, with its advisories, is the better evidence.
+    found.retain(|f| !(f.component.found_by == binary::FOUND_BY && f.component.owner.is_some()));
     let mut components: Vec<Component> = found.into_iter().map(|f| f.component).collect();
     for component in &mut components {
         component.locations.sort();

@@ -580,6 +580,13 @@ impl Matcher<'_> {
             return Vec::new();
         }
         let Some((eco, name)) = osv_key(c) else {
+            if c.ecosystem == Ecosystem::Binary {
+                // A program found by its content has no feed keyed by its generic purl.
+                self.warn(format!(
+                    "no vulnerability feed in the store for programs found by their content (`{}`): they were not matched",
+                    c.name
+                ));
+            }
             return Vec::new();
         };
         let scheme = Scheme::for_ecosystem(eco);

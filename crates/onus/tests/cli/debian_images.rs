@@ -168,3 +168,36 @@ fn rpm_databases_in_every_backend_and_no_feed_is_said() {
         "{stderr}"
     );
 }
+
+/// Programs copied out of their debs are found by their content, each with the pattern that
+/// matched; the same libcrypto where the libssl3 deb installed it is the package's, not a hit.
+#[test]
+fn programs_no_package_owns_are_found_by_content() {
+    let Some(image) = support::test_image("ecosystems") else {
+        return;
+    };
+    let sbom = onus_json(&["sbom", &format!("oci-dir:{}", path_str(&image.join("oci")))]);
+    let hits: Vec<(String, String)> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["found_by"] == "binary-classifier")
+        .map(|c| {
+            (
+                c["locations"][0].as_str().unwrap().to_string(),
+                c["metadata"]["binary_pattern"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(hits.len(), 8, "{hits:?}");
+    assert!(hits
+        .iter()
+        .all(|(path, _)| path.starts_with("/opt/scratch/")));
+    assert!(hits.contains(&(
+        "/opt/scratch/libcrypto.so.3".to_string(),
+        "openssl-libcrypto".to_string()
+    )));
+}
