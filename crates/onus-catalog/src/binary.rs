@@ -110,6 +110,9 @@ pub(crate) fn load(text: &str) -> Result<Vec<Classifier>, String> {
                     regex::bytes::RegexBuilder::new(p)
                         .unicode(false)
                         .size_limit(1 << 20)
+                        // The lazy DFA's cache is per regex and per thread: kept small, it bounds
+                        // what every pattern adds to each image-reading thread.
+                        .dfa_size_limit(1 << 17)
                         .build()
                         .map_err(|err| format!("binary classifier `{}`: {err}", e.id))
                 })

@@ -139,6 +139,12 @@ impl CapturePolicy for CatalogCapture {
             None => Capture::Skip,
         }
     }
+
+    /// Catalogers read only what they capture; a file they do not is needed only as "exists
+    /// since layer N" (a distro package's file, for its introducing layer).
+    fn keep_entry(&self, _header: &EntryHeader<'_>) -> bool {
+        false
+    }
 }
 
 /// One pass over an executable for every kind of evidence it may hold: Go's build info,

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use onus_fs::{FileKind, FileView};
+use onus_fs::FileView;
 use onus_inventory::Component;
 
 use crate::{Cataloger, Ctx};
@@ -73,17 +73,14 @@ pub(crate) fn refine_distro_layer(view: &dyn FileView, component: &mut Component
         let Ok(real) = view.resolve(file) else {
             continue;
         };
-        let history = view.history(&real);
-        let (Some(first), Some(current)) = (history.first(), history.last()) else {
+        // Regular files only, whether the view keeps them as entries or as "since layer N".
+        let Some(first) = view.regular_file_since(&real) else {
             continue;
         };
-        if current.meta.kind != FileKind::Regular {
-            continue;
-        }
-        if first.layer >= k {
+        if first >= k {
             return;
         }
-        latest_first_seen = latest_first_seen.max(Some(first.layer));
+        latest_first_seen = latest_first_seen.max(Some(first));
     }
     if let Some(layer) = latest_first_seen {
         component.layer = Some(layer);

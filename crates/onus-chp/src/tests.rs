@@ -74,7 +74,10 @@ fn view(layers: Vec<Vec<ListingEntry>>) -> SquashedView {
         ids,
         layers
             .into_iter()
-            .map(|entries| LayerListing { entries })
+            .map(|entries| LayerListing {
+                skeleton: String::new(),
+                entries,
+            })
             .collect(),
     )
 }

@@ -282,7 +282,7 @@ mod tests {
     fn bad_user_mapping_is_an_error() {
         assert!(load_mapping(Some("products: 3")).is_err());
         assert!(load_mapping(Some(
-            "products:\n  - product: x\n    match:\n      - ecosystem: rpm\n"
+            "products:\n  - product: x\n    match:\n      - ecosystem: conan\n"
         ))
         .is_err());
         assert!(load_mapping(Some(

@@ -109,6 +109,14 @@ pub enum Capture {
 /// Decides, from a file's header, what of its content to capture. Catalogers provide it.
 pub trait CapturePolicy: Send + Sync {
     fn capture(&self, header: &EntryHeader<'_>) -> Capture;
+
+    /// For a regular file this policy does not capture: keep it as a full entry (listed by
+    /// [`FileView::paths`], with its metadata)? When false the view keeps only that the file
+    /// exists and since which layer ([`FileView::regular_file_since`]), about 16 bytes instead
+    /// of a path and a version: what keeps memory bounded by what is needed, not by file count.
+    fn keep_entry(&self, _header: &EntryHeader<'_>) -> bool {
+        true
+    }
 }
 
 /// A policy that captures nothing.
@@ -146,6 +154,16 @@ pub trait FileView: Send + Sync {
     /// Follow symlinks (in every path component) and hard links inside the image and return the
     /// real path.
     fn resolve(&self, path: &str) -> Result<String, ResolveError>;
+    /// The layer since which the regular file at `path` (a real path) has been present, or
+    /// `None` when it is not a regular file. Unlike [`Self::history`] it also answers for files
+    /// the image reader kept without an entry ([`CapturePolicy::keep_entry`]).
+    fn regular_file_since(&self, path: &str) -> Option<usize> {
+        let history = self.history(path);
+        match (history.first(), history.last()) {
+            (Some(first), Some(last)) if last.meta.kind == FileKind::Regular => Some(first.layer),
+            _ => None,
+        }
+    }
     /// Captured content of the file at `path` (after resolving links), if any was captured.
     fn content(&self, path: &str) -> Option<&Content> {
         let real = self.resolve(path).ok()?;

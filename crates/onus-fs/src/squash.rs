@@ -37,6 +37,53 @@ pub enum ListingEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LayerListing {
     pub entries: Vec<ListingEntry>,
+    /// Regular files kept without an entry ([`crate::CapturePolicy::keep_entry`]): their paths,
+    /// each ended by a NUL (one buffer, not an allocation per file). Applied after `entries`.
+    pub skeleton: String,
+}
+
+impl LayerListing {
+    /// Record a regular file kept only as "exists since this layer".
+    pub fn push_skeleton(&mut self, path: &str) {
+        if !path.contains('\0') {
+            self.skeleton.push_str(path);
+            self.skeleton.push('\0');
+        }
+    }
+
+    /// The paths recorded by [`Self::push_skeleton`].
+    pub fn skeleton_paths(&self) -> impl Iterator<Item = &str> {
+        self.skeleton.split_terminator('\0')
+    }
+}
+
+/// A regular file kept without an entry: the layers its current chain starts and last
+/// changed in.
+#[derive(Debug, Clone, Copy)]
+struct Since {
+    first: u32,
+    last: u32,
+}
+
+/// Layer indices as the skeleton stores them (images have far fewer than 2^32 layers).
+fn narrow(layer: usize) -> u32 {
+    u32::try_from(layer).unwrap_or(u32::MAX)
+}
+
+fn widen(layer: u32) -> usize {
+    usize::try_from(layer).unwrap_or(usize::MAX)
+}
+
+/// Memory charged per skeleton file (hash map slot).
+const PER_SKELETON_BYTES: usize = 16;
+
+/// The skeleton's key: a fixed 64-bit hash of the real path (a collision can only merge the
+/// "since" of two files).
+fn path_key(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The squashed filesystem of an image, with each path's visible version chain.
@@ -44,6 +91,14 @@ pub struct LayerListing {
 pub struct SquashedView {
     layers: Vec<LayerId>,
     files: BTreeMap<Box<str>, Chain>,
+    /// Regular files kept without an entry, by [`path_key`].
+    skeleton: std::collections::HashMap<u64, Since>,
+    /// Trees removed (whiteouts, opaque directories, a directory replaced by another kind),
+    /// with the latest layer that removed each. A skeleton file below one, last written before
+    /// that layer, is gone.
+    removed: BTreeMap<String, usize>,
+    /// The layer [`Self::push_layer`] applies next.
+    next_layer: usize,
     /// Approximate memory held for paths (see [`Self::set_size_limit`]).
     bytes: usize,
     limit: usize,
@@ -116,6 +171,9 @@ impl SquashedView {
         SquashedView {
             layers,
             files,
+            skeleton: std::collections::HashMap::new(),
+            removed: BTreeMap::new(),
+            next_layer: 0,
             bytes: 1 + PER_PATH_BYTES,
             limit: usize::MAX,
             over_limit: false,
@@ -191,11 +249,125 @@ impl SquashedView {
                 ListingEntry::File { .. } => {}
             }
         }
-        for entry in listing.entries {
+        let LayerListing { entries, skeleton } = listing;
+        for entry in entries {
             if let ListingEntry::File { path, version } = entry {
                 self.add(path, version);
             }
         }
+        let layer = self.next_layer;
+        for path in skeleton.split_terminator('\0') {
+            self.add_skeleton(path, layer);
+        }
+        self.next_layer += 1;
+    }
+
+    /// Record that the regular file `path` was written by `layer`, without an entry.
+    fn add_skeleton(&mut self, path: &str, layer: usize) {
+        let Some(path) = normalize_path(path) else {
+            return;
+        };
+        if path == "/" || path.len() > MAX_PATH_BYTES {
+            return;
+        }
+        let dir = parent(&path);
+        let path = if self.is_dir(dir) {
+            path
+        } else {
+            let Some(real) = self.make_dirs(dir, layer) else {
+                return;
+            };
+            join(&real, file_name(&path))
+        };
+        let key = path_key(&path);
+        if let Some(chain) = self.files.get_mut(path.as_str()) {
+            match chain.last().map(|v| v.meta.kind) {
+                // A full entry before: its chain goes on (metadata unknown, as the reader chose
+                // not to keep it).
+                Some(FileKind::Regular) => {
+                    chain.push(FileVersion {
+                        layer,
+                        meta: FileMeta {
+                            kind: FileKind::Regular,
+                            mode: 0o644,
+                            size: 0,
+                            link_target: None,
+                        },
+                        content: None,
+                    });
+                    return;
+                }
+                kind => {
+                    // Another kind of object is replaced, a directory with its contents.
+                    if self.files.remove(path.as_str()).is_some() {
+                        self.bytes = self.bytes.saturating_sub(path.len() + PER_PATH_BYTES);
+                    }
+                    if kind == Some(FileKind::Directory) {
+                        self.remove_tree(&path, false);
+                    }
+                }
+            }
+        }
+        let removal = self.latest_removal_above(&path);
+        match self.skeleton.get(&key).copied() {
+            Some(since) if removal.is_none_or(|at| at <= widen(since.last)) => {
+                self.skeleton.insert(
+                    key,
+                    Since {
+                        first: since.first,
+                        last: narrow(layer),
+                    },
+                );
+            }
+            Some(_) => {
+                self.skeleton.insert(
+                    key,
+                    Since {
+                        first: narrow(layer),
+                        last: narrow(layer),
+                    },
+                );
+            }
+            None => {
+                if self.bytes.saturating_add(PER_SKELETON_BYTES) > self.limit {
+                    self.over_limit = true;
+                    return;
+                }
+                self.bytes += PER_SKELETON_BYTES;
+                self.skeleton.insert(
+                    key,
+                    Since {
+                        first: narrow(layer),
+                        last: narrow(layer),
+                    },
+                );
+            }
+        }
+    }
+
+    /// The skeleton record of `path` while the file is still there.
+    fn skeleton_file(&self, path: &str) -> Option<Since> {
+        let since = *self.skeleton.get(&path_key(path))?;
+        let gone = self
+            .latest_removal_above(path)
+            .is_some_and(|at| at > widen(since.last));
+        (!gone).then_some(since)
+    }
+
+    /// The latest layer that removed a directory above `path`.
+    fn latest_removal_above(&self, path: &str) -> Option<usize> {
+        if self.removed.is_empty() {
+            return None;
+        }
+        let mut latest = None;
+        let mut dir = path;
+        while dir != "/" {
+            dir = parent(dir);
+            if let Some(&at) = self.removed.get(dir) {
+                latest = latest.max(Some(at));
+            }
+        }
+        latest
     }
 
     /// Number of visible paths.
@@ -225,7 +397,9 @@ impl SquashedView {
             return;
         }
         if let Some(dir) = self.existing_dir(parent(&path)) {
-            self.remove_tree(&join(&dir, file_name(&path)), true);
+            let real = join(&dir, file_name(&path));
+            self.skeleton.remove(&path_key(&real));
+            self.remove_tree(&real, true);
         }
     }
 
@@ -297,6 +471,21 @@ impl SquashedView {
                 }
             }
             None => {
+                // A file kept without an entry so far: its chain goes on under the new entry
+                // (a regular file), or ends (another kind replaces it).
+                let earlier = self.skeleton_file(&path);
+                if self.skeleton.remove(&path_key(&path)).is_some() {
+                    self.bytes = self.bytes.saturating_sub(PER_SKELETON_BYTES);
+                }
+                if let (Some(since), FileKind::Regular) = (earlier, version.meta.kind) {
+                    let mut first = version.clone();
+                    first.layer = widen(since.first);
+                    first.content = None;
+                    if widen(since.first) < version.layer {
+                        self.store(&path, Chain::Many(vec![first, version]));
+                        return;
+                    }
+                }
                 self.store(&path, Chain::One(version));
             }
         }
@@ -363,6 +552,12 @@ impl SquashedView {
 
     /// Remove the descendants of `path`, and `path` itself when `including_self`.
     fn remove_tree(&mut self, path: &str, including_self: bool) {
+        if !self.skeleton.is_empty() {
+            // Skeleton files have no paths to enumerate: the removal is remembered instead.
+            let at = self.next_layer;
+            let latest = self.removed.entry(path.to_string()).or_insert(at);
+            *latest = (*latest).max(at);
+        }
         if including_self && path != "/" && self.files.remove(path).is_some() {
             self.bytes = self.bytes.saturating_sub(path.len() + PER_PATH_BYTES);
         }
@@ -432,6 +627,21 @@ impl FileView for SquashedView {
         self.files.get(path).map(Chain::as_slice).unwrap_or(&[])
     }
 
+    fn regular_file_since(&self, path: &str) -> Option<usize> {
+        match self.files.get(path) {
+            Some(chain) => {
+                let history = chain.as_slice();
+                match (history.first(), history.last()) {
+                    (Some(first), Some(last)) if last.meta.kind == FileKind::Regular => {
+                        Some(first.layer)
+                    }
+                    _ => None,
+                }
+            }
+            None => self.skeleton_file(path).map(|since| widen(since.first)),
+        }
+    }
+
     fn resolve(&self, path: &str) -> Result<String, ResolveError> {
         self.resolve_path(path)
     }
@@ -460,6 +670,17 @@ impl SquashedView {
             let candidate = join(&current, &component);
             let is_last = pending.is_empty();
             let Some(version) = view.current(&candidate) else {
+                // A regular file kept without an entry ends a path; it is no directory.
+                if view.skeleton_file(&candidate).is_some() {
+                    if is_last {
+                        current = candidate;
+                        continue;
+                    }
+                    return Err(ResolveError::NotFound(join(
+                        &candidate,
+                        pending.front().map_or("", String::as_str),
+                    )));
+                }
                 return Err(ResolveError::NotFound(candidate));
             };
             match (version.meta.kind, version.meta.link_target.as_deref()) {
@@ -589,9 +810,11 @@ mod tests {
     #[test]
     fn whiteouts_and_opaque_dirs_hide_lower_layers() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/a/x", 0), file("/a/y", 0), file("/b/z", 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![
                 ListingEntry::Whiteout {
                     path: "/a/x".into(),
@@ -612,9 +835,11 @@ mod tests {
     #[test]
     fn whiteout_of_a_directory_removes_its_tree() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/a/b/c", 0), file("/a/b/d", 0), file("/a/bc", 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![ListingEntry::Whiteout {
                 path: "/a/b".into(),
             }],
@@ -626,9 +851,11 @@ mod tests {
     #[test]
     fn whiteout_in_same_layer_does_not_hide_that_layers_file() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/f", 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/f", 1), ListingEntry::Whiteout { path: "/f".into() }],
         };
         let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
@@ -638,12 +865,14 @@ mod tests {
     #[test]
     fn symlink_replacing_directory_drops_old_children() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![
                 file("/lib/apk/db/installed", 0),
                 file("/usr/lib/apk/db/installed", 0),
             ],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![link("/lib/apk", "../usr/lib/apk", 1)],
         };
         let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
@@ -659,9 +888,11 @@ mod tests {
     fn entries_written_through_a_symlinked_parent_land_in_its_target() {
         // usr-merge: `/bin -> usr/bin`; a later layer writes `bin/tool` as a runtime would.
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![dir("/usr/bin", 0), link("/bin", "usr/bin", 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/bin/tool", 1)],
         };
         let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
@@ -677,9 +908,11 @@ mod tests {
     #[test]
     fn dangling_or_file_parents_become_directories() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![link("/d", "/nowhere", 0), file("/f", 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/d/x", 1), file("/f/y", 1)],
         };
         let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
@@ -696,9 +929,11 @@ mod tests {
     #[test]
     fn whiteout_through_symlinked_parent_deletes_in_target() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/usr/lib/x", 0), link("/lib", "usr/lib", 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![ListingEntry::Whiteout {
                 path: "/lib/x".into(),
             }],
@@ -711,6 +946,7 @@ mod tests {
     #[test]
     fn symlink_loops_and_escapes_stay_inside() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![
                 link("/a", "/b", 0),
                 link("/b", "/a", 0),
@@ -732,6 +968,7 @@ mod tests {
         ));
         // Writing through a looping link does not hang and keeps the tree consistent.
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/a/x", 1)],
         };
         let mut view = view;
@@ -742,6 +979,7 @@ mod tests {
     #[test]
     fn dot_dot_after_symlink_climbs_from_its_target() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![
                 dir("/x/y", 0),
                 file("/x/c", 0),
@@ -761,6 +999,7 @@ mod tests {
     #[test]
     fn hardlinks_resolve_to_their_target() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![
                 file("/bin/a", 0),
                 hardlink("/bin/b", "bin/a", 0),
@@ -778,15 +1017,19 @@ mod tests {
     #[test]
     fn history_keeps_versions_until_deleted() {
         let l0 = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/f", 0)],
         };
         let l1 = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/f", 1), file("/f", 1)],
         };
         let l2 = LayerListing {
+            skeleton: String::new(),
             entries: vec![ListingEntry::Whiteout { path: "/f".into() }],
         };
         let l3 = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/f", 3)],
         };
         let view = SquashedView::from_layers(layer_ids(4), vec![l0.clone(), l1.clone()]);
@@ -795,6 +1038,7 @@ mod tests {
         assert_eq!(layers_of(&view, "/f"), vec![3]);
         // A replacement by another kind starts a new chain too.
         let l2 = LayerListing {
+            skeleton: String::new(),
             entries: vec![link("/f", "g", 2)],
         };
         let view = SquashedView::from_layers(layer_ids(3), vec![l0, l1, l2]);
@@ -806,9 +1050,11 @@ mod tests {
         // `l -> l/l/l/…`: writing or resolving through it must stay small and end.
         let target = vec!["l"; 2000].join("/");
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![link("/l", &target, 0)],
         };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![file("/l/x", 1), file(&format!("/{}", "d/".repeat(3000)), 1)],
         };
         let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
@@ -825,7 +1071,10 @@ mod tests {
         let entries = (0..100)
             .map(|i| file(&format!("/d{}/f{i}", i % 3), 0))
             .collect();
-        view.push_layer(LayerListing { entries });
+        view.push_layer(LayerListing {
+            skeleton: String::new(),
+            entries,
+        });
         assert!(view.over_limit());
         assert!(view.len() < 25);
         assert!(view.approx_bytes() <= 20 * (PER_PATH_BYTES + 16));
@@ -833,6 +1082,7 @@ mod tests {
         let unlimited = SquashedView::from_layers(
             layer_ids(1),
             vec![LayerListing {
+                skeleton: String::new(),
                 entries: vec![file("/a/b", 0)],
             }],
         );
@@ -846,6 +1096,7 @@ mod tests {
     #[test]
     fn root_cannot_be_replaced() {
         let base = LayerListing {
+            skeleton: String::new(),
             entries: vec![link("/", "/etc", 0), file("/etc/x", 0)],
         };
         let view = SquashedView::from_layers(layer_ids(1), vec![base]);
@@ -859,8 +1110,12 @@ mod tests {
         for i in 0..20_000 {
             entries.push(file(&format!("/usr/share/d{}/f{i}", i % 100), 0));
         }
-        let base = LayerListing { entries };
+        let base = LayerListing {
+            skeleton: String::new(),
+            entries,
+        };
         let top = LayerListing {
+            skeleton: String::new(),
             entries: vec![
                 ListingEntry::Opaque {
                     dir: "/usr/share".into(),
@@ -898,7 +1153,7 @@ mod tests {
                         _ => ListingEntry::Opaque { dir: path.clone() },
                     })
                     .collect();
-                view.push_layer(LayerListing { entries });
+                view.push_layer(LayerListing { skeleton: String::new(), entries });
                 assert_invariant(&view);
             }
             let paths: Vec<String> = view.paths().map(str::to_string).collect();
@@ -907,5 +1162,105 @@ mod tests {
                 let _ = view.resolve(&format!("{path}/x/../y"));
             }
         }
+    }
+
+    fn skeleton_layer(entries: Vec<ListingEntry>, files: &[&str]) -> LayerListing {
+        let mut listing = LayerListing {
+            skeleton: String::new(),
+            entries,
+        };
+        for path in files {
+            listing.push_skeleton(path);
+        }
+        listing
+    }
+
+    #[test]
+    fn files_kept_without_entries_exist_since_their_layer() {
+        let base = skeleton_layer(
+            vec![dir("/usr/lib", 0), link("/lib", "usr/lib", 0)],
+            &["/usr/lib/a.so", "/usr/share/doc/x/copyright"],
+        );
+        // Rewritten through the /lib link: the same file, still there since layer 0.
+        let top = skeleton_layer(vec![], &["/lib/a.so", "/usr/share/doc/y/copyright"]);
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(view.regular_file_since("/usr/lib/a.so"), Some(0));
+        assert_eq!(
+            view.regular_file_since("/usr/share/doc/y/copyright"),
+            Some(1)
+        );
+        assert_eq!(view.resolve("/lib/a.so").as_deref(), Ok("/usr/lib/a.so"));
+        assert!(view.resolve("/usr/lib/a.so/x").is_err());
+        // Not listed, no entry; the implicit directories are.
+        assert!(view.entry("/usr/lib/a.so").is_none());
+        assert!(!view.paths().any(|p| p == "/usr/lib/a.so"));
+        assert!(view.entry("/usr/share/doc/x").is_some());
+        assert_eq!(view.regular_file_since("/usr/lib/missing.so"), None);
+        assert_eq!(view.regular_file_since("/usr/lib"), None);
+    }
+
+    #[test]
+    fn whiteouts_remove_files_kept_without_entries() {
+        let base = skeleton_layer(
+            vec![dir("/a", 0), dir("/b", 0)],
+            &["/a/x", "/a/y", "/b/z", "/c/w"],
+        );
+        let top = skeleton_layer(
+            vec![
+                ListingEntry::Whiteout {
+                    path: "/a/x".into(),
+                },
+                ListingEntry::Opaque { dir: "/b".into() },
+                ListingEntry::Whiteout { path: "/c".into() },
+            ],
+            &[],
+        );
+        // Layer 2 brings back /b/z and /c/w: their chains start again.
+        let again = skeleton_layer(vec![], &["/b/z", "/c/w"]);
+        let view = SquashedView::from_layers(layer_ids(3), vec![base.clone(), top.clone()]);
+        assert_eq!(view.regular_file_since("/a/x"), None);
+        assert_eq!(view.regular_file_since("/a/y"), Some(0));
+        assert_eq!(view.regular_file_since("/b/z"), None);
+        assert_eq!(view.regular_file_since("/c/w"), None);
+        assert!(view.resolve("/c/w").is_err());
+        let view = SquashedView::from_layers(layer_ids(3), vec![base, top, again]);
+        assert_eq!(view.regular_file_since("/b/z"), Some(2));
+        assert_eq!(view.regular_file_since("/c/w"), Some(2));
+    }
+
+    #[test]
+    fn entries_and_skeleton_files_replace_each_other() {
+        // A file kept without an entry, then written with one: the history starts at layer 0.
+        let base = skeleton_layer(vec![], &["/bin/tool", "/etc/d/conf"]);
+        let top = skeleton_layer(vec![file("/bin/tool", 1), dir("/etc/d/conf", 1)], &[]);
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(view.regular_file_since("/bin/tool"), Some(0));
+        assert_eq!(view.history("/bin/tool").len(), 2);
+        assert_eq!(view.entry("/bin/tool").map(|v| v.layer), Some(1));
+        // A directory replaced the file.
+        assert_eq!(view.regular_file_since("/etc/d/conf"), None);
+        // A directory (with its contents) replaced by a file kept without an entry.
+        let base = skeleton_layer(vec![dir("/opt/x", 0), file("/opt/x/inner", 0)], &[]);
+        let top = skeleton_layer(vec![], &["/opt/x"]);
+        let view = SquashedView::from_layers(layer_ids(2), vec![base, top]);
+        assert_eq!(view.regular_file_since("/opt/x"), Some(1));
+        assert!(view.entry("/opt/x/inner").is_none());
+        // A hard link to a file kept without an entry resolves to it.
+        let mut hard = skeleton_layer(vec![], &["/usr/bin/a"]);
+        hard.entries.push(ListingEntry::File {
+            path: "/usr/bin/b".into(),
+            version: FileVersion {
+                layer: 0,
+                meta: FileMeta {
+                    kind: FileKind::Hardlink,
+                    mode: 0o755,
+                    size: 0,
+                    link_target: Some("/usr/bin/a".into()),
+                },
+                content: None,
+            },
+        });
+        let view = SquashedView::from_layers(layer_ids(1), vec![hard]);
+        assert_eq!(view.resolve("/usr/bin/b").as_deref(), Ok("/usr/bin/a"));
     }
 }

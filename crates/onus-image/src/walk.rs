@@ -185,6 +185,8 @@ fn check_pax_size<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(), WalkErro
 struct Charged {
     entries: usize,
     unknowns: usize,
+    /// Bytes of the listing's skeleton paths already charged.
+    skeleton: usize,
     /// This layer's charges, for the message.
     bytes: u64,
     content: u64,
@@ -222,6 +224,10 @@ impl Charged {
         for (path, reason) in out.unknowns.get(self.unknowns..).unwrap_or_default() {
             delta += (path.len() + reason.len()) as u64 + 64;
         }
+        // Files kept without an entry: their path bytes (and, later, a slot in the view).
+        let skeleton = out.listing.skeleton.len();
+        delta += skeleton.saturating_sub(self.skeleton) as u64;
+        self.skeleton = skeleton;
         self.entries = out.listing.entries.len();
         self.unknowns = out.unknowns.len();
         self.bytes += delta;
@@ -480,12 +486,18 @@ fn visit<R: Read>(
                 None => {}
             }
             let size = sparse.as_ref().map_or(stored, |s| s.real_size);
-            let mut wanted = capture.capture(&EntryHeader {
+            let file_header = EntryHeader {
                 path: &path,
                 kind,
                 mode,
                 size,
-            });
+            };
+            let mut wanted = capture.capture(&file_header);
+            // A file nobody reads or lists is kept as "exists since this layer" only.
+            if matches!(wanted, Capture::Skip) && !capture.keep_entry(&file_header) {
+                out.listing.push_skeleton(&path);
+                return Ok(());
+            }
             // A sparse file's content is its logical bytes, holes read as zeros: reading one
             // costs its logical size, so only files within the capture bound are read.
             if (header.entry_type() == tar::EntryType::GNUSparse || sparse.is_some())

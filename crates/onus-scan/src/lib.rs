@@ -90,6 +90,14 @@ impl<C: CapturePolicy> CapturePolicy for ScanCapture<C> {
         }
         self.catalog.capture(header)
     }
+
+    /// Beside what the catalogers keep: executables (CHP's shells, utilities and package
+    /// managers, the entrypoint check) and `/etc` (configuration evidence), as full entries.
+    fn keep_entry(&self, header: &EntryHeader<'_>) -> bool {
+        header.mode & 0o111 != 0
+            || header.path.starts_with("/etc/")
+            || self.catalog.keep_entry(header)
+    }
 }
 
 /// Combine image metadata and catalog output into a normalised SBOM.
