@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Package counts per ecosystem, onus vs Syft (and the ground truth where there is one), for each
-# test image (distroless, minbase, multilayer, runtimes), the apko images of the shared data and the large
+# test image (distroless, minbase, multilayer, runtimes, ecosystems), the apko images of the shared data and the large
 # benchmark image (bench/gen_large_image.py), when it has been generated.
 #
 # Usage: bench/compare_syft.sh [--no-onus] [--no-large] [--keep DIR]
@@ -45,7 +45,7 @@ mkdir -p "$TMP"
 
 # name=oci-dir[@arch]
 TARGETS=()
-for img in distroless minbase multilayer runtimes; do TARGETS+=("$img=$TEST_IMAGES/$img/oci"); done
+for img in distroless minbase multilayer runtimes ecosystems; do TARGETS+=("$img=$TEST_IMAGES/$img/oci"); done
 if [[ -d $SHARED/apko-images ]]; then
   for img in base_image top_image golden; do
     for arch in amd64 arm64; do TARGETS+=("apko-$img-$arch=$SHARED/apko-images/$img@$arch"); done
