@@ -220,6 +220,34 @@ impl SquashedView {
     /// by a second read, for a file reached through a link a later layer added). A version that
     /// already has content keeps it. Returns whether content was set.
     pub fn fill_content(&mut self, path: &str, layer: usize, content: Content) -> bool {
+        if !self.files.contains_key(path) {
+            // A file kept without an entry becomes one, with the content its last writer gave.
+            let Some(since) = self.skeleton_file(path).filter(|s| widen(s.last) == layer) else {
+                return false;
+            };
+            let version = |layer: usize, content: Option<Content>| FileVersion {
+                layer,
+                meta: FileMeta {
+                    kind: FileKind::Regular,
+                    mode: 0o644,
+                    size: content.as_ref().map_or(0, |c| c.bytes.len() as u64),
+                    link_target: None,
+                },
+                content,
+            };
+            let chain = if widen(since.first) < layer {
+                Chain::Many(vec![
+                    version(widen(since.first), None),
+                    version(layer, Some(content)),
+                ])
+            } else {
+                Chain::One(version(layer, Some(content)))
+            };
+            if self.skeleton.remove(&path_key(path)).is_some() {
+                self.bytes = self.bytes.saturating_sub(PER_SKELETON_BYTES);
+            }
+            return self.store(path, chain);
+        }
         let Some(chain) = self.files.get_mut(path) else {
             return false;
         };
@@ -343,6 +371,12 @@ impl SquashedView {
                 );
             }
         }
+    }
+
+    /// The layer that last wrote the regular file at `path`, when the view keeps it without an
+    /// entry (see [`crate::CapturePolicy::keep_entry`]).
+    pub fn skeleton_layer(&self, path: &str) -> Option<usize> {
+        self.skeleton_file(path).map(|since| widen(since.last))
     }
 
     /// The skeleton record of `path` while the file is still there.

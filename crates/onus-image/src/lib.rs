@@ -612,23 +612,29 @@ fn recapture_through_links(
         let Ok(target) = view.resolve(path) else {
             continue;
         };
-        let Some(file) = view.entry(&target) else {
-            continue;
+        // The file reached: an entry without content, or one kept without an entry (its mode
+        // and size unknown here; the second read sees its real header).
+        let (mode, size, layer) = match view.entry(&target) {
+            Some(file) if file.meta.kind == FileKind::Regular && file.content.is_none() => {
+                (file.meta.mode, file.meta.size, file.layer)
+            }
+            Some(_) => continue,
+            None => match view.skeleton_layer(&target) {
+                Some(layer) => (0o644, 0, layer),
+                None => continue,
+            },
         };
-        if file.meta.kind != FileKind::Regular || file.content.is_some() {
-            continue;
-        }
         let header = EntryHeader {
             path,
             kind: FileKind::Regular,
-            mode: file.meta.mode,
-            size: file.meta.size,
+            mode,
+            size,
         };
         if matches!(capture.capture(&header), Capture::Skip) {
             continue;
         }
         wanted
-            .entry(file.layer)
+            .entry(layer)
             .or_default()
             .entry(target)
             .or_insert_with(|| path.to_string());

@@ -892,15 +892,23 @@ fn content_reached_through_links_a_later_layer_adds_is_found() {
     members.push(Member::symlink("l/38", "/data/os"));
     let links = Blob::gzip_tar(&members);
     oci_layout(&layout, &[base, links]);
-    let image = open(
-        &format!("oci-dir:{}", layout.display()),
-        &OpenOptions::default(),
-        &OsRelease,
-        &NoReporter,
-    )
-    .unwrap();
-    let target = image.view.resolve("/etc/os-release").unwrap();
-    assert_eq!(target, "/data/os");
-    let content = image.view.entry(&target).unwrap().content.clone().unwrap();
-    assert_eq!(&*content.bytes, b"ID=wolfi\nVERSION_ID=20230201\n");
+    // The file reached is read again whether the view kept it with an entry or without one.
+    for keeps_entries in [true, false] {
+        let policy: &dyn onus_fs::CapturePolicy = if keeps_entries {
+            &OsRelease
+        } else {
+            &common::OsReleaseOnly
+        };
+        let image = open(
+            &format!("oci-dir:{}", layout.display()),
+            &OpenOptions::default(),
+            policy,
+            &NoReporter,
+        )
+        .unwrap();
+        let target = image.view.resolve("/etc/os-release").unwrap();
+        assert_eq!(target, "/data/os");
+        let content = image.view.entry(&target).unwrap().content.clone().unwrap();
+        assert_eq!(&*content.bytes, b"ID=wolfi\nVERSION_ID=20230201\n");
+    }
 }

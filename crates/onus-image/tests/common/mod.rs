@@ -316,3 +316,16 @@ impl CapturePolicy for OsRelease {
         }
     }
 }
+
+/// [`OsRelease`], keeping every file it does not capture without an entry.
+pub struct OsReleaseOnly;
+
+impl CapturePolicy for OsReleaseOnly {
+    fn capture(&self, header: &EntryHeader<'_>) -> Capture {
+        OsRelease.capture(header)
+    }
+
+    fn keep_entry(&self, _header: &EntryHeader<'_>) -> bool {
+        false
+    }
+}
