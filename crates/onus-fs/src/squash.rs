@@ -292,20 +292,8 @@ impl SquashedView {
 
     /// Record that the regular file `path` was written by `layer`, without an entry.
     fn add_skeleton(&mut self, path: &str, layer: usize) {
-        let Some(path) = normalize_path(path) else {
+        let Some(path) = self.place(path.to_string(), layer) else {
             return;
-        };
-        if path == "/" || path.len() > MAX_PATH_BYTES {
-            return;
-        }
-        let dir = parent(&path);
-        let path = if self.is_dir(dir) {
-            path
-        } else {
-            let Some(real) = self.make_dirs(dir, layer) else {
-                return;
-            };
-            join(&real, file_name(&path))
         };
         let key = path_key(&path);
         if let Some(chain) = self.files.get_mut(path.as_str()) {
@@ -455,33 +443,32 @@ impl SquashedView {
         self.is_dir(&real).then_some(real)
     }
 
-    fn add(&mut self, path: String, mut version: FileVersion) {
+    /// Where a layer's entry for `path` lands: normalised, its parent directories made (links
+    /// followed as the kernel would), `None` for the root and for paths no kernel would accept
+    /// (image readers report them).
+    fn place(&mut self, path: String, layer: usize) -> Option<String> {
         let path = if is_normalized(&path) {
             path
         } else {
-            match normalize_path(&path) {
-                Some(path) => path,
-                None => return,
-            }
+            normalize_path(&path)?
         };
+        // The root is always a directory; a layer cannot replace it.
         if path == "/" || path.len() > MAX_PATH_BYTES {
-            // The root is always a directory; a layer cannot replace it. Paths no kernel would
-            // accept are dropped (image readers report them).
-            return;
+            return None;
         }
         let dir = parent(&path);
         // Fast path: the parent is a real directory (so are its ancestors, by the invariant).
-        let path = if self.is_dir(dir) {
-            path
-        } else {
-            let Some(real) = self.make_dirs(dir, version.layer) else {
-                return;
-            };
-            join(&real, file_name(&path))
-        };
-        if path.len() > MAX_PATH_BYTES {
-            return;
+        if self.is_dir(dir) {
+            return Some(path);
         }
+        let real = self.make_dirs(dir, layer)?;
+        Some(join(&real, file_name(&path))).filter(|p| p.len() <= MAX_PATH_BYTES)
+    }
+
+    fn add(&mut self, path: String, mut version: FileVersion) {
+        let Some(path) = self.place(path, version.layer) else {
+            return;
+        };
         if version.meta.kind == FileKind::Directory {
             // Directories carry no content; drop anything a reader attached by mistake.
             version.content = None;
