@@ -54,10 +54,20 @@ pub fn read_rpm_database(backend: RpmBackend, bytes: &[u8]) -> Result<Vec<Vec<u8
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
+/// Largest SQLite database read.
+const MAX_SQLITE_BYTES: usize = 1 << 30;
+
 fn sqlite_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    use rusqlite::{Connection, OpenFlags, MAIN_DB};
+    use rusqlite::{Connection, OpenFlags, OptionalExtension, MAIN_DB};
     if bytes.len() < 100 || !bytes.starts_with(b"SQLite format 3\0") {
         return Err("not an SQLite database".into());
+    }
+    // SQLite sizes are C ints; real rpm databases are tens of MiB.
+    if bytes.len() > MAX_SQLITE_BYTES {
+        return Err(format!(
+            "SQLite database of {} bytes is larger than the {MAX_SQLITE_BYTES}-byte cap",
+            bytes.len()
+        ));
     }
     let mut image = bytes.to_vec();
     // rpm keeps the database in WAL mode (file format bytes 2/2); an in-memory database cannot
@@ -88,8 +98,21 @@ fn sqlite_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     drop(image);
     conn.execute_batch("PRAGMA cell_size_check = ON; PRAGMA query_only = ON;")
         .map_err(sql_error)?;
+    // `Packages` must be the table rpm creates: a view could compute rows without end (and an
+    // ORDER BY would sort them all first); a table scan streams in rowid order, under the caps.
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT type FROM sqlite_master WHERE name = 'Packages'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(sql_error)?;
+    if kind.as_deref() != Some("table") {
+        return Err("the database has no `Packages` table".into());
+    }
     let mut statement = conn
-        .prepare("SELECT blob FROM Packages ORDER BY hnum")
+        .prepare("SELECT blob FROM Packages")
         .map_err(sql_error)?;
     let mut rows = statement.query([]).map_err(sql_error)?;
     let mut blobs = Vec::new();
@@ -851,6 +874,15 @@ mod tests {
         conn.execute_batch("CREATE TABLE Other (x);").unwrap();
         let other = conn.serialize(rusqlite::MAIN_DB).unwrap().to_vec();
         assert!(read_rpm_database(RpmBackend::Sqlite, &other).is_err());
+        // A view that would compute rows without end is refused, not run.
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE VIEW Packages AS WITH RECURSIVE c(hnum) AS (SELECT 1 UNION ALL SELECT hnum + 1 FROM c) SELECT hnum, zeroblob(16) AS blob FROM c;",
+        )
+        .unwrap();
+        let endless = conn.serialize(rusqlite::MAIN_DB).unwrap().to_vec();
+        let err = read_rpm_database(RpmBackend::Sqlite, &endless).unwrap_err();
+        assert!(err.contains("no `Packages` table"), "{err}");
     }
 
     /// A little-endian Berkeley DB hash file: metadata page, one hash page holding one
