@@ -172,14 +172,12 @@ impl Cataloger for PythonCataloger {
 
     fn parse(&self, _ctx: &Ctx<'_>, path: &str, bytes: &[u8], complete: bool) -> Parsed {
         let mut parsed = Parsed::default();
-        let egg;
         let metadata = if is_zipped_egg(path) {
-            egg = zipped_egg_metadata(bytes);
-            egg.as_deref().map_err(Clone::clone)
+            zipped_egg_metadata(bytes).and_then(|pkg_info| parse_python_metadata(&pkg_info))
         } else {
-            Ok(bytes)
+            parse_python_metadata(bytes)
         };
-        match metadata.and_then(parse_python_metadata) {
+        match metadata {
             Ok(meta) => match make_purl(
                 "pypi",
                 None,

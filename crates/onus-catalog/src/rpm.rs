@@ -5,6 +5,8 @@
 //! the bytes there and against fixed caps: a corrupt or hostile database is an unknown, never a
 //! panic or an unbounded allocation.
 
+use std::borrow::Cow;
+
 use onus_inventory::{make_purl, Component, Ecosystem, OsInfo};
 
 use crate::{Cataloger, Ctx, Parsed};
@@ -121,12 +123,13 @@ fn sqlite_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         let blob = blob
             .as_blob()
             .map_err(|_| "a Packages row's blob is not a BLOB".to_string())?;
-        push_blob(&mut blobs, blob)?;
+        push_blob(&mut blobs, Cow::Borrowed(blob))?;
     }
     Ok(blobs)
 }
 
-fn push_blob(blobs: &mut Vec<Vec<u8>>, blob: &[u8]) -> Result<(), String> {
+/// Add one header blob within the caps (a borrowed blob is copied only once it fits).
+fn push_blob(blobs: &mut Vec<Vec<u8>>, blob: Cow<'_, [u8]>) -> Result<(), String> {
     if blobs.len() >= MAX_PACKAGES {
         return Err(format!("more than {MAX_PACKAGES} packages"));
     }
@@ -136,7 +139,7 @@ fn push_blob(blobs: &mut Vec<Vec<u8>>, blob: &[u8]) -> Result<(), String> {
             blob.len()
         ));
     }
-    blobs.push(blob.to_vec());
+    blobs.push(blob.into_owned());
     Ok(())
 }
 
@@ -283,8 +286,7 @@ fn bdb_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                 BDB_ITEM_OFFPAGE => {
                     let first = db.u32_at(page, value_at + 4).unwrap_or(0) as usize;
                     let total = db.u32_at(page, value_at + 8).unwrap_or(0) as usize;
-                    let value = db.overflow(first, total)?;
-                    push_blob(&mut blobs, &value)?;
+                    push_blob(&mut blobs, Cow::Owned(db.overflow(first, total)?))?;
                 }
                 BDB_ITEM_KEYDATA => {
                     // Items fill the page from its end in index order: a value ends where the
@@ -292,7 +294,7 @@ fn bdb_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                     // headers.
                     let value = page.get(value_at + 1..key_at).unwrap_or_default();
                     if value.len() >= 16 {
-                        push_blob(&mut blobs, value)?;
+                        push_blob(&mut blobs, Cow::Borrowed(value))?;
                     }
                 }
                 other => {
@@ -373,7 +375,7 @@ fn ndb_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         let data = bytes.get(start + 16..start + 16 + len).ok_or_else(|| {
             format!("NDB package {index}: the blob runs past the end of the file")
         })?;
-        push_blob(&mut blobs, data)?;
+        push_blob(&mut blobs, Cow::Borrowed(data))?;
     }
     Ok(blobs)
 }

@@ -158,11 +158,7 @@ pub trait FileView: Send + Sync {
     /// `None` when it is not a regular file. Unlike [`Self::history`] it also answers for files
     /// the image reader kept without an entry ([`CapturePolicy::keep_entry`]).
     fn regular_file_since(&self, path: &str) -> Option<usize> {
-        let history = self.history(path);
-        match (history.first(), history.last()) {
-            (Some(first), Some(last)) if last.meta.kind == FileKind::Regular => Some(first.layer),
-            _ => None,
-        }
+        regular_since(self.history(path))
     }
     /// Captured content of the file at `path` (after resolving links), if any was captured.
     fn content(&self, path: &str) -> Option<&Content> {
@@ -173,6 +169,14 @@ pub trait FileView: Send + Sync {
 
 /// The longest path (in bytes) a view holds or resolves, as Linux's `PATH_MAX`; longer archive
 /// paths cannot exist in a running container and are reported and skipped by image readers.
+/// The first layer of a version chain whose current version is a regular file.
+pub(crate) fn regular_since(history: &[FileVersion]) -> Option<usize> {
+    match (history.first(), history.last()) {
+        (Some(first), Some(last)) if last.meta.kind == FileKind::Regular => Some(first.layer),
+        _ => None,
+    }
+}
+
 pub const MAX_PATH_BYTES: usize = 4096;
 
 /// Normalise a path from an archive into an absolute image path, or `None` when it cannot be

@@ -225,23 +225,13 @@ impl SquashedView {
             let Some(since) = self.skeleton_file(path).filter(|s| widen(s.last) == layer) else {
                 return false;
             };
-            let version = |layer: usize, content: Option<Content>| FileVersion {
-                layer,
-                meta: FileMeta {
-                    kind: FileKind::Regular,
-                    mode: 0o644,
-                    size: content.as_ref().map_or(0, |c| c.bytes.len() as u64),
-                    link_target: None,
-                },
-                content,
-            };
             let chain = if widen(since.first) < layer {
                 Chain::Many(vec![
-                    version(widen(since.first), None),
-                    version(layer, Some(content)),
+                    skeleton_version(widen(since.first), None),
+                    skeleton_version(layer, Some(content)),
                 ])
             } else {
-                Chain::One(version(layer, Some(content)))
+                Chain::One(skeleton_version(layer, Some(content)))
             };
             if self.skeleton.remove(&path_key(path)).is_some() {
                 self.bytes = self.bytes.saturating_sub(PER_SKELETON_BYTES);
@@ -301,16 +291,7 @@ impl SquashedView {
                 // A full entry before: its chain goes on (metadata unknown, as the reader chose
                 // not to keep it).
                 Some(FileKind::Regular) => {
-                    chain.push(FileVersion {
-                        layer,
-                        meta: FileMeta {
-                            kind: FileKind::Regular,
-                            mode: 0o644,
-                            size: 0,
-                            link_target: None,
-                        },
-                        content: None,
-                    });
+                    chain.push(skeleton_version(layer, None));
                     return;
                 }
                 kind => {
@@ -618,6 +599,21 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// The version of a regular file the reader kept without an entry, when the view needs one:
+/// mode and size unknown (0o644; the content's length when content is given).
+fn skeleton_version(layer: usize, content: Option<Content>) -> FileVersion {
+    FileVersion {
+        layer,
+        meta: FileMeta {
+            kind: FileKind::Regular,
+            mode: 0o644,
+            size: content.as_ref().map_or(0, |c| c.bytes.len() as u64),
+            link_target: None,
+        },
+        content,
+    }
+}
+
 fn implicit_dir(layer: usize) -> FileVersion {
     FileVersion {
         layer,
@@ -650,15 +646,7 @@ impl FileView for SquashedView {
 
     fn regular_file_since(&self, path: &str) -> Option<usize> {
         match self.files.get(path) {
-            Some(chain) => {
-                let history = chain.as_slice();
-                match (history.first(), history.last()) {
-                    (Some(first), Some(last)) if last.meta.kind == FileKind::Regular => {
-                        Some(first.layer)
-                    }
-                    _ => None,
-                }
-            }
+            Some(chain) => crate::regular_since(chain.as_slice()),
             None => self.skeleton_file(path).map(|since| widen(since.first)),
         }
     }

@@ -147,9 +147,13 @@ pub(crate) fn walk_dir(
                     subdirs.push((host, path, depth + 1));
                 }
             } else if file_type.is_file() {
-                let content = read_file(
+                let Some(content) = read_file(
                     &host, &path, &meta, mode, capture, limits, &mut buf, &mut out,
-                );
+                ) else {
+                    // A file nobody reads or lists: "exists since this layer" only.
+                    out.listing.push_skeleton(&path);
+                    continue;
+                };
                 let meta = FileMeta {
                     kind: FileKind::Regular,
                     mode,
@@ -173,7 +177,8 @@ pub(crate) fn walk_dir(
     Ok(out)
 }
 
-/// Capture a regular file's content as the policy asks; failures become unknowns.
+/// Capture a regular file's content as the policy asks; failures become unknowns. `None` when
+/// the policy neither captures the file nor keeps its entry ([`CapturePolicy::keep_entry`]).
 #[allow(clippy::too_many_arguments)]
 fn read_file(
     host: &Path,
@@ -184,22 +189,23 @@ fn read_file(
     limits: &Limits,
     buf: &mut [u8],
     out: &mut Walked,
-) -> Option<onus_fs::Content> {
+) -> Option<Option<onus_fs::Content>> {
     let size = lstat.len();
-    let wanted = capture.capture(&EntryHeader {
+    let header = EntryHeader {
         path,
         kind: FileKind::Regular,
         mode,
         size,
-    });
+    };
+    let wanted = capture.capture(&header);
     if matches!(wanted, onus_fs::Capture::Skip) {
-        return None;
+        return capture.keep_entry(&header).then_some(None);
     }
     let file = match File::open(host) {
         Ok(file) => file,
         Err(e) => {
             out.unknown(path, format!("cannot open: {e}"));
-            return None;
+            return Some(None);
         }
     };
     match file.metadata() {
@@ -209,19 +215,21 @@ fn read_file(
                 path,
                 "the file changed while it was being read; content not captured".to_string(),
             );
-            return None;
+            return Some(None);
         }
     }
     let mut bounded = std::io::Read::take(file, size);
-    match read_content(&mut bounded, path, size, wanted, limits, buf, out) {
-        Ok(content) => content,
-        Err(WalkError::Io(e)) => {
-            out.unknown(path, format!("cannot read: {e}"));
-            None
-        }
-        Err(WalkError::Limit(what)) => {
-            out.unknown(path, what);
-            None
-        }
-    }
+    Some(
+        match read_content(&mut bounded, path, size, wanted, limits, buf, out) {
+            Ok(content) => content,
+            Err(WalkError::Io(e)) => {
+                out.unknown(path, format!("cannot read: {e}"));
+                None
+            }
+            Err(WalkError::Limit(what)) => {
+                out.unknown(path, what);
+                None
+            }
+        },
+    )
 }

@@ -121,31 +121,8 @@ fn ruby_php_and_dotnet_packages_are_cataloged_and_matched() {
             &advisory(id, ecosystem, name, fixed),
         );
     }
-    let store = dir.path().join("vuln.db");
-    let root = support::workspace_root();
-    onus_ok(
-        &[
-            "db",
-            "build",
-            "--db",
-            &path_str(&store),
-            "--from",
-            &path_str(&root.join("examples/feeds")),
-            "--from",
-            &path_str(&feeds),
-        ],
-        0,
-    );
-    let report = onus_json(&[
-        "scan",
-        &format!("dir:{}", path_str(&image)),
-        "--db",
-        &path_str(&store),
-        "--now",
-        "2026-11-25",
-        "-f",
-        "json",
-    ]);
+    let examples = support::workspace_root().join("examples/feeds");
+    let report = scan_against(dir.path(), &image, &[&examples, &feeds]);
     let found: Vec<(String, String, Option<String>)> = report["findings"]
         .as_array()
         .unwrap()
@@ -233,28 +210,7 @@ fn crates_recorded_by_cargo_auditable_are_cataloged_and_matched() {
         "osv-test/ONUS-TEST-CRATE-0001.json",
         &advisory("ONUS-TEST-CRATE-0001", "crates.io", "itoa", "1.0.10"),
     );
-    let store = dir.path().join("vuln.db");
-    onus_ok(
-        &[
-            "db",
-            "build",
-            "--db",
-            &path_str(&store),
-            "--from",
-            &path_str(&feeds),
-        ],
-        0,
-    );
-    let report = onus_json(&[
-        "scan",
-        &format!("dir:{}", path_str(&image)),
-        "--db",
-        &path_str(&store),
-        "--now",
-        "2026-11-25",
-        "-f",
-        "json",
-    ]);
+    let report = scan_against(dir.path(), &image, &[&feeds]);
     let found: Vec<(&str, &str)> = report["findings"]
         .as_array()
         .unwrap()
@@ -262,6 +218,32 @@ fn crates_recorded_by_cargo_auditable_are_cataloged_and_matched() {
         .map(|f| (f["id"].as_str().unwrap(), f["purl"].as_str().unwrap()))
         .collect();
     assert_eq!(found, [("ONUS-TEST-CRATE-0001", "pkg:cargo/itoa@1.0.9")]);
+}
+
+/// `onus scan dir:<image>` (JSON) against a store built in `work` from the feed directories.
+fn scan_against(work: &Path, image: &Path, feeds: &[&Path]) -> Value {
+    let store = path_str(&work.join("vuln.db"));
+    let mut build = vec![
+        "db".to_string(),
+        "build".into(),
+        "--db".into(),
+        store.clone(),
+    ];
+    for feed in feeds {
+        build.push("--from".into());
+        build.push(path_str(feed));
+    }
+    onus_ok(&build.iter().map(String::as_str).collect::<Vec<_>>(), 0);
+    onus_json(&[
+        "scan",
+        &format!("dir:{}", path_str(image)),
+        "--db",
+        &store,
+        "--now",
+        "2026-11-25",
+        "-f",
+        "json",
+    ])
 }
 
 /// `target/test-binaries/<name>` (scripts/build-test-binaries.sh), or `None` after saying why
